@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * bootrace: harvest the previous boot's persistent ftrace ring buffer.
+ *
+ * The one public header of libbootrace. The library decides everything
+ * (what the kernel command line is, which instance holds the previous boot,
+ * how to drain it without losing a byte, how trace.dat is laid out, what
+ * "verified" means); it never prints and never exits. Every function that
+ * can fail returns 0 (or a count) on success and a negative errno on failure,
+ * and when given a struct bootrace_error fills it with one line naming the
+ * problem and the fix.
+ */
+#ifndef BOOTRACE_H
+#define BOOTRACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------- errors */
+
+#define BOOTRACE_ERROR_MAX 512
+
+/* One line for the user: what went wrong and what to do about it. */
+struct bootrace_error {
+	char msg[BOOTRACE_ERROR_MAX];
+};
+
+/* ---------------------------------------------------------------- logging */
+
+enum bootrace_log_level {
+	BOOTRACE_LOG_ERR = 0,
+	BOOTRACE_LOG_WARN = 1,
+	BOOTRACE_LOG_INFO = 2,
+	BOOTRACE_LOG_DEBUG = 3,
+};
+
+typedef void (*bootrace_log_fn)(enum bootrace_log_level level,
+				const char *msg, void *data);
+
+/* Route the library's diagnostics through @fn (NULL: discard them). */
+void bootrace_set_log_fn(bootrace_log_fn fn, void *data);
+/*
+ * Messages above @level are dropped. Also sets the log level of
+ * libtracefs, libtraceevent and libtracecmd, so one switch controls all.
+ */
+void bootrace_set_log_level(enum bootrace_log_level level);
+
+/* ------------------------------------------------- kernel command line */
+
+#define BOOTRACE_DEFAULT_SIZE "12M"
+#define BOOTRACE_DEFAULT_ALIGN 4096ULL
+#define BOOTRACE_DEFAULT_LABEL "trace"
+#define BOOTRACE_DEFAULT_EVENTS "sched,irq"
+#define BOOTRACE_DEFAULT_PERSISTENT "boot_map"
+#define BOOTRACE_DEFAULT_BACKUP "backup"
+
+struct bootrace_cmdline_opts {
+	const char *size;		/* "12M"; K/M/G suffixes */
+	unsigned long long align;	/* power of two, >= page size */
+	const char *label;		/* reserve_mem label */
+	const char *events;		/* "sched,irq,sched:sched_switch" or NULL */
+	const char *persistent;		/* persistent instance name */
+	const char *backup;		/* backup instance name */
+	/*
+	 * available_events of the running kernel ("system:event" lines), to
+	 * check the events against; NULL skips that check.
+	 */
+	const char *available_events;
+};
+
+/* Fill @opts with the documented defaults. */
+void bootrace_cmdline_opts_init(struct bootrace_cmdline_opts *opts);
+
+/* Parse "12M", "4096", "1G" into bytes; rejects overflow, junk, zero. */
+int bootrace_size_parse(const char *text, unsigned long long *bytes,
+			struct bootrace_error *err);
+
+/*
+ * Instance names and labels: [A-Za-z0-9_-], 1 to 63 characters, starting
+ * with a letter or digit; anything else could smuggle a kernel parameter.
+ */
+int bootrace_name_check(const char *what, const char *name,
+			struct bootrace_error *err);
+
+/*
+ * Compose the command-line fragment
+ *   reserve_mem=SIZE:ALIGN:LABEL trace_instance=P@LABEL,EVENTS trace_instance=B=P
+ * after validating every part. @out is malloc()ed.
+ */
+int bootrace_cmdline_compose(const struct bootrace_cmdline_opts *opts,
+			     char **out, struct bootrace_error *err);
+
+/* What a kernel command line (e.g. /proc/cmdline) says about bootrace. */
+struct bootrace_cmdline_config {
+	bool has_reserve_mem;
+	bool has_persistent;
+	bool has_backup;
+	char label[64];
+	char persistent[64];	/* NAME of trace_instance=NAME@LABEL */
+	char backup[64];	/* BACKUP of trace_instance=BACKUP=SOURCE */
+	char backup_source[64];
+};
+
+int bootrace_cmdline_config_parse(const char *cmdline,
+				  struct bootrace_cmdline_config *cfg);
+
+/* ------------------------------------------------------------- tracefs */
+
+struct bootrace_tracefs;
+
+/*
+ * Open the tracefs mount at @dir, or find it (mounting it at
+ * /sys/kernel/tracing if it is not mounted) when @dir is NULL.
+ */
+int bootrace_tracefs_open(const char *dir, struct bootrace_tracefs **out,
+			  struct bootrace_error *err);
+const char *bootrace_tracefs_path(const struct bootrace_tracefs *tfs);
+void bootrace_tracefs_free(struct bootrace_tracefs *tfs);
+
+/* Instance names under instances/, NULL-terminated; free with bootrace_strv_free. */
+int bootrace_tracefs_instances(const struct bootrace_tracefs *tfs, char ***names);
+void bootrace_strv_free(char **strv);
+
+/* Read a whole tracefs file below the mount (e.g. "available_events"). */
+int bootrace_tracefs_read(const struct bootrace_tracefs *tfs, const char *rel,
+			  char **text, size_t *len);
+
+/* ------------------------------------------------- per-CPU statistics */
+
+/* One per_cpu/cpuN/stats file. */
+struct bootrace_cpu_stats {
+	unsigned long long entries;
+	unsigned long long overrun;
+	unsigned long long commit_overrun;
+	unsigned long long bytes;
+	unsigned long long dropped_events;
+	unsigned long long read_events;
+	double oldest_event_ts;
+	double now_ts;
+};
+
+int bootrace_cpu_stats_parse(const char *text,
+			     struct bootrace_cpu_stats *stats);
+
+/* ------------------------------------------------------ last_boot_info */
+
+enum bootrace_last_boot_kind {
+	BOOTRACE_LAST_BOOT_NONE = 0,	/* no last_boot_info file */
+	BOOTRACE_LAST_BOOT_CURRENT,	/* "# Current": traces this boot */
+	BOOTRACE_LAST_BOOT_TEXT_DELTA,	/* 6.12: "text delta: N" */
+	BOOTRACE_LAST_BOOT_ADDRESS,	/* 6.18+: "ADDR\t[kernel]" + modules */
+};
+
+struct bootrace_last_boot {
+	enum bootrace_last_boot_kind kind;
+	long long text_delta;		/* TEXT_DELTA */
+	unsigned long long kernel_addr;	/* ADDRESS */
+	unsigned int nr_modules;	/* ADDRESS: lines after [kernel] */
+};
+
+int bootrace_last_boot_parse(const char *text, struct bootrace_last_boot *lb);
+
+/* ------------------------------------------------------------ instances */
+
+/* What an instance directory shows about itself. */
+struct bootrace_instance_info {
+	char *name;
+	char *path;			/* absolute directory */
+	bool read_only;			/* no tracing_on file: a 7.1+ backup */
+	bool tracing_on;		/* writable instance currently tracing */
+	bool has_last_boot_info;
+	char *last_boot_info;		/* raw text, or NULL */
+	struct bootrace_last_boot last_boot;
+	int nr_cpus;			/* per_cpu/cpuN directories */
+	struct bootrace_cpu_stats *stats;	/* nr_cpus entries */
+	size_t subbuf_size;		/* the instance's own sub-buffer size */
+	char *trace_clock;		/* selected clock, e.g. "local" */
+	unsigned long long buffer_size_kb;	/* per CPU */
+};
+
+int bootrace_instance_info_read(const struct bootrace_tracefs *tfs,
+				const char *name,
+				struct bootrace_instance_info **out,
+				struct bootrace_error *err);
+void bootrace_instance_info_free(struct bootrace_instance_info *info);
+
+unsigned long long bootrace_instance_entries(const struct bootrace_instance_info *info);
+unsigned long long bootrace_instance_bytes(const struct bootrace_instance_info *info);
+
+/* Is the instance directory still there? */
+bool bootrace_instance_exists(const struct bootrace_tracefs *tfs,
+			      const char *name);
+
+/*
+ * Find the instance holding the previous boot: the backup named on the
+ * command line if any, else the single instance that has last_boot_info and
+ * no tracing_on. -ENOENT with a message that says why when there is none.
+ */
+int bootrace_backup_find(const struct bootrace_tracefs *tfs,
+			 const char *proc_cmdline, char **name,
+			 struct bootrace_error *err);
+
+/* ------------------------------------------------------------- collect */
+
+struct bootrace_progress {
+	int cpu;
+	int nr_cpus;
+	unsigned long long cpu_bytes;	/* read so far on this CPU */
+	unsigned long long total_bytes;	/* read so far on all CPUs */
+	unsigned long long expected_bytes;	/* estimate, may be exceeded */
+};
+
+typedef void (*bootrace_progress_fn)(const struct bootrace_progress *p,
+				     void *data);
+
+struct bootrace_collect_opts {
+	const char *instance;		/* NULL: bootrace_backup_find() */
+	const char *output;		/* trace.dat path; NULL: new dir in state_dir */
+	const char *state_dir;		/* default /var/lib/bootrace */
+	bool force;			/* overwrite an existing output file */
+	bool kallsyms;			/* store /proc/kallsyms (default true) */
+	const char *proc_cmdline;	/* NULL: read /proc/cmdline */
+	bootrace_progress_fn progress;
+	void *progress_data;
+};
+
+void bootrace_collect_opts_init(struct bootrace_collect_opts *opts);
+
+struct bootrace_collect_result {
+	char *instance;			/* the instance that was read */
+	char *output;			/* final path of trace.dat, or NULL */
+	char *partial;			/* on failure after reading began: where the data is */
+	int nr_cpus;
+	unsigned long long *cpu_bytes;	/* bytes of ring-buffer pages per CPU */
+	unsigned long long total_bytes;
+	unsigned long long entries;	/* sum of stats entries before reading */
+	bool read_only;			/* it was a 7.1+ read-only backup */
+};
+
+void bootrace_collect_result_free(struct bootrace_collect_result *res);
+
+/*
+ * Snapshot, check, drain, write. Returns:
+ *   0        trace.dat written at res->output
+ *   -ENODATA the instance held no entries (cold boot); nothing written
+ *   -ENOENT  no instance to collect (err says why)
+ *   other    failure; if res->partial is set, the data read is kept there
+ */
+int bootrace_collect(const struct bootrace_tracefs *tfs,
+		     const struct bootrace_collect_opts *opts,
+		     struct bootrace_collect_result *res,
+		     struct bootrace_error *err);
+
+/* -------------------------------------------------------------- verify */
+
+enum bootrace_check_status {
+	BOOTRACE_CHECK_PASS,
+	BOOTRACE_CHECK_FAIL,
+	BOOTRACE_CHECK_SKIP,
+};
+
+struct bootrace_check {
+	char name[64];			/* stable identifier, e.g. "parse" */
+	enum bootrace_check_status status;
+	char detail[256];		/* the numbers, in words */
+};
+
+struct bootrace_verify_opts {
+	const char *file;
+	const struct bootrace_tracefs *tfs;	/* NULL: skip instance checks */
+	const char *persistent;		/* NULL: from /proc/cmdline */
+	const char *proc_cmdline;	/* NULL: read /proc/cmdline */
+	unsigned int timeout_ms;	/* wait for the backup to go away */
+};
+
+struct bootrace_verify_result {
+	int nr_checks;
+	struct bootrace_check checks[16];
+	int nr_cpus;
+	unsigned long long *cpu_records;	/* records read per CPU */
+	unsigned long long *cpu_expected;	/* entries from CPUSTAT */
+	unsigned long long records;
+	unsigned long long expected;
+	char *instance;			/* from the file's LAST_BOOT_INFO */
+};
+
+void bootrace_verify_result_free(struct bootrace_verify_result *res);
+
+/* 0: all checks ran (see statuses); negative: could not open/parse at all. */
+int bootrace_verify(const struct bootrace_verify_opts *opts,
+		    struct bootrace_verify_result *res,
+		    struct bootrace_error *err);
+bool bootrace_verify_passed(const struct bootrace_verify_result *res);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BOOTRACE_H */

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Private to libbootrace: a streaming writer of trace-cmd's trace.dat
+ * (version 6, uncompressed, as described in trace-cmd.dat.v6(5)).
+ *
+ * libtracecmd's public API only reads trace.dat, so bootrace writes the
+ * documented format itself. Version 6 is the one both trace-cmd 3.1.6
+ * (Debian 12) and 3.4 read without a compression library in common.
+ *
+ * The writer never holds ring-buffer data in memory: everything before the
+ * flyrecord section is written by tracedat_begin(), then each CPU's pages
+ * are appended as they are read, and the per-CPU offset table is filled in
+ * by tracedat_finish().
+ */
+#ifndef BOOTRACE_TRACEDAT_H
+#define BOOTRACE_TRACEDAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* A text blob: the bytes of one tracefs file. */
+struct tracedat_blob {
+	const char *data;
+	size_t len;
+};
+
+struct tracedat_event_format {
+	const char *name;		/* event name, for sorting/debug */
+	struct tracedat_blob format;	/* events/SYSTEM/EVENT/format */
+};
+
+struct tracedat_system {
+	const char *name;		/* e.g. "sched" */
+	int nr_events;
+	const struct tracedat_event_format *events;
+};
+
+struct tracedat_meta {
+	/* Sub-buffer size of the instance: the "page size" of the file. */
+	unsigned int page_size;
+	int nr_cpus;
+	struct tracedat_blob header_page;	/* events/header_page */
+	struct tracedat_blob header_event;	/* events/header_event */
+	int nr_ftrace_formats;			/* events/ftrace/ * /format */
+	const struct tracedat_blob *ftrace_formats;
+	int nr_systems;				/* every other system */
+	const struct tracedat_system *systems;
+	struct tracedat_blob kallsyms;		/* may be empty */
+	struct tracedat_blob printk_formats;	/* may be empty */
+	struct tracedat_blob cmdlines;		/* may be empty */
+
+	/* Options */
+	const char *trace_clock;		/* e.g. "[local] global ..." as read */
+	const char *uname;			/* "Linux host 7.2.13 #1 SMP x86_64" */
+	const struct tracedat_blob *cpustats;	/* nr_cpus stats texts, CPUSTAT */
+	const char *last_boot_instance;		/* LAST_BOOT_INFO, NULL: omit */
+	const char *last_boot_info;
+	unsigned long long date_offset;		/* unused: 0 */
+};
+
+struct tracedat_writer;
+
+/*
+ * Write the headers, metadata and options to @fd (positioned at 0) and
+ * reserve the flyrecord offset table. 0 or -errno.
+ */
+int tracedat_begin(int fd, const struct tracedat_meta *meta,
+		   struct tracedat_writer **out);
+
+/* Start CPU @cpu's data (CPUs in increasing order); pads to page_size. */
+int tracedat_cpu_begin(struct tracedat_writer *w, int cpu);
+/* Append raw ring-buffer pages (multiples of page_size, as read). */
+int tracedat_cpu_write(struct tracedat_writer *w, const void *buf, size_t len);
+int tracedat_cpu_end(struct tracedat_writer *w);
+
+/* Bytes written so far (where the file would be cut if stopped now). */
+unsigned long long tracedat_offset(const struct tracedat_writer *w);
+
+/* Fill in the offset table for every CPU (CPUs never begun get size 0). */
+int tracedat_finish(struct tracedat_writer *w);
+/* Free the writer; does not close the fd. */
+void tracedat_free(struct tracedat_writer *w);
+
+/* ---- reading back what only bootrace needs (verify) ---- */
+
+/* Options of a trace.dat that verify checks against the data. */
+struct tracedat_options {
+	int nr_cpus;
+	int nr_cpustats;
+	char **cpustats;		/* CPUSTAT texts, in file order */
+	char *last_boot_instance;	/* NULL if no LAST_BOOT_INFO */
+	char *last_boot_info;
+	char *trace_clock;
+	char *uname;
+	unsigned int page_size;
+	int version;			/* file version, 6 or 7 */
+};
+
+/*
+ * Walk the file's sections (v6 and uncompressed v7) and collect the
+ * options above. -EINVAL with *what set to the section that did not parse.
+ */
+int tracedat_options_read(const char *path, struct tracedat_options *opts,
+			  const char **what);
+void tracedat_options_free(struct tracedat_options *opts);
+
+#endif /* BOOTRACE_TRACEDAT_H */
