@@ -1,0 +1,879 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * trace.dat version 6 writer and a reader of its options (v6 and
+ * uncompressed v7). The layout follows trace-cmd.dat.v6(5) and
+ * trace-cmd.dat.v7(5); where the pages are silent, the behaviour of
+ * trace-cmd's own reader (3.1.6 and 3.4) decides.
+ */
+#include <byteswap.h>
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tracedat.h"
+
+#define TRACEDAT_MAX_CPUS	65536
+/* One option's payload; keeps a corrupt size from turning into a huge malloc. */
+#define TRACEDAT_MAX_OPTION	(64u << 20)
+/* v7 chains option sections; a cycle in a corrupt file must end. */
+#define TRACEDAT_MAX_OPTION_SECTIONS	1024
+
+enum tracedat_option_id {
+	OPT_DONE = 0,
+	OPT_CPUSTAT = 2,
+	OPT_TRACECLOCK = 4,
+	OPT_UNAME = 5,
+	OPT_CPUCOUNT = 8,
+	OPT_LAST_BOOT_INFO = 24,
+};
+
+static const char tracedat_magic[] = { 0x17, 0x08, 0x44, 't', 'r', 'a', 'c',
+				       'i', 'n', 'g' };
+
+struct tracedat_cpu_slot {
+	unsigned long long offset;
+	unsigned long long size;
+};
+
+struct tracedat_writer {
+	int fd;
+	unsigned int page_size;
+	int nr_cpus;
+	unsigned long long offset;	/* bytes written so far */
+	unsigned long long table_offset; /* flyrecord per-CPU table */
+	int open_cpu;			/* -1: no CPU being written */
+	int last_cpu;			/* highest CPU begun, -1: none */
+	struct tracedat_cpu_slot *cpus;
+};
+
+/* ------------------------------------------------------------------ */
+/* Writing                                                            */
+/* ------------------------------------------------------------------ */
+
+static int write_all(struct tracedat_writer *w, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = write(w->fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -EIO;
+		p += n;
+		len -= n;
+		w->offset += n;
+	}
+	return 0;
+}
+
+static int pwrite_all(int fd, const void *buf, size_t len, off_t off)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = pwrite(fd, p, len, off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -EIO;
+		p += n;
+		len -= n;
+		off += n;
+	}
+	return 0;
+}
+
+static int write_u16(struct tracedat_writer *w, uint16_t v)
+{
+	return write_all(w, &v, sizeof(v));
+}
+
+static int write_u32(struct tracedat_writer *w, uint32_t v)
+{
+	return write_all(w, &v, sizeof(v));
+}
+
+static int write_u64(struct tracedat_writer *w, uint64_t v)
+{
+	return write_all(w, &v, sizeof(v));
+}
+
+static int write_zeros(struct tracedat_writer *w, unsigned long long len)
+{
+	static const char zeros[4096];
+	int ret;
+
+	while (len) {
+		size_t chunk = len < sizeof(zeros) ? len : sizeof(zeros);
+
+		ret = write_all(w, zeros, chunk);
+		if (ret)
+			return ret;
+		len -= chunk;
+	}
+	return 0;
+}
+
+static int write_blob64(struct tracedat_writer *w, const struct tracedat_blob *b)
+{
+	int ret = write_u64(w, b->len);
+
+	return ret ? ret : write_all(w, b->data, b->len);
+}
+
+/* kallsyms and printk_formats carry only a 32-bit size in the format. */
+static int write_blob32(struct tracedat_writer *w, const struct tracedat_blob *b)
+{
+	int ret;
+
+	if (b->len > UINT32_MAX)
+		return -EOVERFLOW;
+	ret = write_u32(w, b->len);
+	return ret ? ret : write_all(w, b->data, b->len);
+}
+
+static int write_initial(struct tracedat_writer *w)
+{
+	char endian_and_long[2];
+	int ret;
+
+	ret = write_all(w, tracedat_magic, sizeof(tracedat_magic));
+	if (!ret)
+		ret = write_all(w, "6", 2);
+	if (ret)
+		return ret;
+	/* Host order throughout, as trace-cmd writes; the byte says which. */
+	endian_and_long[0] = __BYTE_ORDER == __BIG_ENDIAN;
+	endian_and_long[1] = sizeof(long);
+	ret = write_all(w, endian_and_long, sizeof(endian_and_long));
+	return ret ? ret : write_u32(w, w->page_size);
+}
+
+static int write_headers(struct tracedat_writer *w, const struct tracedat_meta *m)
+{
+	int ret;
+
+	ret = write_all(w, "header_page", 12);
+	if (!ret)
+		ret = write_blob64(w, &m->header_page);
+	if (!ret)
+		ret = write_all(w, "header_event", 13);
+	if (!ret)
+		ret = write_blob64(w, &m->header_event);
+	return ret;
+}
+
+static int write_system(struct tracedat_writer *w, const struct tracedat_system *s)
+{
+	int ret, i;
+
+	ret = write_all(w, s->name, strlen(s->name) + 1);
+	if (!ret)
+		ret = write_u32(w, s->nr_events);
+	for (i = 0; !ret && i < s->nr_events; i++)
+		ret = write_blob64(w, &s->events[i].format);
+	return ret;
+}
+
+static int write_formats(struct tracedat_writer *w, const struct tracedat_meta *m)
+{
+	int ret, i;
+
+	ret = write_u32(w, m->nr_ftrace_formats);
+	for (i = 0; !ret && i < m->nr_ftrace_formats; i++)
+		ret = write_blob64(w, &m->ftrace_formats[i]);
+	if (!ret)
+		ret = write_u32(w, m->nr_systems);
+	for (i = 0; !ret && i < m->nr_systems; i++)
+		ret = write_system(w, &m->systems[i]);
+	return ret;
+}
+
+static int write_option(struct tracedat_writer *w, uint16_t id,
+			const void *data, size_t len)
+{
+	int ret;
+
+	if (len > UINT32_MAX)
+		return -EOVERFLOW;
+	ret = write_u16(w, id);
+	if (!ret)
+		ret = write_u32(w, len);
+	return ret ? ret : write_all(w, data, len);
+}
+
+/* A NUL-terminated string option, as trace-cmd stores them. */
+static int write_option_str(struct tracedat_writer *w, uint16_t id,
+			    const char *s)
+{
+	return write_option(w, id, s, strlen(s) + 1);
+}
+
+/*
+ * trace-cmd stores each CPU's stats as "CPU: N\n" followed by the
+ * per_cpu/cpuN/stats text and a NUL; its report --stat prints them
+ * one after the other, so the prefix is what tells the CPUs apart.
+ */
+static int write_cpustat(struct tracedat_writer *w, int cpu,
+			 const struct tracedat_blob *stats)
+{
+	char prefix[32];
+	int plen = snprintf(prefix, sizeof(prefix), "CPU: %d\n", cpu);
+	size_t len = plen + stats->len + 1;
+	int ret;
+
+	if (len > UINT32_MAX)
+		return -EOVERFLOW;
+	ret = write_u16(w, OPT_CPUSTAT);
+	if (!ret)
+		ret = write_u32(w, len);
+	if (!ret)
+		ret = write_all(w, prefix, plen);
+	if (!ret)
+		ret = write_all(w, stats->data, stats->len);
+	return ret ? ret : write_all(w, "", 1);
+}
+
+/*
+ * trace-cmd 3.4 skips everything up to the first ':' and applies the
+ * rest to the whole file's symbol table, whatever the name says.
+ */
+static int write_last_boot_info(struct tracedat_writer *w,
+				const struct tracedat_meta *m)
+{
+	size_t nlen = strlen(m->last_boot_instance);
+	size_t ilen = m->last_boot_info ? strlen(m->last_boot_info) : 0;
+	size_t len = nlen + 1 + ilen + 1;
+	int ret;
+
+	if (len > UINT32_MAX)
+		return -EOVERFLOW;
+	ret = write_u16(w, OPT_LAST_BOOT_INFO);
+	if (!ret)
+		ret = write_u32(w, len);
+	if (!ret)
+		ret = write_all(w, m->last_boot_instance, nlen);
+	if (!ret)
+		ret = write_all(w, ":", 1);
+	if (!ret)
+		ret = write_all(w, m->last_boot_info, ilen);
+	return ret ? ret : write_all(w, "", 1);
+}
+
+static int write_options(struct tracedat_writer *w, const struct tracedat_meta *m)
+{
+	int ret, cpu;
+
+	ret = write_all(w, "options  ", 10);
+	for (cpu = 0; !ret && m->cpustats && cpu < m->nr_cpus; cpu++)
+		ret = write_cpustat(w, cpu, &m->cpustats[cpu]);
+	if (!ret && m->trace_clock)
+		ret = write_option_str(w, OPT_TRACECLOCK, m->trace_clock);
+	if (!ret && m->uname)
+		ret = write_option_str(w, OPT_UNAME, m->uname);
+	if (!ret && m->last_boot_instance)
+		ret = write_last_boot_info(w, m);
+	/* In v6 the end of the options is a bare zero id, without a size. */
+	return ret ? ret : write_u16(w, OPT_DONE);
+}
+
+/*
+ * Both readers, when a TRACECLOCK option is present, read one more
+ * sized string right after the flyrecord table: the clock in use, as
+ * "[name]". Take it from the trace_clock text, which marks it so.
+ */
+static int write_selected_clock(struct tracedat_writer *w, const char *text)
+{
+	const char *open = strchr(text, '['), *close = NULL;
+	char clock[64];
+	int len, ret;
+
+	if (open)
+		close = strchr(open, ']');
+	if (open && close)
+		len = snprintf(clock, sizeof(clock), "%.*s", (int)(close - open + 1),
+			       open);
+	else
+		len = snprintf(clock, sizeof(clock), "[%.*s]",
+			       (int)strcspn(text, " \n"), text);
+	if (len < 0 || (size_t)len >= sizeof(clock))
+		return -EINVAL;
+	ret = write_u64(w, len);
+	return ret ? ret : write_all(w, clock, len);
+}
+
+static int write_flyrecord(struct tracedat_writer *w, const struct tracedat_meta *m)
+{
+	int ret;
+
+	ret = write_all(w, "flyrecord", 10);
+	if (ret)
+		return ret;
+	/* Filled in by tracedat_finish() once the data is known. */
+	w->table_offset = w->offset;
+	ret = write_zeros(w, 16ULL * w->nr_cpus);
+	if (!ret && m->trace_clock)
+		ret = write_selected_clock(w, m->trace_clock);
+	return ret;
+}
+
+static bool meta_valid(const struct tracedat_meta *m)
+{
+	unsigned int ps = m->page_size;
+
+	/* Readers find page starts by masking, so it must be a power of two. */
+	if (ps < 64 || (ps & (ps - 1)))
+		return false;
+	if (m->nr_cpus < 1 || m->nr_cpus > TRACEDAT_MAX_CPUS)
+		return false;
+	if (!m->header_page.len || !m->header_event.len)
+		return false;
+	if (m->nr_ftrace_formats < 0 || m->nr_systems < 0)
+		return false;
+	/* 3.4 takes the name up to the first ':' as the instance name. */
+	if (m->last_boot_instance && strchr(m->last_boot_instance, ':'))
+		return false;
+	return true;
+}
+
+int tracedat_begin(int fd, const struct tracedat_meta *meta,
+		   struct tracedat_writer **out)
+{
+	struct tracedat_writer *w;
+	int ret;
+
+	*out = NULL;
+	if (fd < 0 || !meta_valid(meta))
+		return -EINVAL;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->cpus = calloc(meta->nr_cpus, sizeof(*w->cpus));
+	if (!w->cpus) {
+		free(w);
+		return -ENOMEM;
+	}
+	w->fd = fd;
+	w->page_size = meta->page_size;
+	w->nr_cpus = meta->nr_cpus;
+	w->open_cpu = -1;
+	w->last_cpu = -1;
+
+	ret = write_initial(w);
+	if (!ret)
+		ret = write_headers(w, meta);
+	if (!ret)
+		ret = write_formats(w, meta);
+	if (!ret)
+		ret = write_blob32(w, &meta->kallsyms);
+	if (!ret)
+		ret = write_blob32(w, &meta->printk_formats);
+	if (!ret)
+		ret = write_blob64(w, &meta->cmdlines);
+	if (!ret)
+		ret = write_u32(w, meta->nr_cpus);
+	if (!ret)
+		ret = write_options(w, meta);
+	if (!ret)
+		ret = write_flyrecord(w, meta);
+	if (ret) {
+		tracedat_free(w);
+		return ret;
+	}
+	*out = w;
+	return 0;
+}
+
+static unsigned long long page_align(const struct tracedat_writer *w,
+				     unsigned long long off)
+{
+	return (off + w->page_size - 1) & ~(unsigned long long)(w->page_size - 1);
+}
+
+int tracedat_cpu_begin(struct tracedat_writer *w, int cpu)
+{
+	int skipped, ret;
+
+	if (w->open_cpu >= 0 || cpu <= w->last_cpu || cpu >= w->nr_cpus)
+		return -EINVAL;
+	/* Readers map the data page by page, so each CPU starts on a page. */
+	ret = write_zeros(w, page_align(w, w->offset) - w->offset);
+	if (ret)
+		return ret;
+	/* CPUs skipped over stay empty, placed where trace-cmd puts them. */
+	for (skipped = w->last_cpu + 1; skipped < cpu; skipped++)
+		w->cpus[skipped].offset = w->offset;
+	w->cpus[cpu].offset = w->offset;
+	w->open_cpu = cpu;
+	w->last_cpu = cpu;
+	return 0;
+}
+
+int tracedat_cpu_write(struct tracedat_writer *w, const void *buf, size_t len)
+{
+	unsigned long long before = w->offset;
+	int ret;
+
+	if (w->open_cpu < 0)
+		return -EINVAL;
+	ret = write_all(w, buf, len);
+	/* Count what reached the file even on failure: it is there. */
+	w->cpus[w->open_cpu].size += w->offset - before;
+	return ret;
+}
+
+int tracedat_cpu_end(struct tracedat_writer *w)
+{
+	if (w->open_cpu < 0)
+		return -EINVAL;
+	w->open_cpu = -1;
+	return 0;
+}
+
+unsigned long long tracedat_offset(const struct tracedat_writer *w)
+{
+	return w->offset;
+}
+
+int tracedat_finish(struct tracedat_writer *w)
+{
+	unsigned long long empty_at = page_align(w, w->offset);
+	uint64_t *table;
+	int cpu, ret;
+
+	w->open_cpu = -1;
+	table = calloc(w->nr_cpus, 2 * sizeof(*table));
+	if (!table)
+		return -ENOMEM;
+	for (cpu = 0; cpu < w->nr_cpus; cpu++) {
+		const struct tracedat_cpu_slot *s = &w->cpus[cpu];
+
+		table[2 * cpu] = cpu > w->last_cpu ? empty_at : s->offset;
+		table[2 * cpu + 1] = s->size;
+	}
+	ret = pwrite_all(w->fd, table, w->nr_cpus * 2 * sizeof(*table),
+			 w->table_offset);
+	free(table);
+	return ret;
+}
+
+void tracedat_free(struct tracedat_writer *w)
+{
+	if (!w)
+		return;
+	free(w->cpus);
+	free(w);
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading the options back                                           */
+/* ------------------------------------------------------------------ */
+
+/* Every read is checked against the file size before anything is allocated. */
+struct tracedat_reader {
+	int fd;
+	unsigned long long pos;
+	unsigned long long size;
+	bool swap;			/* file endianness differs from ours */
+	const char **what;
+};
+
+static int fail(struct tracedat_reader *r, const char *what)
+{
+	*r->what = what;
+	return -EINVAL;
+}
+
+static int rd_bytes(struct tracedat_reader *r, void *buf, size_t len,
+		    const char *what)
+{
+	char *p = buf;
+
+	if (len > r->size || r->pos > r->size - len)
+		return fail(r, what);
+	while (len) {
+		ssize_t n = pread(r->fd, p, len, r->pos);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			*r->what = what;
+			return -errno;
+		}
+		if (n == 0)
+			return fail(r, what);
+		p += n;
+		len -= n;
+		r->pos += n;
+	}
+	return 0;
+}
+
+static int rd_skip(struct tracedat_reader *r, unsigned long long len,
+		   const char *what)
+{
+	if (len > r->size || r->pos > r->size - len)
+		return fail(r, what);
+	r->pos += len;
+	return 0;
+}
+
+static int rd_u16(struct tracedat_reader *r, uint16_t *v, const char *what)
+{
+	int ret = rd_bytes(r, v, sizeof(*v), what);
+
+	if (!ret && r->swap)
+		*v = bswap_16(*v);
+	return ret;
+}
+
+static int rd_u32(struct tracedat_reader *r, uint32_t *v, const char *what)
+{
+	int ret = rd_bytes(r, v, sizeof(*v), what);
+
+	if (!ret && r->swap)
+		*v = bswap_32(*v);
+	return ret;
+}
+
+static int rd_u64(struct tracedat_reader *r, uint64_t *v, const char *what)
+{
+	int ret = rd_bytes(r, v, sizeof(*v), what);
+
+	if (!ret && r->swap)
+		*v = bswap_64(*v);
+	return ret;
+}
+
+/* A NUL-terminated string of at most @max - 1 characters. */
+static int rd_string(struct tracedat_reader *r, char *buf, size_t max,
+		     const char *what)
+{
+	size_t i;
+	int ret;
+
+	for (i = 0; i < max; i++) {
+		ret = rd_bytes(r, &buf[i], 1, what);
+		if (ret)
+			return ret;
+		if (!buf[i])
+			return 0;
+	}
+	return fail(r, what);
+}
+
+static int skip_sized64(struct tracedat_reader *r, const char *what)
+{
+	uint64_t len;
+
+	return rd_u64(r, &len, what) ?: rd_skip(r, len, what);
+}
+
+static int skip_sized32(struct tracedat_reader *r, const char *what)
+{
+	uint32_t len;
+
+	return rd_u32(r, &len, what) ?: rd_skip(r, len, what);
+}
+
+static int expect(struct tracedat_reader *r, const char *tag, size_t len,
+		  const char *what)
+{
+	char buf[16];
+	int ret = rd_bytes(r, buf, len, what);
+
+	if (!ret && memcmp(buf, tag, len))
+		return fail(r, what);
+	return ret;
+}
+
+static int read_initial(struct tracedat_reader *r, struct tracedat_options *o)
+{
+	char version[8], flags[2];
+	uint32_t page_size;
+	int ret;
+
+	ret = expect(r, tracedat_magic, sizeof(tracedat_magic), "magic");
+	if (!ret)
+		ret = rd_string(r, version, sizeof(version), "version");
+	if (ret)
+		return ret;
+	if (strcmp(version, "6") && strcmp(version, "7"))
+		return fail(r, "version");
+	o->version = version[0] - '0';
+	ret = rd_bytes(r, flags, sizeof(flags), "endianness");
+	if (ret)
+		return ret;
+	if (flags[0] != 0 && flags[0] != 1)
+		return fail(r, "endianness");
+	r->swap = flags[0] != (__BYTE_ORDER == __BIG_ENDIAN);
+	ret = rd_u32(r, &page_size, "page size");
+	if (ret)
+		return ret;
+	if (!page_size || (page_size & (page_size - 1)))
+		return fail(r, "page size");
+	o->page_size = page_size;
+	return 0;
+}
+
+static int skip_event_formats(struct tracedat_reader *r)
+{
+	uint32_t nr_systems, nr_events, i, j;
+	char name[256];
+	int ret;
+
+	ret = rd_u32(r, &nr_systems, "event systems");
+	for (i = 0; !ret && i < nr_systems; i++) {
+		ret = rd_string(r, name, sizeof(name), "event systems");
+		if (!ret)
+			ret = rd_u32(r, &nr_events, "event systems");
+		for (j = 0; !ret && j < nr_events; j++)
+			ret = skip_sized64(r, "event formats");
+	}
+	return ret;
+}
+
+/* Everything a v6 file has between the initial format and its options. */
+static int skip_v6_metadata(struct tracedat_reader *r, struct tracedat_options *o)
+{
+	uint32_t nr, i, cpus;
+	int ret;
+
+	ret = expect(r, "header_page", 12, "header_page");
+	if (!ret)
+		ret = skip_sized64(r, "header_page");
+	if (!ret)
+		ret = expect(r, "header_event", 13, "header_event");
+	if (!ret)
+		ret = skip_sized64(r, "header_event");
+	if (!ret)
+		ret = rd_u32(r, &nr, "ftrace formats");
+	for (i = 0; !ret && i < nr; i++)
+		ret = skip_sized64(r, "ftrace formats");
+	if (!ret)
+		ret = skip_event_formats(r);
+	if (!ret)
+		ret = skip_sized32(r, "kallsyms");
+	if (!ret)
+		ret = skip_sized32(r, "printk formats");
+	if (!ret)
+		ret = skip_sized64(r, "cmdlines");
+	if (!ret)
+		ret = rd_u32(r, &cpus, "cpu count");
+	if (ret)
+		return ret;
+	if (cpus > TRACEDAT_MAX_CPUS)
+		return fail(r, "cpu count");
+	o->nr_cpus = cpus;
+	return 0;
+}
+
+static int add_cpustat(struct tracedat_options *o, char *text)
+{
+	char **grown = realloc(o->cpustats, (o->nr_cpustats + 1) * sizeof(*grown));
+
+	if (!grown)
+		return -ENOMEM;
+	o->cpustats = grown;
+	o->cpustats[o->nr_cpustats++] = text;
+	return 0;
+}
+
+static int split_last_boot_info(struct tracedat_reader *r,
+				struct tracedat_options *o, char *text)
+{
+	char *colon = strchr(text, ':');
+
+	if (!colon) {
+		free(text);
+		return fail(r, "LAST_BOOT_INFO option");
+	}
+	o->last_boot_info = strdup(colon + 1);
+	*colon = '\0';
+	o->last_boot_instance = text;
+	return o->last_boot_info ? 0 : -ENOMEM;
+}
+
+static void replace(char **slot, char *text)
+{
+	free(*slot);
+	*slot = text;
+}
+
+/* Keeps @text (the payload, NUL-terminated) or frees it. */
+static int take_option(struct tracedat_reader *r, struct tracedat_options *o,
+		       uint16_t id, char *text, uint32_t len)
+{
+	uint32_t cpus;
+
+	switch (id) {
+	case OPT_CPUSTAT:
+		return add_cpustat(o, text);
+	case OPT_TRACECLOCK:
+		replace(&o->trace_clock, text);
+		return 0;
+	case OPT_UNAME:
+		replace(&o->uname, text);
+		return 0;
+	case OPT_LAST_BOOT_INFO:
+		free(o->last_boot_instance);
+		free(o->last_boot_info);
+		o->last_boot_instance = o->last_boot_info = NULL;
+		return split_last_boot_info(r, o, text);
+	case OPT_CPUCOUNT:
+		if (len == sizeof(cpus) && o->version == 7) {
+			memcpy(&cpus, text, sizeof(cpus));
+			o->nr_cpus = r->swap ? bswap_32(cpus) : cpus;
+		}
+		break;
+	}
+	free(text);
+	return 0;
+}
+
+static int read_option(struct tracedat_reader *r, struct tracedat_options *o,
+		       uint16_t id)
+{
+	uint32_t len;
+	char *text;
+	int ret;
+
+	ret = rd_u32(r, &len, "options");
+	if (ret)
+		return ret;
+	if (len > TRACEDAT_MAX_OPTION)
+		return fail(r, "options");
+	text = malloc(len + 1);
+	if (!text)
+		return -ENOMEM;
+	ret = rd_bytes(r, text, len, "options");
+	if (ret) {
+		free(text);
+		return ret;
+	}
+	text[len] = '\0';
+	return take_option(r, o, id, text, len);
+}
+
+static int read_v6_options(struct tracedat_reader *r, struct tracedat_options *o)
+{
+	char tag[10];
+	uint16_t id;
+	int ret;
+
+	ret = rd_bytes(r, tag, sizeof(tag), "options");
+	if (ret)
+		return ret;
+	if (!memcmp(tag, "options  ", 10)) {
+		while (!(ret = rd_u16(r, &id, "options")) && id != OPT_DONE) {
+			ret = read_option(r, o, id);
+			if (ret)
+				return ret;
+		}
+		if (!ret)
+			ret = rd_bytes(r, tag, sizeof(tag), "flyrecord");
+		if (ret)
+			return ret;
+	}
+	if (memcmp(tag, "flyrecord", 10) && memcmp(tag, "latency  ", 10))
+		return fail(r, "flyrecord");
+	return 0;
+}
+
+/* v7: "none" compression, then options sections chained by offset. */
+static int read_v7_options(struct tracedat_reader *r, struct tracedat_options *o)
+{
+	uint16_t id, flags;
+	uint32_t desc, len;
+	uint64_t next, size;
+	char name[32];
+	int ret, sections;
+
+	ret = rd_string(r, name, sizeof(name), "compression");
+	if (!ret && strcmp(name, "none"))
+		return fail(r, "compression (only uncompressed v7 is read)");
+	ret = ret ?: rd_string(r, name, sizeof(name), "compression");
+	ret = ret ?: rd_u64(r, &next, "options");
+	for (sections = 0; !ret && next; sections++) {
+		if (sections == TRACEDAT_MAX_OPTION_SECTIONS || next >= r->size)
+			return fail(r, "options");
+		r->pos = next;
+		ret = rd_u16(r, &id, "options") ?: rd_u16(r, &flags, "options") ?:
+		      rd_u32(r, &desc, "options") ?: rd_u64(r, &size, "options");
+		if (!ret && (id != OPT_DONE || flags))
+			return fail(r, "options");
+		while (!ret && !(ret = rd_u16(r, &id, "options")) && id != OPT_DONE)
+			ret = read_option(r, o, id);
+		if (ret)
+			break;
+		ret = rd_u32(r, &len, "options");
+		if (!ret && len != sizeof(next))
+			return fail(r, "options");
+		ret = ret ?: rd_u64(r, &next, "options");
+	}
+	return ret;
+}
+
+int tracedat_options_read(const char *path, struct tracedat_options *opts,
+			  const char **what)
+{
+	struct tracedat_reader r = { .what = what };
+	const char *unused;
+	off_t end;
+	int ret;
+
+	if (!what)
+		r.what = what = &unused;
+	*what = NULL;
+	memset(opts, 0, sizeof(*opts));
+	r.fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (r.fd < 0) {
+		*what = "open";
+		return -errno;
+	}
+	end = lseek(r.fd, 0, SEEK_END);
+	if (end < 0) {
+		ret = -errno;
+		*what = "open";
+		goto out;
+	}
+	r.size = end;
+	ret = read_initial(&r, opts);
+	if (!ret && opts->version == 6)
+		ret = skip_v6_metadata(&r, opts) ?: read_v6_options(&r, opts);
+	else if (!ret)
+		ret = read_v7_options(&r, opts);
+out:
+	close(r.fd);
+	if (ret)
+		tracedat_options_free(opts);
+	return ret;
+}
+
+void tracedat_options_free(struct tracedat_options *opts)
+{
+	int i;
+
+	for (i = 0; i < opts->nr_cpustats; i++)
+		free(opts->cpustats[i]);
+	free(opts->cpustats);
+	free(opts->last_boot_instance);
+	free(opts->last_boot_info);
+	free(opts->trace_clock);
+	free(opts->uname);
+	memset(opts, 0, sizeof(*opts));
+}

@@ -1,0 +1,634 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The trace.dat writer, checked against libtracecmd itself: a synthetic
+ * trace with hand-built ring-buffer pages is written, then opened with
+ * tracecmd_open() and read back record by record. The options reader is
+ * checked on the same files and on malformed ones.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <event-parse.h>
+#include <trace-cmd.h>
+
+#include "tap.h"
+#include "tracedat.h"
+
+/*
+ * libtracecmd parses the clock of a file with a TRACECLOCK option twice
+ * (the option, then the string after the flyrecord table) and leaks the
+ * first copy, for trace-cmd's own files too. Only LeakSanitizer calls
+ * this; without it, it is an unused function.
+ */
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void)
+{
+	return "leak:__isoc99_vsscanf\n";
+}
+
+/* As read from events/header_page of a 6.18 kernel, 4 KB sub-buffers. */
+static const char header_page_4k[] =
+	"\tfield: u64 timestamp;\toffset:0;\tsize:8;\tsigned:0;\n"
+	"\tfield: local_t commit;\toffset:8;\tsize:8;\tsigned:1;\n"
+	"\tfield: int overwrite;\toffset:8;\tsize:1;\tsigned:1;\n"
+	"\tfield: char data;\toffset:16;\tsize:4080;\tsigned:0;\n";
+
+/* The same for an instance with buffer_subbuf_size_kb=8. */
+static const char header_page_8k[] =
+	"\tfield: u64 timestamp;\toffset:0;\tsize:8;\tsigned:0;\n"
+	"\tfield: local_t commit;\toffset:8;\tsize:8;\tsigned:1;\n"
+	"\tfield: int overwrite;\toffset:8;\tsize:1;\tsigned:1;\n"
+	"\tfield: char data;\toffset:16;\tsize:8176;\tsigned:0;\n";
+
+static const char header_event[] =
+	"# compressed entry header\n"
+	"\ttype_len    :    5 bits\n"
+	"\ttime_delta  :   27 bits\n"
+	"\tarray       :   32 bits\n"
+	"\n"
+	"\tpadding     : type == 29\n"
+	"\ttime_extend : type == 30\n"
+	"\ttime_stamp : type == 31\n"
+	"\tdata max type_len  == 28\n";
+
+#define COMMON_FIELDS							\
+	"\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n" \
+	"\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n" \
+	"\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;\n" \
+	"\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n\n"
+
+#define PRINT_ID 5
+static const char print_format[] =
+	"name: print\nID: 5\nformat:\n" COMMON_FIELDS
+	"\tfield:unsigned long ip;\toffset:8;\tsize:8;\tsigned:0;\n"
+	"\tfield:char buf[];\toffset:16;\tsize:0;\tsigned:0;\n\n"
+	"print fmt: \"%ps: %s\", (void *)REC->ip, REC->buf\n";
+
+#define TICK_ID 1000
+static const char tick_format[] =
+	"name: tick\nID: 1000\nformat:\n" COMMON_FIELDS
+	"\tfield:unsigned int cpu;\toffset:8;\tsize:4;\tsigned:0;\n"
+	"\tfield:unsigned long long seq;\toffset:16;\tsize:8;\tsigned:0;\n\n"
+	"print fmt: \"cpu=%u seq=%llu\", REC->cpu, REC->seq\n";
+
+static const char kallsyms[] =
+	"ffffffff81000000 T _text\n"
+	"ffffffff81234560 T bootrace_marker_fn\n";
+
+#define NR_CPUS 4
+/* Records per page, per CPU; CPU 2 stays empty, CPU 1 spans two pages. */
+static const int cpu_pages[NR_CPUS][2] = { { 5, 0 }, { 4, 3 }, { 0, 0 }, { 3, 0 } };
+
+static const char *const stats_text[NR_CPUS] = {
+	"entries: 5\noverrun: 0\n", "entries: 7\noverrun: 0\n",
+	"entries: 0\noverrun: 0\n", "entries: 3\noverrun: 0\n",
+};
+
+/* ---- hand-built ring-buffer pages ---- */
+
+struct page {
+	unsigned char *buf;
+	size_t size, used;
+};
+
+static void page_start(struct page *p, unsigned long long ts)
+{
+	memset(p->buf, 0, p->size);
+	memcpy(p->buf, &ts, sizeof(ts));
+	p->used = 16;
+}
+
+/* An event whose payload fits type_len: length in 4-byte words. */
+static void page_add(struct page *p, const void *payload, size_t len)
+{
+	uint32_t header = (len / 4) | (100u << 5);	/* delta: 100 ns */
+	unsigned long long commit;
+
+	memcpy(p->buf + p->used, &header, sizeof(header));
+	memcpy(p->buf + p->used + 4, payload, len);
+	p->used += 4 + len;
+	commit = p->used - 16;
+	memcpy(p->buf + 8, &commit, sizeof(commit));
+}
+
+static void add_tick(struct page *p, unsigned int cpu, unsigned long long seq)
+{
+	unsigned char ev[24] = { 0 };
+	uint16_t type = TICK_ID;
+	int pid = 100 + cpu;
+
+	memcpy(ev, &type, 2);
+	memcpy(ev + 4, &pid, 4);
+	memcpy(ev + 8, &cpu, 4);
+	memcpy(ev + 16, &seq, 8);
+	page_add(p, ev, sizeof(ev));
+}
+
+static void add_print(struct page *p, unsigned long long ip, const char *msg)
+{
+	unsigned char ev[112] = { 0 };
+	uint16_t type = PRINT_ID;
+	int pid = 42;
+	size_t len = 16 + strlen(msg) + 1;
+
+	memcpy(ev, &type, 2);
+	memcpy(ev + 4, &pid, 4);
+	memcpy(ev + 8, &ip, 8);
+	memcpy(ev + 16, msg, strlen(msg) + 1);
+	page_add(p, ev, (len + 3) & ~3UL);
+}
+
+/* The seq of a tick is cpu * 1000 + its index, so a read can be checked. */
+static int write_cpu(struct tracedat_writer *w, struct page *p, int cpu,
+		     unsigned long long ip)
+{
+	int pg, i, n = 0, ret;
+
+	ret = tracedat_cpu_begin(w, cpu);
+	for (pg = 0; !ret && pg < 2 && cpu_pages[cpu][pg]; pg++) {
+		page_start(p, 1000000ULL * (pg + 1) + cpu);
+		for (i = 0; i < cpu_pages[cpu][pg]; i++, n++) {
+			if (n % 2)
+				add_print(p, ip, "marker from bootrace\n");
+			else
+				add_tick(p, cpu, cpu * 1000 + n);
+		}
+		ret = tracedat_cpu_write(w, p->buf, p->size);
+	}
+	return ret ? ret : tracedat_cpu_end(w);
+}
+
+static struct tracedat_blob blob(const char *s)
+{
+	return (struct tracedat_blob){ s, strlen(s) };
+}
+
+static struct tracedat_blob cpustats[NR_CPUS];
+static struct tracedat_blob ftrace_formats[1];
+static struct tracedat_event_format tick_event = { "tick", { 0 } };
+static struct tracedat_system systems[1] = { { "bootrace", 1, &tick_event } };
+
+static void fill_meta(struct tracedat_meta *m, unsigned int page_size)
+{
+	int i;
+
+	for (i = 0; i < NR_CPUS; i++)
+		cpustats[i] = blob(stats_text[i]);
+	ftrace_formats[0] = blob(print_format);
+	tick_event.format = blob(tick_format);
+	*m = (struct tracedat_meta){
+		.page_size = page_size,
+		.nr_cpus = NR_CPUS,
+		.header_page = blob(page_size == 4096 ? header_page_4k : header_page_8k),
+		.header_event = blob(header_event),
+		.nr_ftrace_formats = 1,
+		.ftrace_formats = ftrace_formats,
+		.nr_systems = 1,
+		.systems = systems,
+		.kallsyms = blob(kallsyms),
+		.cmdlines = blob("42 marker-task\n"),
+		.trace_clock = "[local] global counter uptime perf mono boot\n",
+		.uname = "Linux testhost 7.2.13 x86_64",
+		.cpustats = cpustats,
+		.last_boot_instance = "backup",
+		.last_boot_info = "ffffffff85000000\t[kernel]\n",
+	};
+}
+
+static char tmpdir[] = "/tmp/test-tracedat.XXXXXX";
+
+static int write_synthetic(const char *path, unsigned int page_size,
+			   unsigned long long ip)
+{
+	struct tracedat_writer *w;
+	struct tracedat_meta meta;
+	struct page p = { calloc(1, page_size), page_size, 0 };
+	int fd, cpu, ret;
+
+	fill_meta(&meta, page_size);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0 || !p.buf)
+		return -errno;
+	ret = tracedat_begin(fd, &meta, &w);
+	for (cpu = 0; !ret && cpu < NR_CPUS; cpu++)
+		if (cpu_pages[cpu][0])
+			ret = write_cpu(w, &p, cpu, ip);
+	if (!ret)
+		ret = tracedat_finish(w);
+	tracedat_free(w);
+	close(fd);
+	free(p.buf);
+	return ret;
+}
+
+/* ---- reading it back with libtracecmd ---- */
+
+static void check_with_libtracecmd(const char *path, unsigned int page_size)
+{
+	struct tracecmd_input *h = tracecmd_open(path, 0);
+	struct tep_record *rec;
+	unsigned long long seq = 0;
+	int cpu, count;
+
+	tap_ok(h != NULL, "%u: tracecmd_open reads the file", page_size);
+	if (!h)
+		return;
+	for (cpu = 0; cpu < NR_CPUS; cpu++) {
+		count = 0;
+		while ((rec = tracecmd_read_data(h, cpu))) {
+			struct tep_event *ev;
+
+			ev = tep_find_event_by_record(tracecmd_get_tep(h), rec);
+			if (cpu == 3 && count == 2 && ev && ev->id == TICK_ID)
+				tep_get_field_val(NULL, ev, "seq", rec, &seq, 0);
+			count++;
+			tracecmd_free_record(rec);
+		}
+		tap_is_int(count, cpu_pages[cpu][0] + cpu_pages[cpu][1],
+			   "records of one CPU");
+	}
+	tap_is_int(seq, 3002, "field value read back");
+	tracecmd_close(h);
+}
+
+static void check_options(const char *path, unsigned int page_size)
+{
+	struct tracedat_options o;
+	const char *what = "unset";
+	int ret = tracedat_options_read(path, &o, &what);
+
+	tap_is_int(ret, 0, "options of the written file read back");
+	if (ret) {
+		printf("# failed in %s\n", what);
+		return;
+	}
+	tap_is_int(o.version, 6, "version 6");
+	tap_is_int(o.page_size, page_size, "page size is the sub-buffer size");
+	tap_is_int(o.nr_cpus, NR_CPUS, "cpu count");
+	tap_is_int(o.nr_cpustats, NR_CPUS, "one CPUSTAT per CPU");
+	if (o.nr_cpustats == NR_CPUS)
+		tap_is_str(o.cpustats[1], "CPU: 1\nentries: 7\noverrun: 0\n",
+			   "CPUSTAT text as trace-cmd stores it");
+	tap_is_str(o.trace_clock, "[local] global counter uptime perf mono boot\n",
+		   "TRACECLOCK");
+	tap_is_str(o.uname, "Linux testhost 7.2.13 x86_64", "UNAME");
+	tap_is_str(o.last_boot_instance, "backup", "LAST_BOOT_INFO instance");
+	tap_is_str(o.last_boot_info, "ffffffff85000000\t[kernel]\n",
+		   "LAST_BOOT_INFO text");
+	tracedat_options_free(&o);
+}
+
+/* ---- writer errors ---- */
+
+static void check_writer_errors(void)
+{
+	struct tracedat_writer *w = NULL;
+	struct tracedat_meta meta;
+	int fd, ret;
+
+	fill_meta(&meta, 4096);
+	fd = open("/dev/full", O_WRONLY);
+	ret = fd < 0 ? -ENOSPC : tracedat_begin(fd, &meta, &w);
+	tap_is_int(ret, -ENOSPC, "a full disk comes back as -ENOSPC");
+	tap_ok(w == NULL, "no writer after a failed begin");
+	if (fd >= 0)
+		close(fd);
+
+	meta.page_size = 3000;
+	tap_is_int(tracedat_begin(1, &meta, &w), -EINVAL,
+		   "page size that is not a power of two is refused");
+	fill_meta(&meta, 4096);
+	meta.last_boot_instance = "a:b";
+	tap_is_int(tracedat_begin(1, &meta, &w), -EINVAL,
+		   "instance name with ':' is refused");
+
+	fill_meta(&meta, 4096);
+	fd = open("/dev/null", O_WRONLY);
+	ret = tracedat_begin(fd, &meta, &w);
+	tap_is_int(ret, 0, "begin on /dev/null");
+	if (!ret) {
+		tap_is_int(tracedat_cpu_write(w, "x", 1), -EINVAL,
+			   "write outside a CPU is refused");
+		tap_is_int(tracedat_cpu_begin(w, 2), 0, "begin CPU 2");
+		tap_is_int(tracedat_cpu_begin(w, 3), -EINVAL,
+			   "begin while a CPU is open is refused");
+		tracedat_cpu_end(w);
+		tap_is_int(tracedat_cpu_begin(w, 1), -EINVAL,
+			   "CPUs must come in increasing order");
+		tap_is_int(tracedat_cpu_begin(w, NR_CPUS), -EINVAL,
+			   "CPU beyond nr_cpus is refused");
+		tap_ok(tracedat_offset(w) % 4096 == 0, "CPU data starts on a page");
+	}
+	tracedat_free(w);
+	close(fd);
+}
+
+/*
+ * A file size limit makes write(2) return a short count and then EFBIG:
+ * the short write must be continued and the error passed on.
+ */
+static void check_short_write(const char *path)
+{
+	struct rlimit lim = { 1000, 1000 };
+	struct tracedat_writer *w;
+	struct tracedat_meta meta;
+	int status = -1;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		signal(SIGXFSZ, SIG_IGN);
+		setrlimit(RLIMIT_FSIZE, &lim);
+		fill_meta(&meta, 4096);
+		_exit(tracedat_begin(fd, &meta, &w) == -EFBIG ? 0 : 1);
+	}
+	waitpid(pid, &status, 0);
+	tap_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	       "short write then EFBIG comes back as -EFBIG");
+}
+
+/* ---- malformed input for the options reader ---- */
+
+static char *slurp(const char *path, size_t *len)
+{
+	struct stat st;
+	char *buf;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0 || fstat(fd, &st) || !(buf = malloc(st.st_size))) {
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	*len = read(fd, buf, st.st_size);
+	close(fd);
+	return buf;
+}
+
+static int read_bytes_as_file(const char *path, const void *buf, size_t len,
+			      const char **what)
+{
+	struct tracedat_options o;
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	int ret;
+
+	if (fd < 0 || write(fd, buf, len) != (ssize_t)len)
+		return -999;
+	close(fd);
+	ret = tracedat_options_read(path, &o, what);
+	if (!ret)
+		tracedat_options_free(&o);
+	return ret;
+}
+
+static size_t find(const char *buf, size_t len, const char *s, size_t slen)
+{
+	const char *p = memmem(buf, len, s, slen);
+
+	return p ? (size_t)(p - buf) : 0;
+}
+
+static void corrupt_u32(const char *good, size_t len, const char *path,
+			size_t at, uint32_t value, const char *name)
+{
+	char *bad = malloc(len);
+	const char *what = NULL;
+	int ret;
+
+	memcpy(bad, good, len);
+	memcpy(bad + at, &value, sizeof(value));
+	ret = read_bytes_as_file(path, bad, len, &what);
+	tap_ok(ret == -EINVAL && what, "absurd %s: -EINVAL (%s)", name,
+	       what ? what : "?");
+	free(bad);
+}
+
+static int read_missing(void)
+{
+	struct tracedat_options o;
+	const char *what = NULL;
+	int ret = tracedat_options_read("/nonexistent/x.dat", &o, &what);
+
+	if (!ret)
+		tracedat_options_free(&o);
+	return ret;
+}
+
+static void check_malformed(const char *good_path, const char *path)
+{
+	size_t len = 0, fly, cut, at;
+	const char *what;
+	char *good = slurp(good_path, &len);
+	int bad_cuts = 0, ret;
+
+	tap_ok(good != NULL, "read the synthetic file");
+	if (!good)
+		return;
+	what = NULL;
+	tap_is_int(read_bytes_as_file(path, "", 0, &what), -EINVAL, "empty file");
+	tap_is_str(what, "magic", "empty file fails at the magic");
+	ret = read_bytes_as_file(path, "\x17\x08\x45tracing6", 12, &what);
+	tap_is_int(ret, -EINVAL, "bad magic");
+	tap_is_int(read_missing(), -ENOENT, "missing file is -ENOENT");
+
+	/* Every cut before the end of the flyrecord tag must fail cleanly. */
+	fly = find(good, len, "flyrecord", 10) + 10;
+	for (cut = 0; cut < fly; cut++) {
+		what = NULL;
+		if (read_bytes_as_file(path, good, cut, &what) >= 0 || !what)
+			bad_cuts++;
+	}
+	tap_is_int(bad_cuts, 0, "every truncation fails with a section name");
+	tap_is_int(read_bytes_as_file(path, good, fly, &what), 0,
+		   "the options need nothing after the flyrecord tag");
+
+	at = find(good, len, "header_page", 12) + 12;
+	corrupt_u32(good, len, path, at, 0xfffffff0, "header_page size");
+	at = find(good, len, "options  ", 10) + 10 + 2;
+	corrupt_u32(good, len, path, at, 0xfffffff0, "option size");
+	at = find(good, len, "bootrace", 9) - 4;
+	corrupt_u32(good, len, path, at, 0x7fffffff, "number of systems");
+	at = find(good, len, kallsyms, 10) - 4;
+	corrupt_u32(good, len, path, at, 0xffffffff, "kallsyms size");
+	free(good);
+}
+
+/* Random byte damage in the metadata must never crash the reader. */
+static void check_fuzz(const char *good_path, const char *path)
+{
+	size_t len = 0, fly;
+	char *good = slurp(good_path, &len), *bad;
+	const char *what;
+	int i, j;
+
+	if (!good)
+		return;
+	fly = find(good, len, "flyrecord", 10) + 10;
+	bad = malloc(fly);
+	srand(1);
+	for (i = 0; i < 300; i++) {
+		memcpy(bad, good, fly);
+		for (j = 0; j < 4; j++)
+			bad[rand() % fly] = rand();
+		read_bytes_as_file(path, bad, fly, &what);
+	}
+	tap_ok(1, "300 damaged files read without a crash");
+	free(bad);
+	free(good);
+}
+
+/* ---- an uncompressed v7 file, built by hand ---- */
+
+struct buf {
+	char data[1024];
+	size_t len;
+};
+
+static void put(struct buf *b, const void *p, size_t len)
+{
+	memcpy(b->data + b->len, p, len);
+	b->len += len;
+}
+
+static void put16(struct buf *b, uint16_t v) { put(b, &v, 2); }
+static void put32(struct buf *b, uint32_t v) { put(b, &v, 4); }
+static void put64(struct buf *b, uint64_t v) { put(b, &v, 8); }
+
+static void put_option(struct buf *b, uint16_t id, const char *s)
+{
+	put16(b, id);
+	put32(b, strlen(s) + 1);
+	put(b, s, strlen(s) + 1);
+}
+
+/* Section header of an options section: id 0, flags, string id, size. */
+static void put_options_header(struct buf *b, uint16_t flags)
+{
+	put16(b, 0);
+	put16(b, flags);
+	put32(b, 0);
+	put64(b, 0);
+}
+
+static void build_v7(struct buf *b, const char *compression, uint16_t flags,
+		     bool loop)
+{
+	size_t next_at, second;
+
+	b->len = 0;
+	put(b, "\x17\x08\x44tracing7", 12);	/* with the version's NUL */
+	put(b, "\0\x08", 2);			/* little endian, 8-byte long */
+	put32(b, 4096);
+	put(b, compression, strlen(compression) + 1);
+	put(b, "", 1);
+	put64(b, b->len + 8);
+	put_options_header(b, flags);
+	put16(b, 8);			/* CPUCOUNT */
+	put32(b, 4);
+	put32(b, 2);
+	put_option(b, 2, "CPU: 0\nentries: 1\n");
+	put_option(b, 2, "CPU: 1\nentries: 2\n");
+	put_option(b, 4, "[boot]");
+	put16(b, 0);			/* DONE, with the next section's offset */
+	put32(b, 8);
+	next_at = b->len;
+	put64(b, 0);
+	second = b->len;
+	memcpy(b->data + next_at, &second, 8);
+	put_options_header(b, 0);
+	put_option(b, 24, "backup:ffffffff82600000\t[kernel]\n");
+	put_option(b, 5, "Linux guest 7.2.13 x86_64");
+	put16(b, 0);
+	put32(b, 8);
+	put64(b, loop ? second : 0);
+}
+
+static void check_v7(const char *path)
+{
+	struct tracedat_options o;
+	const char *what = NULL;
+	struct buf b;
+	int ret;
+
+	build_v7(&b, "none", 0, false);
+	read_bytes_as_file(path, b.data, b.len, &what);
+	ret = tracedat_options_read(path, &o, &what);
+	tap_is_int(ret, 0, "uncompressed v7 options read");
+	if (ret)
+		printf("# failed in %s\n", what);
+	if (!ret) {
+		tap_is_int(o.version, 7, "v7: version");
+		tap_is_int(o.nr_cpus, 2, "v7: CPUCOUNT");
+		tap_is_int(o.nr_cpustats, 2, "v7: CPUSTATs");
+		tap_is_str(o.trace_clock, "[boot]", "v7: TRACECLOCK");
+		tap_is_str(o.uname, "Linux guest 7.2.13 x86_64",
+			   "v7: UNAME from the second options section");
+		tap_is_str(o.last_boot_info, "ffffffff82600000\t[kernel]\n",
+			   "v7: LAST_BOOT_INFO");
+		tracedat_options_free(&o);
+	}
+	build_v7(&b, "zstd", 0, false);
+	ret = read_bytes_as_file(path, b.data, b.len, &what);
+	tap_is_int(ret, -EINVAL, "v7 zstd file is refused");
+	build_v7(&b, "none", 1, false);
+	ret = read_bytes_as_file(path, b.data, b.len, &what);
+	tap_is_int(ret, -EINVAL, "compressed options section is refused");
+	build_v7(&b, "none", 0, true);
+	ret = read_bytes_as_file(path, b.data, b.len, &what);
+	tap_is_int(ret, -EINVAL, "options sections that loop end in an error");
+}
+
+static void cleanup(void)
+{
+	const char *names[] = { "synthetic-4096.dat", "synthetic-8192.dat",
+				"scratch.dat" };
+	char path[96];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", tmpdir, names[i]);
+		unlink(path);
+	}
+	rmdir(tmpdir);
+}
+
+int main(void)
+{
+	char path[64], scratch[64];
+	unsigned int sizes[] = { 4096, 8192 };
+	/* A current-boot address, then a previous-boot one (LAST_BOOT_INFO). */
+	unsigned long long ips[] = { 0xffffffff81234560ULL, 0xffffffff85234560ULL };
+	unsigned int i;
+
+	if (!mkdtemp(tmpdir))
+		return 1;
+	snprintf(scratch, sizeof(scratch), "%s/scratch.dat", tmpdir);
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/synthetic-%u.dat", tmpdir, sizes[i]);
+		tap_is_int(write_synthetic(path, sizes[i], ips[i]),
+			   0, "write synthetic trace.dat");
+		check_with_libtracecmd(path, sizes[i]);
+		check_options(path, sizes[i]);
+	}
+	check_writer_errors();
+	check_short_write(scratch);
+	check_malformed(path, scratch);
+	check_fuzz(path, scratch);
+	check_v7(scratch);
+	/* TEST_TRACEDAT_KEEP=1 keeps the files, to feed them to trace-cmd. */
+	if (getenv("TEST_TRACEDAT_KEEP"))
+		printf("# files kept in %s\n", tmpdir);
+	else
+		cleanup();
+	return tap_done();
+}
