@@ -1,0 +1,196 @@
+#!/bin/sh
+# /init of the lifecycle test's initramfs (busybox). One QEMU run boots this
+# twice: boot 1 writes known markers into the persistent instance and
+# reboots (RAM, and so the ring buffer, survives QEMU's reset); boot 2 runs
+# bootrace status/collect/verify on the backup instance, checks what the
+# kernel did with the instances, writes everything to the result disk and
+# powers off. The host (lifecycle.sh) judges the results.
+#
+# Result disk (/dev/vda, raw): the first 512 bytes hold "boot=N", the
+# number of boots so far; a tar of /out starts at 1 MiB.
+
+TRACEFS=/sys/kernel/tracing
+DISK=/dev/vda
+TAR_OFFSET_MB=1
+OUT=/out
+
+# Written by mkinitramfs.sh: MARKERS, PERSISTENT, BACKUP, COLLECTOR.
+. /etc/vmtest.conf
+
+log() { echo "vmtest: $*"; }
+
+halt_now() {
+	sync
+	poweroff -f
+	sleep 60
+}
+
+setup_system() {
+	/bin/busybox --install -s /bin
+	export PATH=/bin
+	mount -t proc proc /proc
+	mount -t sysfs sysfs /sys
+	mount -t devtmpfs devtmpfs /dev 2>/dev/null
+	mount -t tracefs nodev "$TRACEFS"
+	for m in $(cat /lib/modules/load-order); do
+		insmod "/lib/modules/$m" || log "insmod $m failed"
+	done
+	i=0
+	while [ ! -b "$DISK" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	[ -b "$DISK" ] || { log "FATAL: no result disk $DISK"; halt_now; }
+}
+
+# The boot number lives on the result disk, outside guest RAM: deciding
+# which boot this is must not depend on the ring buffer under test
+# (persistent memory can be lost; a cold-boot backup instance looks just
+# like a warm-boot one with 0 entries), and a panic=1 reboot in boot 2 must
+# not restart the test.
+next_boot_number() {
+	n=$(dd if="$DISK" bs=512 count=1 2>/dev/null | tr -d '\000' |
+		sed -n 's/^boot=\([0-9]*\)$/\1/p')
+	n=$((${n:-0} + 1))
+	printf 'boot=%d\n' "$n" | dd of="$DISK" bs=512 count=1 conv=sync,fsync 2>/dev/null
+	echo "$n"
+}
+
+# Sum the "entries" lines of an instance's per_cpu/cpu*/stats.
+sum_entries() {
+	cat "$1"/per_cpu/cpu*/stats 2>/dev/null |
+		awk '$1 == "entries:" { s += $2 } END { print s + 0 }'
+}
+
+show_per_cpu_stats() {
+	for s in "$1"/per_cpu/cpu*/stats; do
+		echo "== ${s#$TRACEFS/}"
+		cat "$s"
+	done
+}
+
+# Write MARKERS lines "bootrace-marker I" to the persistent instance, marker
+# I from a process pinned to CPU I mod NCPU, all CPUs at once.
+write_markers() {
+	ncpu=$(nproc)
+	marker_file=$TRACEFS/instances/$PERSISTENT/trace_marker
+	cpu=0
+	while [ $cpu -lt "$ncpu" ]; do
+		taskset -c "$cpu" sh -c '
+			i=$1
+			while [ "$i" -le "$2" ]; do
+				echo "bootrace-marker $i" > "$3"
+				i=$((i + $4))
+			done' sh $((cpu == 0 ? ncpu : cpu)) "$MARKERS" "$marker_file" "$ncpu" &
+		cpu=$((cpu + 1))
+	done
+	wait
+}
+
+boot_one() {
+	log "boot 1: instances: $(ls $TRACEFS/instances | tr '\n' ' ')"
+	log "boot 1: $BACKUP entries (cold boot): $(sum_entries $TRACEFS/instances/$BACKUP)"
+	write_markers
+	n=$(grep -c 'bootrace-marker' "$TRACEFS/instances/$PERSISTENT/trace")
+	log "boot 1: $n of $MARKERS markers visible in $PERSISTENT/trace; $PERSISTENT entries: $(sum_entries $TRACEFS/instances/$PERSISTENT)"
+	log "boot 1: rebooting (reboot -f keeps RAM)"
+	sync
+	reboot -f
+	sleep 60
+}
+
+# Run a named step: its stdout and stderr go to /out/NAME.out and
+# /out/NAME.err and to the console, its exit code to results.env.
+step() {
+	name=$1; shift
+	log "+ $*"
+	"$@" > "$OUT/$name.out" 2> "$OUT/$name.err"
+	rc=$?
+	sed "s/^/[$name] /" "$OUT/$name.out" "$OUT/$name.err"
+	log "$name exit $rc"
+	echo "${name}_rc=$rc" >> "$OUT/results.env"
+	return $rc
+}
+
+collect_with_sid_trace_cmd() {
+	/sid/lib/ld-linux-x86-64.so.2 --library-path /sid/lib /sid/trace-cmd \
+		extract -k -B "$BACKUP" -o "$1"
+}
+
+# Poll for the backup instance to disappear: the kernel removes it from a
+# workqueue after the last reference to a drained instance is dropped
+# (measured ~100 ms), so it may outlive collect's exit briefly.
+wait_backup_gone() {
+	i=0
+	while [ -d "$TRACEFS/instances/$BACKUP" ] && [ $i -lt 30 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	[ ! -d "$TRACEFS/instances/$BACKUP" ] && echo "$((i * 100))"
+}
+
+boot_two() {
+	inst=$TRACEFS/instances
+	r=$OUT/results.env
+	ls "$inst" > "$OUT/instances-before.txt"
+	log "boot 2: instances: $(tr '\n' ' ' < "$OUT/instances-before.txt")"
+	echo "backup_present_before=$([ -d "$inst/$BACKUP" ] && echo 1 || echo 0)" >> "$r"
+	cat "$inst/$BACKUP/last_boot_info" > "$OUT/backup-last_boot_info.txt" 2>&1
+	show_per_cpu_stats "$inst/$BACKUP" > "$OUT/backup-stats.txt" 2>&1
+	cat "$OUT/backup-stats.txt"
+	echo "backup_entries=$(sum_entries "$inst/$BACKUP")" >> "$r"
+
+	if [ "$COLLECTOR" = bootrace ]; then
+		step status bootrace status
+		step collect bootrace collect -o "$OUT/trace.dat"
+	else
+		echo "status_rc=skipped" >> "$r"
+		step collect collect_with_sid_trace_cmd "$OUT/trace.dat"
+	fi
+	if ms=$(wait_backup_gone); then
+		echo "backup_gone=1" >> "$r"
+		log "$BACKUP gone (${ms} ms after collect returned)"
+	else
+		echo "backup_gone=0" >> "$r"
+		log "$BACKUP still present 3 s after collect: $(ls "$inst/$BACKUP" | tr '\n' ' ')"
+	fi
+	if [ "$COLLECTOR" = bootrace ]; then
+		step verify bootrace verify "$OUT/trace.dat"
+	else
+		echo "verify_rc=skipped" >> "$r"
+	fi
+
+	ls "$inst" > "$OUT/instances-after.txt"
+	echo "persistent_present=$([ -d "$inst/$PERSISTENT" ] && echo 1 || echo 0)" >> "$r"
+	echo "persistent_entries=$(sum_entries "$inst/$PERSISTENT")" >> "$r"
+	echo "persistent_tracing_on=$(cat "$inst/$PERSISTENT/tracing_on" 2>/dev/null)" >> "$r"
+	echo "persistent_last_boot_info=$(head -n 1 "$inst/$PERSISTENT/last_boot_info" 2>/dev/null)" >> "$r"
+	echo "ncpu=$(nproc)" >> "$r"
+	ls -l "$OUT/trace.dat" 2>&1
+	log "results:"
+	cat "$r"
+}
+
+save_results() {
+	# tar needs a known end on a raw disk: it stops at its end-of-archive
+	# blocks, and conv=fsync makes the data reach the host before poweroff.
+	tar -C "$OUT" -cf - . |
+		dd of="$DISK" bs=1M seek=$TAR_OFFSET_MB conv=fsync 2>/dev/null
+	sync
+	log "results written to $DISK"
+}
+
+main() {
+	setup_system
+	mkdir -p "$OUT"
+	boot=$(next_boot_number)
+	log "this is boot $boot"
+	case $boot in
+	1) boot_one ;;
+	2) echo "boot=2" > "$OUT/results.env"
+	   boot_two
+	   save_results
+	   log "done, powering off" ;;
+	*) log "FATAL: unexpected boot $boot (a reboot during boot 2?)" ;;
+	esac
+	halt_now
+}
+
+main

@@ -1,0 +1,247 @@
+#!/bin/bash
+# The whole bootrace lifecycle on a real 7.1+ kernel, in one QEMU run:
+# boot 1 writes known markers into the persistent instance and reboots
+# (RAM survives QEMU's reset); boot 2 runs bootrace status, collect and
+# verify on the backup instance and hands the results out on a raw disk.
+# The host then checks them and prints TAP.
+#
+# Usage: lifecycle.sh --cpus N [--kernel VMLINUZ] [--modules DIR]
+#            [--bootrace PATH] [--keep DIR] [--markers N] [--timeout SEC]
+#            [--events LIST] [--sid-collect]
+#   --kernel       default: the newest cloud kernel >= 7.1, via fetch.sh
+#   --modules      default: the modules/ dir next to VMLINUZ (fetch.sh's layout)
+#   --bootrace     default: build/cmd/bootrace
+#   --keep DIR     work in DIR and keep console log, disk, trace.dat there
+#   --sid-collect  collect with sid's "trace-cmd extract -k" in the guest
+#                  instead of bootrace (checks the harness and the kernel
+#                  alone); bootrace still composes the command line when
+#                  it is present
+# Exit 0 all checks passed, 1 a check failed, 77 a resource is missing
+# (no kernel cached and the Debian archive unreachable).
+set -eu
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+SRCROOT=$(cd "$HERE/../.." && pwd)
+CACHE=${BOOTRACE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bootrace}
+TRACE_CMD_BOOKWORM=/usr/bin/trace-cmd
+TRACE_CMD_SID=$HERE/trace-cmd-sid
+PERSISTENT=boot_map
+BACKUP=backup
+DISK_MB=512
+TAR_OFFSET_MB=1   # must match guest-init.sh
+
+cpus= kernel= modules= bootrace= keep= sid_collect=false
+markers=200 timeout=300 events=sched,irq
+work= tap_n=0 tap_failed=0
+
+die() { echo "lifecycle: error: $*" >&2; exit 1; }
+skip() { echo "1..0 # SKIP $*"; exit 77; }
+note() { echo "# $*"; }
+
+parse_args() {
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--cpus) cpus=$2; shift ;;
+		--kernel) kernel=$2; shift ;;
+		--modules) modules=$2; shift ;;
+		--bootrace) bootrace=$2; shift ;;
+		--keep) keep=$2; shift ;;
+		--markers) markers=$2; shift ;;
+		--timeout) timeout=$2; shift ;;
+		--events) events=$2; shift ;;
+		--sid-collect) sid_collect=true ;;
+		-h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+		*) die "unknown argument: $1" ;;
+		esac
+		shift
+	done
+	[ -n "$cpus" ] || die "--cpus N is required"
+	[ -n "$bootrace" ] || bootrace=$SRCROOT/build/cmd/bootrace
+}
+
+tap() {
+	# tap OK|FAIL description
+	tap_n=$((tap_n + 1))
+	if [ "$1" = OK ]; then
+		echo "ok $tap_n - $2"
+	else
+		echo "not ok $tap_n - $2"
+		tap_failed=$((tap_failed + 1))
+	fi
+}
+
+check() {
+	# check description command...: ok when the command succeeds
+	desc=$1; shift
+	if "$@"; then tap OK "$desc"; else tap FAIL "$desc"; fi
+}
+
+find_kernel() {
+	if [ -z "$kernel" ]; then
+		rc=0
+		kdir=$("$HERE/fetch.sh" --quiet) || rc=$?
+		[ $rc -ne 77 ] || skip "no 7.1+ kernel: none cached in $CACHE and the Debian archive is unreachable"
+		[ $rc -eq 0 ] || die "fetch.sh failed ($rc)"
+		kernel=$kdir/vmlinuz
+	fi
+	[ -s "$kernel" ] || die "no kernel at $kernel"
+	[ -n "$modules" ] || modules=$(dirname "$kernel")/modules
+	[ -s "$modules/load-order" ] || die "no $modules/load-order (modules for the guest)"
+	[ -x "$CACHE/sid/root/usr/bin/trace-cmd" ] ||
+		skip "sid's trace-cmd 3.4 not in $CACHE (run tests/vm/fetch.sh with network access)"
+}
+
+# The kernel command line fragment comes from bootrace itself: the test
+# checks the command line bootrace tells users to boot with.
+setup_fragment() {
+	if [ -x "$bootrace" ]; then
+		"$bootrace" setup --print --events "$events" > "$work/setup.out" ||
+			die "bootrace setup --print failed ($?): $(cat "$work/setup.out")"
+		tail -n 1 "$work/setup.out"
+	elif $sid_collect; then
+		echo "reserve_mem=12M:4096:trace trace_instance=$PERSISTENT@trace,$events trace_instance=$BACKUP=$PERSISTENT"
+	else
+		die "no bootrace binary at $bootrace (build it, or give --bootrace)"
+	fi
+}
+
+build_initramfs() {
+	set -- -o "$work/initramfs.gz" --modules "$modules" --markers "$markers" \
+		--persistent "$PERSISTENT" --backup "$BACKUP"
+	[ ! -x "$bootrace" ] || set -- "$@" --bootrace "$bootrace"
+	! $sid_collect || set -- "$@" --sid-root "$CACHE/sid/root"
+	"$HERE/mkinitramfs.sh" "$@"
+}
+
+# One QEMU run for both boots: no -no-reboot, so the guest's "reboot -f"
+# resets the machine with RAM (and the persistent ring buffer) intact. The
+# host-side timeout makes a hung guest a failure instead of a hang.
+run_vm() {
+	rm -f "$work/disk.img"
+	truncate -s "${DISK_MB}M" "$work/disk.img"
+	start=$(date +%s)
+	qemu_rc=0
+	timeout --kill-after=10 "$timeout" qemu-system-x86_64 \
+		-accel tcg,thread=multi -cpu max -smp "$cpus" -m 1G \
+		-nographic -nodefaults -no-user-config -monitor none \
+		-serial "file:$work/console.log" \
+		-kernel "$kernel" -initrd "$work/initramfs.gz" \
+		-append "console=ttyS0 loglevel=4 $cmdline_fragment panic=1" \
+		-drive "file=$work/disk.img,format=raw,if=virtio" \
+		< /dev/null > "$work/qemu.out" 2>&1 || qemu_rc=$?
+	vm_seconds=$(( $(date +%s) - start ))
+}
+
+extract_results() {
+	mkdir -p "$work/out"
+	dd if="$work/disk.img" bs=1M skip=$TAR_OFFSET_MB 2>/dev/null |
+		tar -xf - -C "$work/out" 2>/dev/null
+}
+
+result() {
+	# result KEY: the guest's value for KEY from results.env
+	sed -n "s/^$1=//p" "$work/out/results.env" 2>/dev/null | tail -n 1
+}
+
+# "trace-cmd report" event lines carry "[CPU] TIMESTAMP:" (3.4 puts the
+# latency flags, e.g. "d.h1.", in between); header lines (cpus=N) and
+# lost-event notes don't.
+count_records() {
+	grep -cE '\[[0-9]+\] +([^ ]+ +)?[0-9]+\.[0-9]+: ' "$1" || true
+}
+
+markers_missing() {
+	grep -oE 'bootrace-marker [0-9]+' "$1" | awk '{ print $2 }' | sort -un > "$1.markers"
+	seq 1 "$markers" | comm -23 - "$1.markers"
+}
+
+check_report() {
+	# check_report NAME TRACE-CMD
+	name=$1 tc=$2
+	rep=$work/report-$name.txt
+	rc=0
+	"$tc" report -i "$work/out/trace.dat" > "$rep" 2> "$rep.err" || rc=$?
+	if [ $rc -eq 0 ] && [ -s "$rep" ]; then
+		tap OK "trace-cmd $name report reads the file"
+	else
+		tap FAIL "trace-cmd $name report reads the file (exit $rc)"
+		sed 's/^/#   /' "$rep.err" | head -n 20
+	fi
+	[ ! -s "$rep.err" ] || { note "trace-cmd $name report stderr:"; sed 's/^/#   /' "$rep.err" | head -n 10; }
+	missing=$(markers_missing "$rep")
+	if [ -z "$missing" ]; then
+		tap OK "all $markers markers from boot 1 in the $name report"
+	else
+		tap FAIL "all $markers markers from boot 1 in the $name report ($(echo "$missing" | wc -l) missing: $(echo $missing | cut -c1-200))"
+	fi
+	records=$(count_records "$rep")
+	entries=$(result backup_entries)
+	if [ "$records" = "$entries" ]; then
+		tap OK "$name report has $records records = sum of backup per-CPU entries"
+	else
+		tap FAIL "$name report has $records records, backup per-CPU entries sum to ${entries:-?}"
+	fi
+}
+
+rc_is_zero() { [ "$(result "$1")" = 0 ]; }
+
+report_guest() {
+	note "guest console (last 60 lines of $work/console.log):"
+	tail -n 60 "$work/console.log" 2>/dev/null | sed 's/^/#   /'
+}
+
+check_results() {
+	echo "TAP version 13"
+	note "kernel $kernel, $cpus vCPUs, cmdline: $cmdline_fragment panic=1"
+	note "QEMU ran ${vm_seconds}s, exit $qemu_rc"
+	check "guest powered off by itself within ${timeout}s" [ "$qemu_rc" = 0 ]
+	check "guest reached boot 2 and wrote its results" [ "$(result boot)" = 2 ]
+	[ "$(result boot)" = 2 ] || report_guest
+	check "backup instance present in boot 2" [ "$(result backup_present_before)" = 1 ]
+	note "backup per-CPU entries: $(result backup_entries)"
+	if $sid_collect; then
+		note "collected with sid trace-cmd extract -k; status/verify not run"
+		check "trace-cmd extract exit 0" rc_is_zero collect_rc
+	else
+		check "bootrace status exit 0 (got $(result status_rc))" rc_is_zero status_rc
+		check "bootrace collect exit 0 (got $(result collect_rc))" rc_is_zero collect_rc
+		check "bootrace verify exit 0 (got $(result verify_rc))" rc_is_zero verify_rc
+	fi
+	check "backup instance gone after collect" [ "$(result backup_gone)" = 1 ]
+	check "persistent instance still present" [ "$(result persistent_present)" = 1 ]
+	check "persistent instance traces the new boot ($(result persistent_entries) entries, last_boot_info '$(result persistent_last_boot_info)')" \
+		[ "$(result persistent_entries)" -gt 0 ] 2>/dev/null
+	if [ -s "$work/out/trace.dat" ]; then
+		note "trace.dat: $(stat -c %s "$work/out/trace.dat") bytes"
+		check_report 3.1.6 "$TRACE_CMD_BOOKWORM"
+		check_report 3.4 "$TRACE_CMD_SID"
+	else
+		tap FAIL "trace.dat came out of the guest"
+	fi
+	[ $tap_failed -eq 0 ] || report_guest
+	echo "1..$tap_n"
+}
+
+main() {
+	parse_args "$@"
+	find_kernel
+	if [ -n "$keep" ]; then
+		mkdir -p "$keep"
+		work=$(cd "$keep" && pwd)
+		rm -rf "$work/out"
+	else
+		work=$(mktemp -d "${TMPDIR:-/tmp}/bootrace-vm.XXXXXX")
+	fi
+	cmdline_fragment=$(setup_fragment)
+	build_initramfs
+	run_vm
+	extract_results || true
+	check_results
+	if [ $tap_failed -ne 0 ]; then
+		note "$tap_failed check(s) failed; files kept in $work"
+		exit 1
+	fi
+	[ -n "$keep" ] || rm -rf "$work"
+}
+
+main "$@"
