@@ -58,6 +58,7 @@ void bootrace_set_log_level(enum bootrace_log_level level);
 #define BOOTRACE_DEFAULT_EVENTS "sched,irq"
 #define BOOTRACE_DEFAULT_PERSISTENT "boot_map"
 #define BOOTRACE_DEFAULT_BACKUP "backup"
+#define BOOTRACE_DEFAULT_STATE_DIR "/var/lib/bootrace"
 
 struct bootrace_cmdline_opts {
 	const char *size;		/* "12M"; K/M/G suffixes */
@@ -102,6 +103,7 @@ struct bootrace_cmdline_config {
 	bool has_backup;
 	char label[64];
 	char persistent[64];	/* NAME of trace_instance=NAME@LABEL */
+	char persistent_label[64];	/* its LABEL */
 	char backup[64];	/* BACKUP of trace_instance=BACKUP=SOURCE */
 	char backup_source[64];
 };
@@ -205,6 +207,37 @@ int bootrace_backup_find(const struct bootrace_tracefs *tfs,
 			 const char *proc_cmdline, char **name,
 			 struct bootrace_error *err);
 
+/* -------------------------------------------------------------- status */
+
+enum bootrace_cap {
+	BOOTRACE_CAP_NO,
+	BOOTRACE_CAP_YES,		/* seen in tracefs */
+	BOOTRACE_CAP_BY_VERSION,	/* not seen now, but the release has it */
+};
+
+struct bootrace_status {
+	char *tracefs;
+	char release[128];
+	int major, minor;
+	char *proc_cmdline;
+	struct bootrace_cmdline_config cmdline;
+	bool configured;		/* reserve_mem + persistent instance */
+	enum bootrace_cap persistent;	/* trace_instance=NAME@LABEL, 6.12+ */
+	enum bootrace_cap backup;	/* trace_instance=B=S, 6.19+ */
+	enum bootrace_cap backup_read_only;	/* read-only, self-removing, 7.1+ */
+	char junk_instance[128];	/* "backup=boot_map" made by an old kernel */
+	int nr_instances;
+	struct bootrace_instance_info **instances;	/* the ones that matter */
+	char next_step[512];		/* what the user should do now */
+};
+
+/* Look at tracefs and /proc/cmdline; @proc_cmdline NULL reads the real one. */
+int bootrace_status_read(const struct bootrace_tracefs *tfs,
+			 const char *proc_cmdline,
+			 struct bootrace_status *st, struct bootrace_error *err);
+void bootrace_status_free(struct bootrace_status *st);
+const char *bootrace_cap_name(enum bootrace_cap cap);
+
 /* ------------------------------------------------------------- collect */
 
 struct bootrace_progress {
@@ -255,6 +288,13 @@ int bootrace_collect(const struct bootrace_tracefs *tfs,
 		     const struct bootrace_collect_opts *opts,
 		     struct bootrace_collect_result *res,
 		     struct bootrace_error *err);
+
+/*
+ * The newest collection (STATE_DIR/<time>/trace.dat) under @state_dir.
+ * -ENOENT with a message when there is none.
+ */
+int bootrace_collection_latest(const char *state_dir, char **path,
+			       struct bootrace_error *err);
 
 /* -------------------------------------------------------------- verify */
 

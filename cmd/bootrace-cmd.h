@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* What the bootrace commands share: options, exit codes, printing. */
+#ifndef BOOTRACE_CMD_H
+#define BOOTRACE_CMD_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "bootrace.h"
+
+/* Exit codes: the same for every command, documented in bootrace(1). */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAILED = 1,	/* a check failed, or collect failed after reading */
+	EXIT_USAGE = 2,		/* bad option or argument, unreadable file, I/O */
+	EXIT_NOT_READY = 3,	/* no tracefs, not root, no backup, old kernel */
+	EXIT_NO_DATA = 4,	/* the backup instance holds nothing */
+};
+
+struct global_opts {
+	int verbose;
+	bool quiet;
+	const char *tracefs;
+};
+
+extern struct global_opts global;
+
+struct command {
+	const char *name;
+	const char *summary;
+	int (*run)(int argc, char **argv);
+};
+
+extern const struct command cmd_setup, cmd_collect, cmd_verify, cmd_status;
+
+/* "bootrace: " + message, on stderr. */
+void print_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void print_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Exit code for a failure the library reported as -errno. */
+int exit_code_for(int err);
+
+/* Open tracefs as --tracefs says; prints the error itself. */
+int open_tracefs(struct bootrace_tracefs **tfs);
+
+/* "bootrace CMD" as argv[0], so argp's --help and usage name the command. */
+void set_command_name(char **argv, const char *name);
+
+/* Human sizes: "12.0 MiB". */
+const char *human_bytes(unsigned long long bytes, char buf[32]);
+
+#endif

@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* bootrace status: what the kernel offers and what to do next. */
+#include <argp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bootrace-cmd.h"
+#include "json.h"
+
+enum { OPT_JSON = 0x100 };
+
+static const struct argp_option options[] = {
+	{ "json", OPT_JSON, NULL, 0, "Print one JSON object", 0 },
+	{ 0 }
+};
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	bool *json = state->input;
+
+	switch (key) {
+	case OPT_JSON:
+		*json = true;
+		break;
+	case ARGP_KEY_ARG:
+		argp_error(state, "unexpected argument '%s'", arg);
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp argp = {
+	options, parse_opt, NULL,
+	"Show where tracefs is, what the running kernel supports (persistent "
+	"instance, backup instance, read-only self-removing backup), the instances "
+	"that hold boot traces, whether the kernel command line carries a bootrace "
+	"configuration, and what to do next.",
+	NULL, NULL, NULL,
+};
+
+static const char *last_boot_words(const struct bootrace_instance_info *in)
+{
+	switch (in->last_boot.kind) {
+	case BOOTRACE_LAST_BOOT_CURRENT:
+		return "traces the current boot";
+	case BOOTRACE_LAST_BOOT_TEXT_DELTA:
+	case BOOTRACE_LAST_BOOT_ADDRESS:
+		return "holds a previous boot";
+	default:
+		return in->has_last_boot_info ? "unknown last_boot_info" : "no last_boot_info";
+	}
+}
+
+static void print_instance(const struct bootrace_instance_info *in)
+{
+	char buf[32];
+
+	printf("  %s: %s, %s, %d CPUs, %llu entries, %s, sub-buffer %zu bytes\n",
+	       in->name, in->read_only ? "read-only" : in->tracing_on ? "tracing" : "not tracing",
+	       last_boot_words(in), in->nr_cpus, bootrace_instance_entries(in),
+	       human_bytes(bootrace_instance_bytes(in), buf), in->subbuf_size);
+	for (int cpu = 0; cpu < in->nr_cpus; cpu++)
+		printf("    cpu%d: %llu entries, %llu bytes, %llu overrun\n", cpu,
+		       in->stats[cpu].entries, in->stats[cpu].bytes, in->stats[cpu].overrun);
+	if (in->last_boot_info) {
+		char *copy = strdup(in->last_boot_info), *line, *save = NULL;
+
+		for (line = copy ? strtok_r(copy, "\n", &save) : NULL; line;
+		     line = strtok_r(NULL, "\n", &save))
+			printf("    last_boot_info: %s\n", line);
+		free(copy);
+	}
+}
+
+static void print_human(const struct bootrace_status *st)
+{
+	printf("tracefs:     %s\n", st->tracefs);
+	printf("kernel:      %s\n", st->release);
+	printf("persistent instance (6.12+):          %s\n", bootrace_cap_name(st->persistent));
+	printf("backup instance (6.19+):              %s\n", bootrace_cap_name(st->backup));
+	printf("read-only, self-removing backup (7.1+): %s\n", bootrace_cap_name(st->backup_read_only));
+	if (st->configured)
+		printf("command line: configured (persistent '%s' on label '%s'%s%s)\n",
+		       st->cmdline.persistent, st->cmdline.label,
+		       st->cmdline.has_backup ? ", backup " : "",
+		       st->cmdline.has_backup ? st->cmdline.backup : "");
+	else
+		printf("command line: not configured for bootrace\n");
+	if (st->junk_instance[0])
+		printf("junk instance: '%s' (made by a kernel without backup instances)\n", st->junk_instance);
+	printf("instances:%s\n", st->nr_instances ? "" : " none with boot traces");
+	for (int i = 0; i < st->nr_instances; i++)
+		print_instance(st->instances[i]);
+	printf("next: %s\n", st->next_step);
+}
+
+static const char *cap_json(enum bootrace_cap cap)
+{
+	return cap == BOOTRACE_CAP_YES ? "yes" : cap == BOOTRACE_CAP_BY_VERSION ? "by-version" : "no";
+}
+
+static void print_json(const struct bootrace_status *st)
+{
+	struct json j;
+
+	json_begin(&j, stdout);
+	json_string(&j, "tracefs", st->tracefs);
+	json_string(&j, "kernel_release", st->release);
+	json_object_begin(&j, "capabilities");
+	json_string(&j, "persistent_instance", cap_json(st->persistent));
+	json_string(&j, "backup_instance", cap_json(st->backup));
+	json_string(&j, "read_only_backup", cap_json(st->backup_read_only));
+	json_object_end(&j);
+	json_object_begin(&j, "cmdline");
+	json_bool(&j, "configured", st->configured);
+	json_string(&j, "persistent", st->cmdline.has_persistent ? st->cmdline.persistent : NULL);
+	json_string(&j, "label", st->cmdline.has_reserve_mem ? st->cmdline.label : NULL);
+	json_string(&j, "backup", st->cmdline.has_backup ? st->cmdline.backup : NULL);
+	json_object_end(&j);
+	json_string(&j, "junk_instance", st->junk_instance[0] ? st->junk_instance : NULL);
+	json_array_begin(&j, "instances");
+	for (int i = 0; i < st->nr_instances; i++) {
+		const struct bootrace_instance_info *in = st->instances[i];
+
+		json_object_begin(&j, NULL);
+		json_string(&j, "name", in->name);
+		json_bool(&j, "read_only", in->read_only);
+		json_bool(&j, "tracing_on", in->tracing_on);
+		json_string(&j, "last_boot_info", in->last_boot_info);
+		json_uint(&j, "subbuf_size", in->subbuf_size);
+		json_uint(&j, "entries", bootrace_instance_entries(in));
+		json_uint(&j, "bytes", bootrace_instance_bytes(in));
+		json_array_begin(&j, "cpus");
+		for (int cpu = 0; cpu < in->nr_cpus; cpu++) {
+			json_object_begin(&j, NULL);
+			json_int(&j, "cpu", cpu);
+			json_uint(&j, "entries", in->stats[cpu].entries);
+			json_uint(&j, "bytes", in->stats[cpu].bytes);
+			json_uint(&j, "overrun", in->stats[cpu].overrun);
+			json_object_end(&j);
+		}
+		json_array_end(&j);
+		json_object_end(&j);
+	}
+	json_array_end(&j);
+	json_string(&j, "next", st->next_step);
+	json_end(&j);
+}
+
+static int run(int argc, char **argv)
+{
+	struct bootrace_tracefs *tfs;
+	struct bootrace_status st;
+	struct bootrace_error err;
+	bool json = false;
+	int ret;
+
+	argp_parse(&argp, argc, argv, 0, NULL, &json);
+	ret = open_tracefs(&tfs);
+	if (ret)
+		return exit_code_for(ret);
+	ret = bootrace_status_read(tfs, NULL, &st, &err);
+	bootrace_tracefs_free(tfs);
+	if (ret) {
+		print_error("%s", err.msg);
+		return exit_code_for(ret);
+	}
+	if (json)
+		print_json(&st);
+	else
+		print_human(&st);
+	bootrace_status_free(&st);
+	return EXIT_OK;
+}
+
+const struct command cmd_status = { "status", "show what the kernel offers", run };

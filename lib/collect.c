@@ -1,0 +1,359 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Draining an instance into trace.dat without losing a byte.
+ *
+ * Reading trace_pipe_raw consumes the only copy of the previous boot's
+ * trace, so everything that can fail is checked before the first read:
+ * the instance, the output path, the metadata, the space. After the first
+ * read, every page goes to a temporary file in the target directory, and a
+ * failure keeps that file (as a valid, shorter trace.dat when possible).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <tracefs.h>
+
+#include "bootrace-local.h"
+#include "output.h"
+#include "snapshot.h"
+
+void bootrace_collect_opts_init(struct bootrace_collect_opts *opts)
+{
+	memset(opts, 0, sizeof(*opts));
+	opts->state_dir = BOOTRACE_DEFAULT_STATE_DIR;
+	opts->kallsyms = true;
+}
+
+void bootrace_collect_result_free(struct bootrace_collect_result *res)
+{
+	free(res->instance);
+	free(res->output);
+	free(res->partial);
+	free(res->cpu_bytes);
+	memset(res, 0, sizeof(*res));
+}
+
+/* Ring-buffer page header: u64 timestamp, then the commit (a long). */
+#define PAGE_HEADER_SIZE 16
+#define COMMIT_FLAGS_MASK (3UL << 30)	/* missed-events flags */
+
+static unsigned long page_commit(const void *page)
+{
+	unsigned long commit;
+
+	memcpy(&commit, (const char *)page + 8, sizeof(commit));
+	return commit & ~COMMIT_FLAGS_MASK;
+}
+
+/* Upper estimate of the pages the data takes, for the space check. */
+static unsigned long long estimate_data_bytes(const struct bootrace_instance_info *info)
+{
+	unsigned long long per_page = info->subbuf_size - PAGE_HEADER_SIZE, total = 0;
+
+	for (int cpu = 0; cpu < info->nr_cpus; cpu++) {
+		unsigned long long pages = info->stats[cpu].bytes / per_page + 2;
+
+		total += pages * info->subbuf_size;
+	}
+	return total;
+}
+
+/*
+ * Make sure the data will fit before reading any of it: reserve the blocks
+ * where the filesystem allows it, else compare with the free space.
+ */
+static int reserve_space(int fd, off_t offset, unsigned long long bytes,
+			 const char *dir, struct bootrace_error *err)
+{
+	struct statvfs vfs;
+	int ret;
+
+	ret = posix_fallocate(fd, offset, bytes);
+	if (ret == 0)
+		return 0;
+	if (ret != EOPNOTSUPP && ret != EINVAL && ret != ENOSPC)
+		return br_fail(err, -ret, "cannot reserve space in %s: %s", dir, strerror(ret));
+	if (ret == EOPNOTSUPP || ret == EINVAL) {
+		if (fstatvfs(fd, &vfs) < 0)
+			return 0;
+		if ((unsigned long long)vfs.f_bavail * vfs.f_frsize >= bytes)
+			return 0;
+	}
+	return br_fail(err, -ENOSPC,
+		       "not enough space in %s: the trace needs about %llu KiB; free some space or choose another place with -o",
+		       dir, (bytes + 1023) / 1024);
+}
+
+static void close_cpus(struct tracefs_cpu **cpus, int nr_cpus);
+
+static int open_cpus(const struct bootrace_instance_info *info,
+		     struct tracefs_cpu ***out, struct bootrace_error *err)
+{
+	struct tracefs_cpu **cpus = calloc(info->nr_cpus, sizeof(*cpus));
+	int ret = 0;
+
+	if (!cpus)
+		return br_fail(err, -ENOMEM, "out of memory");
+	/*
+	 * Open every CPU before reading any: a 7.1+ backup frees itself when
+	 * a read finds the whole buffer empty and the last file closes, so a
+	 * CPU opened later could already be gone (ENODEV).
+	 */
+	for (int cpu = 0; cpu < info->nr_cpus && !ret; cpu++) {
+		char path[PATH_MAX];
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/per_cpu/cpu%d/trace_pipe_raw", info->path, cpu);
+		fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0 && errno == ENOENT)
+			continue;	/* CPU absent: nothing to read */
+		if (fd < 0) {
+			ret = -errno;
+			if (ret == -EACCES || ret == -EPERM)
+				br_fail(err, ret, "cannot open %s: permission denied; run bootrace as root", path);
+			else
+				br_fail(err, ret, "cannot open %s: %s", path, strerror(-ret));
+			break;
+		}
+		/*
+		 * Sized from the instance's own sub-buffer: tracefs_cpu_open()
+		 * would use the top level's, which corrupts 8 KB sub-buffers.
+		 */
+		cpus[cpu] = tracefs_cpu_alloc_fd(fd, info->subbuf_size, true);
+		if (!cpus[cpu]) {
+			close(fd);
+			ret = br_fail(err, -ENOMEM, "cannot set up reading %s", path);
+		}
+	}
+	if (ret) {
+		close_cpus(cpus, info->nr_cpus);
+		return ret;
+	}
+	*out = cpus;
+	return 0;
+}
+
+static void close_cpus(struct tracefs_cpu **cpus, int nr_cpus)
+{
+	if (!cpus)
+		return;
+	for (int cpu = 0; cpu < nr_cpus; cpu++)
+		if (cpus[cpu])
+			tracefs_cpu_close(cpus[cpu]);
+	free(cpus);
+}
+
+struct drain {
+	const struct bootrace_instance_info *info;
+	const struct bootrace_collect_opts *opts;
+	struct bootrace_collect_result *res;
+	struct tracedat_writer *writer;
+	struct tracefs_cpu **cpus;
+	void *page;
+	int write_err;		/* first failure writing the file */
+	int read_err;		/* first failure reading the kernel */
+	int read_err_cpu;
+};
+
+static void report_progress(struct drain *d, int cpu, unsigned long long expected)
+{
+	struct bootrace_progress p = {
+		.cpu = cpu,
+		.nr_cpus = d->info->nr_cpus,
+		.cpu_bytes = d->res->cpu_bytes[cpu],
+		.total_bytes = d->res->total_bytes,
+		.expected_bytes = expected,
+	};
+
+	if (d->opts->progress)
+		d->opts->progress(&p, d->opts->progress_data);
+}
+
+/*
+ * A writable instance may still be tracing: stop once the pages read hold
+ * as many bytes as the CPU held when collect started, so collect ends.
+ */
+static bool cpu_done(const struct drain *d, int cpu, unsigned long long data_bytes)
+{
+	return !d->info->read_only && d->info->tracing_on &&
+	       data_bytes >= d->info->stats[cpu].bytes;
+}
+
+static int drain_cpu(struct drain *d, int cpu, unsigned long long expected)
+{
+	unsigned long long data_bytes = 0;
+	int ret, n;
+
+	ret = tracedat_cpu_begin(d->writer, cpu);
+	if (ret)
+		return d->write_err = ret;
+	while (d->cpus[cpu] && !cpu_done(d, cpu, data_bytes)) {
+		n = tracefs_cpu_read(d->cpus[cpu], d->page, true);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			d->read_err = -errno;
+			d->read_err_cpu = cpu;
+			break;
+		}
+		if (n == 0)	/* empty (EAGAIN) or, on a backup, marked free */
+			break;
+		ret = tracedat_cpu_write(d->writer, d->page, n);
+		if (ret)
+			return d->write_err = ret;
+		data_bytes += page_commit(d->page);
+		d->res->cpu_bytes[cpu] += n;
+		d->res->total_bytes += n;
+		report_progress(d, cpu, expected);
+	}
+	ret = tracedat_cpu_end(d->writer);
+	if (ret)
+		return d->write_err = ret;
+	return d->read_err;
+}
+
+/*
+ * The kernel marks a backup for removal when a read(2) of trace_pipe_raw
+ * finds the whole buffer empty. The last CPU's final read above usually
+ * did; one more read per CPU makes sure of it. Nothing writes to a
+ * backup, so these reads return nothing; if one ever did return data, it
+ * is kept beside the output rather than dropped.
+ */
+static void mark_drained(struct drain *d, const char *output_base)
+{
+	for (int cpu = 0; cpu < d->info->nr_cpus; cpu++) {
+		int n;
+
+		if (!d->cpus[cpu])
+			continue;
+		n = tracefs_cpu_read(d->cpus[cpu], d->page, true);
+		if (n > 0)
+			br_output_save_late(output_base, cpu, d->page, n);
+	}
+}
+
+static int drain_all(struct drain *d, const char *output_base)
+{
+	unsigned long long expected = estimate_data_bytes(d->info);
+	int ret = 0;
+
+	for (int cpu = 0; cpu < d->info->nr_cpus && !ret; cpu++)
+		ret = drain_cpu(d, cpu, expected);
+	if (!ret && d->info->read_only)
+		mark_drained(d, output_base);
+	return ret;
+}
+
+static int check_instance(const struct bootrace_instance_info *info,
+			  struct bootrace_error *err)
+{
+	if (bootrace_instance_entries(info))
+		return 0;
+	if (info->last_boot.kind == BOOTRACE_LAST_BOOT_CURRENT)
+		return br_fail(err, -ENODATA,
+			       "no previous-boot data: instance '%s' traces the current boot and holds no entries",
+			       info->name);
+	return br_fail(err, -ENODATA,
+		       "no previous-boot data: instance '%s' holds no entries (a cold boot, or the reserved memory did not survive the reboot)",
+		       info->name);
+}
+
+static int collect_instance(const struct bootrace_tracefs *tfs,
+			    const struct bootrace_collect_opts *opts,
+			    const struct bootrace_instance_info *info,
+			    struct bootrace_collect_result *res,
+			    struct bootrace_error *err)
+{
+	struct br_snapshot *snap = NULL;
+	struct br_output out = { .fd = -1 };
+	struct drain d = { .info = info, .opts = opts, .res = res };
+	int ret;
+
+	ret = check_instance(info, err);
+	if (!ret)
+		ret = br_snapshot_take(tfs, info, opts->kallsyms, &snap, err);
+	if (!ret)
+		ret = br_output_prepare(opts, &out, err);
+	if (ret)
+		goto out;
+	ret = tracedat_begin(out.fd, &snap->meta, &d.writer);
+	if (ret) {
+		br_fail(err, ret, "cannot write %s: %s", out.tmp_path, strerror(-ret));
+		goto discard;
+	}
+	ret = reserve_space(out.fd, tracedat_offset(d.writer), estimate_data_bytes(info),
+			    out.dir, err);
+	if (!ret)
+		ret = open_cpus(info, &d.cpus, err);
+	if (ret)
+		goto discard;
+	d.page = malloc(info->subbuf_size);
+	res->cpu_bytes = calloc(info->nr_cpus, sizeof(*res->cpu_bytes));
+	if (!d.page || !res->cpu_bytes) {
+		ret = br_fail(err, -ENOMEM, "out of memory");
+		goto discard;
+	}
+	res->nr_cpus = info->nr_cpus;
+
+	/* From here on, data leaves the kernel: keep whatever was read. */
+	ret = drain_all(&d, out.final_path);
+	ret = br_output_commit(&out, d.writer, ret, d.write_err, res, err);
+	if (ret && d.read_err && !d.write_err)
+		br_fail(err, ret, "reading CPU %d of instance '%s' failed (%s); the data read so far is in %s",
+			d.read_err_cpu, info->name, strerror(-d.read_err),
+			res->partial ? res->partial : "(nothing)");
+	goto out;
+discard:
+	br_output_discard(&out);
+out:
+	close_cpus(d.cpus, info->nr_cpus);
+	free(d.page);
+	tracedat_free(d.writer);
+	br_output_release(&out);
+	br_snapshot_free(snap);
+	return ret;
+}
+
+int bootrace_collect(const struct bootrace_tracefs *tfs,
+		     const struct bootrace_collect_opts *opts,
+		     struct bootrace_collect_result *res,
+		     struct bootrace_error *err)
+{
+	struct bootrace_instance_info *info = NULL;
+	char *name = NULL;
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	if (opts->instance) {
+		ret = bootrace_name_check("instance name", opts->instance, err);
+		if (ret)
+			return ret;
+		name = strdup(opts->instance);
+		if (!name)
+			return br_fail(err, -ENOMEM, "out of memory");
+	} else {
+		ret = bootrace_backup_find(tfs, opts->proc_cmdline, &name, err);
+		if (ret)
+			return ret;
+	}
+	res->instance = name;
+	ret = bootrace_instance_info_read(tfs, name, &info, err);
+	if (ret)
+		return ret;
+	res->entries = bootrace_instance_entries(info);
+	res->read_only = info->read_only;
+	br_info("instance %s: %d CPUs, %llu entries, %llu bytes, sub-buffer %zu bytes, %s",
+		name, info->nr_cpus, res->entries, bootrace_instance_bytes(info),
+		info->subbuf_size, info->read_only ? "read-only backup" : "writable");
+	ret = collect_instance(tfs, opts, info, res, err);
+	bootrace_instance_info_free(info);
+	return ret;
+}

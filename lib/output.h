@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Private: where collect writes, and how a file becomes final. */
+#ifndef BOOTRACE_OUTPUT_H
+#define BOOTRACE_OUTPUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "bootrace.h"
+#include "tracedat.h"
+
+struct br_output {
+	int fd;			/* the temporary file */
+	int dirfd;
+	char *dir;
+	char *tmp_path;
+	char *final_path;
+	bool created_dir;	/* a new collection directory: remove on discard */
+	bool force;
+};
+
+/* Check the output path and create the temporary file; reads nothing. */
+int br_output_prepare(const struct bootrace_collect_opts *opts,
+		      struct br_output *out, struct bootrace_error *err);
+/* Nothing was read: remove every trace of the attempt. */
+void br_output_discard(struct br_output *out);
+/*
+ * Data was read: finish the file, fsync it, and rename it to its final
+ * name when @drain_ret is 0, else to FINAL.partial; fills res->output or
+ * res->partial. Returns @drain_ret or the first failure of its own.
+ */
+int br_output_commit(struct br_output *out, struct tracedat_writer *writer,
+		      int drain_ret, int write_err,
+		      struct bootrace_collect_result *res,
+		      struct bootrace_error *err);
+void br_output_release(struct br_output *out);
+/* Keep a page that arrived after draining, beside the output. */
+void br_output_save_late(const char *base, int cpu, const void *page, size_t len);
+
+#endif

@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Everything trace.dat needs besides the ring-buffer pages, read before the
+ * first page is consumed: the instance's own header page and event formats
+ * (a backup instance describes the previous boot's events), its clock, its
+ * per-CPU stats, last_boot_info, and this machine's symbols and uname.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "bootrace-local.h"
+#include "snapshot.h"
+
+static int blob_read_at(int dirfd, const char *rel, struct tracedat_blob *blob)
+{
+	char *text;
+	size_t len;
+	int ret;
+
+	ret = br_read_file_at(dirfd, rel, &text, &len);
+	if (ret)
+		return ret;
+	blob->data = text;
+	blob->len = len;
+	return 0;
+}
+
+static void blob_free(struct tracedat_blob *blob)
+{
+	free((char *)blob->data);
+	blob->data = NULL;
+	blob->len = 0;
+}
+
+static int cmp_dirent(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static int not_dot(const struct dirent *de)
+{
+	return de->d_name[0] != '.';
+}
+
+/*
+ * Read events/SYSTEM/ * /format. Only "format" is looked for: a read-only
+ * backup has no "enable" files, so code that looks for those finds nothing.
+ */
+static int read_system(int events_fd, const char *system,
+		       struct tracedat_event_format **formats, int *nr)
+{
+	struct dirent **list;
+	int n, count = 0, ret = 0;
+	int sys_fd;
+
+	sys_fd = openat(events_fd, system, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (sys_fd < 0)
+		return errno == ENOTDIR ? 0 : -errno;
+	n = scandirat(sys_fd, ".", &list, not_dot, cmp_dirent);
+	if (n < 0) {
+		ret = -errno;
+		close(sys_fd);
+		return ret;
+	}
+	*formats = calloc(n ? n : 1, sizeof(**formats));
+	if (!*formats)
+		ret = -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		char rel[512];
+
+		if (!ret) {
+			snprintf(rel, sizeof(rel), "%s/format", list[i]->d_name);
+			if (!blob_read_at(sys_fd, rel, &(*formats)[count].format)) {
+				(*formats)[count].name = strdup(list[i]->d_name);
+				count++;
+			}
+		}
+		free(list[i]);
+	}
+	free(list);
+	close(sys_fd);
+	*nr = count;
+	return ret;
+}
+
+static int read_formats(int inst_fd, struct br_snapshot *snap)
+{
+	struct dirent **list;
+	int events_fd, n, ret = 0;
+
+	events_fd = openat(inst_fd, "events", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (events_fd < 0)
+		return -errno;
+	ret = blob_read_at(events_fd, "header_page", &snap->meta.header_page);
+	if (!ret)
+		ret = blob_read_at(events_fd, "header_event", &snap->meta.header_event);
+	n = ret ? -1 : scandirat(events_fd, ".", &list, not_dot, cmp_dirent);
+	if (n < 0) {
+		ret = ret ? ret : -errno;
+		close(events_fd);
+		return ret;
+	}
+	snap->systems = calloc(n ? n : 1, sizeof(*snap->systems));
+	if (!snap->systems)
+		ret = -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		struct tracedat_event_format *formats = NULL;
+		const char *name = list[i]->d_name;
+		int nr = 0;
+
+		if (!ret && list[i]->d_type == DT_DIR) {
+			ret = read_system(events_fd, name, &formats, &nr);
+			if (!ret && !strcmp(name, "ftrace")) {
+				snap->ftrace = formats;
+				snap->nr_ftrace = nr;
+			} else if (!ret && nr) {
+				struct tracedat_system *sys = &snap->systems[snap->nr_systems++];
+
+				sys->name = strdup(name);
+				sys->events = formats;
+				sys->nr_events = nr;
+			} else {
+				free(formats);
+			}
+		}
+		free(list[i]);
+	}
+	free(list);
+	close(events_fd);
+	return ret;
+}
+
+/* trace.dat wants the ftrace formats as plain blobs. */
+static int flatten_ftrace(struct br_snapshot *snap)
+{
+	snap->ftrace_blobs = calloc(snap->nr_ftrace ? snap->nr_ftrace : 1,
+				    sizeof(*snap->ftrace_blobs));
+	if (!snap->ftrace_blobs)
+		return -ENOMEM;
+	for (int i = 0; i < snap->nr_ftrace; i++)
+		snap->ftrace_blobs[i] = snap->ftrace[i].format;
+	snap->meta.ftrace_formats = snap->ftrace_blobs;
+	snap->meta.nr_ftrace_formats = snap->nr_ftrace;
+	snap->meta.systems = snap->systems;
+	snap->meta.nr_systems = snap->nr_systems;
+	return 0;
+}
+
+static int read_cpustats(int inst_fd, struct br_snapshot *snap, int nr_cpus)
+{
+	snap->cpustats = calloc(nr_cpus, sizeof(*snap->cpustats));
+	if (!snap->cpustats)
+		return -ENOMEM;
+	for (int cpu = 0; cpu < nr_cpus; cpu++) {
+		char rel[64];
+		int ret;
+
+		snprintf(rel, sizeof(rel), "per_cpu/cpu%d/stats", cpu);
+		ret = blob_read_at(inst_fd, rel, &snap->cpustats[cpu]);
+		if (ret && ret != -ENOENT)
+			return ret;
+	}
+	snap->meta.cpustats = snap->cpustats;
+	return 0;
+}
+
+static void read_host(const struct bootrace_tracefs *tfs,
+		      const struct bootrace_instance_info *info,
+		      struct br_snapshot *snap, bool kallsyms)
+{
+	struct utsname uts;
+	char *text;
+	size_t len;
+
+	if (!uname(&uts) &&
+	    asprintf(&snap->uname, "%s %s %s %s %s", uts.sysname, uts.nodename,
+		     uts.release, uts.version, uts.machine) > 0)
+		snap->meta.uname = snap->uname;
+	/*
+	 * Symbols are this boot's; trace-cmd 3.4 shifts them by the previous
+	 * boot's kernel address from LAST_BOOT_INFO.
+	 */
+	if (kallsyms && !br_read_file("/proc/kallsyms", &text, &len)) {
+		snap->meta.kallsyms.data = text;
+		snap->meta.kallsyms.len = len;
+	}
+	if (!bootrace_tracefs_read(tfs, "printk_formats", &text, &len)) {
+		snap->meta.printk_formats.data = text;
+		snap->meta.printk_formats.len = len;
+	}
+	/* This boot's pid->comm table only describes data from this boot. */
+	if ((info->last_boot.kind == BOOTRACE_LAST_BOOT_NONE ||
+	     info->last_boot.kind == BOOTRACE_LAST_BOOT_CURRENT) &&
+	    !bootrace_tracefs_read(tfs, "saved_cmdlines", &text, &len)) {
+		snap->meta.cmdlines.data = text;
+		snap->meta.cmdlines.len = len;
+	}
+}
+
+int br_snapshot_take(const struct bootrace_tracefs *tfs,
+		     const struct bootrace_instance_info *info, bool kallsyms,
+		     struct br_snapshot **out, struct bootrace_error *err)
+{
+	struct br_snapshot *snap = calloc(1, sizeof(*snap));
+	int inst_fd, ret;
+
+	if (!snap)
+		return br_fail(err, -ENOMEM, "out of memory");
+	inst_fd = open(info->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (inst_fd < 0) {
+		ret = br_fail(err, -errno, "cannot open %s: %s", info->path, strerror(errno));
+		goto fail;
+	}
+	ret = read_formats(inst_fd, snap);
+	if (!ret)
+		ret = flatten_ftrace(snap);
+	if (!ret)
+		ret = read_cpustats(inst_fd, snap, info->nr_cpus);
+	if (!ret && blob_read_at(inst_fd, "trace_clock", &snap->clock) == 0)
+		snap->meta.trace_clock = br_strip((char *)snap->clock.data);
+	close(inst_fd);
+	if (ret) {
+		br_fail(err, ret, "cannot read the event formats and stats of %s: %s",
+			info->path, strerror(-ret));
+		goto fail;
+	}
+	read_host(tfs, info, snap, kallsyms);
+	snap->meta.page_size = info->subbuf_size;
+	snap->meta.nr_cpus = info->nr_cpus;
+	if (info->has_last_boot_info) {
+		snap->meta.last_boot_instance = info->name;
+		snap->meta.last_boot_info = info->last_boot_info;
+	}
+	*out = snap;
+	return 0;
+fail:
+	br_snapshot_free(snap);
+	return ret;
+}
+
+static void formats_free(struct tracedat_event_format *f, int nr)
+{
+	for (int i = 0; i < nr; i++) {
+		free((char *)f[i].name);
+		blob_free(&f[i].format);
+	}
+	free(f);
+}
+
+void br_snapshot_free(struct br_snapshot *snap)
+{
+	if (!snap)
+		return;
+	blob_free(&snap->meta.header_page);
+	blob_free(&snap->meta.header_event);
+	blob_free(&snap->meta.kallsyms);
+	blob_free(&snap->meta.printk_formats);
+	blob_free(&snap->meta.cmdlines);
+	formats_free(snap->ftrace, snap->nr_ftrace);
+	free(snap->ftrace_blobs);
+	for (int i = 0; i < snap->nr_systems; i++) {
+		free((char *)snap->systems[i].name);
+		formats_free((struct tracedat_event_format *)snap->systems[i].events,
+			     snap->systems[i].nr_events);
+	}
+	free(snap->systems);
+	for (int cpu = 0; snap->cpustats && cpu < snap->meta.nr_cpus; cpu++)
+		blob_free(&snap->cpustats[cpu]);
+	free(snap->cpustats);
+	blob_free(&snap->clock);
+	free(snap->uname);
+	free(snap);
+}

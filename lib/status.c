@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * What the running kernel offers, judged from what tracefs shows rather
+ * than from the version alone, and what the user should do next.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include "bootrace-local.h"
+
+const char *bootrace_cap_name(enum bootrace_cap cap)
+{
+	switch (cap) {
+	case BOOTRACE_CAP_YES:
+		return "yes";
+	case BOOTRACE_CAP_BY_VERSION:
+		return "yes (by kernel version, not seen now)";
+	default:
+		return "no";
+	}
+}
+
+static bool version_at_least(const struct bootrace_status *st, int major, int minor)
+{
+	return st->major > major || (st->major == major && st->minor >= minor);
+}
+
+static int add_instance(const struct bootrace_tracefs *tfs, struct bootrace_status *st,
+			const char *name)
+{
+	struct bootrace_instance_info *info, **tmp;
+
+	for (int i = 0; i < st->nr_instances; i++)
+		if (!strcmp(st->instances[i]->name, name))
+			return 0;
+	if (bootrace_instance_info_read(tfs, name, &info, NULL))
+		return 0;
+	tmp = realloc(st->instances, (st->nr_instances + 1) * sizeof(*tmp));
+	if (!tmp) {
+		bootrace_instance_info_free(info);
+		return -ENOMEM;
+	}
+	st->instances = tmp;
+	st->instances[st->nr_instances++] = info;
+	return 0;
+}
+
+/* The instances configured on the command line, and any with last_boot_info. */
+static int find_instances(const struct bootrace_tracefs *tfs, struct bootrace_status *st)
+{
+	char **names = NULL;
+	int ret;
+
+	if (st->cmdline.has_persistent && bootrace_instance_exists(tfs, st->cmdline.persistent))
+		add_instance(tfs, st, st->cmdline.persistent);
+	if (st->cmdline.has_backup && bootrace_instance_exists(tfs, st->cmdline.backup))
+		add_instance(tfs, st, st->cmdline.backup);
+	ret = bootrace_tracefs_instances(tfs, &names);
+	if (ret < 0)
+		return ret;
+	for (char **n = names; *n; n++) {
+		char rel[512], *text;
+
+		snprintf(rel, sizeof(rel), "instances/%s/last_boot_info", *n);
+		if (!bootrace_tracefs_read(tfs, rel, &text, NULL)) {
+			free(text);
+			add_instance(tfs, st, *n);
+		}
+		if (st->cmdline.has_backup && strchr(*n, '=') &&
+		    !strncmp(*n, st->cmdline.backup, strlen(st->cmdline.backup)))
+			snprintf(st->junk_instance, sizeof(st->junk_instance), "%s", *n);
+	}
+	bootrace_strv_free(names);
+	return 0;
+}
+
+static void judge_caps(struct bootrace_status *st)
+{
+	bool seen_persistent = false, seen_backup = false, seen_ro = false, seen_rw_backup = false;
+
+	for (int i = 0; i < st->nr_instances; i++) {
+		const struct bootrace_instance_info *in = st->instances[i];
+
+		if (!in->has_last_boot_info)
+			continue;
+		if (in->read_only) {
+			seen_backup = seen_ro = true;
+		} else if (st->cmdline.has_backup && !strcmp(in->name, st->cmdline.backup)) {
+			seen_backup = seen_rw_backup = true;
+		} else {
+			seen_persistent = true;
+		}
+	}
+	st->persistent = seen_persistent ? BOOTRACE_CAP_YES :
+		version_at_least(st, 6, 12) ? BOOTRACE_CAP_BY_VERSION : BOOTRACE_CAP_NO;
+	if (seen_backup)
+		st->backup = BOOTRACE_CAP_YES;
+	else if (st->junk_instance[0] || !version_at_least(st, 6, 19))
+		st->backup = BOOTRACE_CAP_NO;
+	else
+		st->backup = BOOTRACE_CAP_BY_VERSION;
+	if (seen_ro)
+		st->backup_read_only = BOOTRACE_CAP_YES;
+	else if (seen_rw_backup || st->backup == BOOTRACE_CAP_NO || !version_at_least(st, 7, 1))
+		st->backup_read_only = BOOTRACE_CAP_NO;
+	else
+		st->backup_read_only = BOOTRACE_CAP_BY_VERSION;
+}
+
+static const struct bootrace_instance_info *
+find_backup(const struct bootrace_status *st)
+{
+	for (int i = 0; i < st->nr_instances; i++) {
+		const struct bootrace_instance_info *in = st->instances[i];
+
+		if (in->read_only || (st->cmdline.has_backup && !strcmp(in->name, st->cmdline.backup)))
+			return in;
+	}
+	return NULL;
+}
+
+static bool bootrace_instance_exists_in(const struct bootrace_status *st, const char *name)
+{
+	for (int i = 0; i < st->nr_instances; i++)
+		if (!strcmp(st->instances[i]->name, name))
+			return true;
+	return false;
+}
+
+static void advise(struct bootrace_status *st)
+{
+	const struct bootrace_instance_info *backup = find_backup(st);
+	char *s = st->next_step;
+	size_t n = sizeof(st->next_step);
+
+	if (st->junk_instance[0])
+		snprintf(s, n, "kernel %s does not support backup instances (6.19+): it made an instance named '%s'. "
+			 "Remove trace_instance=%s from the command line, and collect '%s' with 'bootrace collect --instance %s'",
+			 st->release, st->junk_instance, st->junk_instance,
+			 st->cmdline.persistent, st->cmdline.persistent);
+	else if (!st->configured)
+		snprintf(s, n, "not configured: add the line 'bootrace setup --print' prints to the kernel command line and reboot");
+	else if (backup && bootrace_instance_entries(backup))
+		snprintf(s, n, "the previous boot's trace is in '%s' (%llu events): run 'bootrace collect'",
+			 backup->name, bootrace_instance_entries(backup));
+	else if (backup)
+		snprintf(s, n, "backup instance '%s' is empty: a cold boot, or the reserved memory did not survive the reboot; "
+			 "'%s' traces this boot, so the next warm reboot or crash will be kept",
+			 backup->name, st->cmdline.persistent);
+	else if (!bootrace_instance_exists_in(st, st->cmdline.persistent))
+		snprintf(s, n, "configured, but instance '%s' does not exist: check that kernel %s supports trace_instance= (6.12+) and that reserve_mem= succeeded (dmesg | grep -i reserve_mem)",
+			 st->cmdline.persistent, st->release);
+	else
+		snprintf(s, n, "'%s' traces this boot; after the next crash or warm reboot, run 'bootrace collect'",
+			 st->cmdline.persistent);
+}
+
+int bootrace_status_read(const struct bootrace_tracefs *tfs,
+			 const char *proc_cmdline,
+			 struct bootrace_status *st, struct bootrace_error *err)
+{
+	struct utsname uts;
+	int ret;
+
+	memset(st, 0, sizeof(*st));
+	if (!uname(&uts)) {
+		snprintf(st->release, sizeof(st->release), "%s", uts.release);
+		sscanf(uts.release, "%d.%d", &st->major, &st->minor);
+	}
+	st->tracefs = strdup(bootrace_tracefs_path(tfs));
+	if (proc_cmdline)
+		st->proc_cmdline = strdup(proc_cmdline);
+	else if (br_read_file("/proc/cmdline", &st->proc_cmdline, NULL))
+		st->proc_cmdline = strdup("");
+	if (!st->tracefs || !st->proc_cmdline)
+		return br_fail(err, -ENOMEM, "out of memory");
+	br_strip(st->proc_cmdline);
+	bootrace_cmdline_config_parse(st->proc_cmdline, &st->cmdline);
+	st->configured = st->cmdline.has_reserve_mem && st->cmdline.has_persistent;
+	ret = find_instances(tfs, st);
+	if (ret)
+		return br_fail(err, ret, "cannot list the instances in %s: %s",
+			       st->tracefs, strerror(-ret));
+	judge_caps(st);
+	advise(st);
+	return 0;
+}
+
+void bootrace_status_free(struct bootrace_status *st)
+{
+	free(st->tracefs);
+	free(st->proc_cmdline);
+	for (int i = 0; i < st->nr_instances; i++)
+		bootrace_instance_info_free(st->instances[i]);
+	free(st->instances);
+	memset(st, 0, sizeof(*st));
+}
