@@ -55,46 +55,35 @@ struct tracedat_writer {
 /* Writing                                                            */
 /* ------------------------------------------------------------------ */
 
-static int write_all(struct tracedat_writer *w, const void *buf, size_t len)
+/*
+ * Writes all of @buf, through short writes and EINTR; @off < 0 appends
+ * with write(2), otherwise pwrite(2) at @off. *@done counts what made it.
+ */
+static int write_full(int fd, const void *buf, size_t len, off_t off,
+		      unsigned long long *done)
 {
 	const char *p = buf;
 
 	while (len) {
-		ssize_t n = write(w->fd, p, len);
+		ssize_t n = off < 0 ? write(fd, p, len) :
+				      pwrite(fd, p, len, off + *done);
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
 			return -errno;
-		}
 		if (n == 0)
 			return -EIO;
 		p += n;
 		len -= n;
-		w->offset += n;
+		*done += n;
 	}
 	return 0;
 }
 
-static int pwrite_all(int fd, const void *buf, size_t len, off_t off)
+static int write_all(struct tracedat_writer *w, const void *buf, size_t len)
 {
-	const char *p = buf;
-
-	while (len) {
-		ssize_t n = pwrite(fd, p, len, off);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return -EIO;
-		p += n;
-		len -= n;
-		off += n;
-	}
-	return 0;
+	return write_full(w->fd, buf, len, -1, &w->offset);
 }
 
 static int write_u16(struct tracedat_writer *w, uint16_t v)
@@ -130,60 +119,43 @@ static int write_zeros(struct tracedat_writer *w, unsigned long long len)
 
 static int write_blob64(struct tracedat_writer *w, const struct tracedat_blob *b)
 {
-	int ret = write_u64(w, b->len);
-
-	return ret ? ret : write_all(w, b->data, b->len);
+	return write_u64(w, b->len) ?: write_all(w, b->data, b->len);
 }
 
 /* kallsyms and printk_formats carry only a 32-bit size in the format. */
 static int write_blob32(struct tracedat_writer *w, const struct tracedat_blob *b)
 {
-	int ret;
-
 	if (b->len > UINT32_MAX)
 		return -EOVERFLOW;
-	ret = write_u32(w, b->len);
-	return ret ? ret : write_all(w, b->data, b->len);
+	return write_u32(w, b->len) ?: write_all(w, b->data, b->len);
 }
 
 static int write_initial(struct tracedat_writer *w)
 {
-	char endian_and_long[2];
-	int ret;
+	/* Host order throughout, as trace-cmd writes; this byte says which. */
+	const char endian_and_long[2] = { __BYTE_ORDER == __BIG_ENDIAN,
+					  sizeof(long) };
 
-	ret = write_all(w, tracedat_magic, sizeof(tracedat_magic));
-	if (!ret)
-		ret = write_all(w, "6", 2);
-	if (ret)
-		return ret;
-	/* Host order throughout, as trace-cmd writes; the byte says which. */
-	endian_and_long[0] = __BYTE_ORDER == __BIG_ENDIAN;
-	endian_and_long[1] = sizeof(long);
-	ret = write_all(w, endian_and_long, sizeof(endian_and_long));
-	return ret ? ret : write_u32(w, w->page_size);
+	return write_all(w, tracedat_magic, sizeof(tracedat_magic)) ?:
+	       write_all(w, "6", 2) ?:
+	       write_all(w, endian_and_long, sizeof(endian_and_long)) ?:
+	       write_u32(w, w->page_size);
 }
 
 static int write_headers(struct tracedat_writer *w, const struct tracedat_meta *m)
 {
-	int ret;
-
-	ret = write_all(w, "header_page", 12);
-	if (!ret)
-		ret = write_blob64(w, &m->header_page);
-	if (!ret)
-		ret = write_all(w, "header_event", 13);
-	if (!ret)
-		ret = write_blob64(w, &m->header_event);
-	return ret;
+	return write_all(w, "header_page", 12) ?:
+	       write_blob64(w, &m->header_page) ?:
+	       write_all(w, "header_event", 13) ?:
+	       write_blob64(w, &m->header_event);
 }
 
 static int write_system(struct tracedat_writer *w, const struct tracedat_system *s)
 {
 	int ret, i;
 
-	ret = write_all(w, s->name, strlen(s->name) + 1);
-	if (!ret)
-		ret = write_u32(w, s->nr_events);
+	ret = write_all(w, s->name, strlen(s->name) + 1) ?:
+	      write_u32(w, s->nr_events);
 	for (i = 0; !ret && i < s->nr_events; i++)
 		ret = write_blob64(w, &s->events[i].format);
 	return ret;
@@ -196,56 +168,50 @@ static int write_formats(struct tracedat_writer *w, const struct tracedat_meta *
 	ret = write_u32(w, m->nr_ftrace_formats);
 	for (i = 0; !ret && i < m->nr_ftrace_formats; i++)
 		ret = write_blob64(w, &m->ftrace_formats[i]);
-	if (!ret)
-		ret = write_u32(w, m->nr_systems);
+	ret = ret ?: write_u32(w, m->nr_systems);
 	for (i = 0; !ret && i < m->nr_systems; i++)
 		ret = write_system(w, &m->systems[i]);
 	return ret;
 }
 
-static int write_option(struct tracedat_writer *w, uint16_t id,
-			const void *data, size_t len)
+/*
+ * One option whose payload is the concatenation of @parts; every
+ * payload here is text, and trace-cmd ends text options with a NUL.
+ */
+static int write_text_option(struct tracedat_writer *w, uint16_t id,
+			     const struct tracedat_blob *parts, int nr)
 {
-	int ret;
+	size_t len = 1;
+	int ret, i;
 
+	for (i = 0; i < nr; i++)
+		len += parts[i].len;
 	if (len > UINT32_MAX)
 		return -EOVERFLOW;
-	ret = write_u16(w, id);
-	if (!ret)
-		ret = write_u32(w, len);
-	return ret ? ret : write_all(w, data, len);
+	ret = write_u16(w, id) ?: write_u32(w, len);
+	for (i = 0; !ret && i < nr; i++)
+		ret = write_all(w, parts[i].data, parts[i].len);
+	return ret ?: write_all(w, "", 1);
 }
 
-/* A NUL-terminated string option, as trace-cmd stores them. */
-static int write_option_str(struct tracedat_writer *w, uint16_t id,
-			    const char *s)
+static struct tracedat_blob text(const char *s)
 {
-	return write_option(w, id, s, strlen(s) + 1);
+	return (struct tracedat_blob){ s, s ? strlen(s) : 0 };
 }
 
 /*
  * trace-cmd stores each CPU's stats as "CPU: N\n" followed by the
- * per_cpu/cpuN/stats text and a NUL; its report --stat prints them
- * one after the other, so the prefix is what tells the CPUs apart.
+ * per_cpu/cpuN/stats text; its report --stat prints them one after the
+ * other, so the prefix is what tells the CPUs apart.
  */
 static int write_cpustat(struct tracedat_writer *w, int cpu,
 			 const struct tracedat_blob *stats)
 {
 	char prefix[32];
-	int plen = snprintf(prefix, sizeof(prefix), "CPU: %d\n", cpu);
-	size_t len = plen + stats->len + 1;
-	int ret;
+	struct tracedat_blob parts[2] = { { prefix, 0 }, *stats };
 
-	if (len > UINT32_MAX)
-		return -EOVERFLOW;
-	ret = write_u16(w, OPT_CPUSTAT);
-	if (!ret)
-		ret = write_u32(w, len);
-	if (!ret)
-		ret = write_all(w, prefix, plen);
-	if (!ret)
-		ret = write_all(w, stats->data, stats->len);
-	return ret ? ret : write_all(w, "", 1);
+	parts[0].len = snprintf(prefix, sizeof(prefix), "CPU: %d\n", cpu);
+	return write_text_option(w, OPT_CPUSTAT, parts, 2);
 }
 
 /*
@@ -255,40 +221,28 @@ static int write_cpustat(struct tracedat_writer *w, int cpu,
 static int write_last_boot_info(struct tracedat_writer *w,
 				const struct tracedat_meta *m)
 {
-	size_t nlen = strlen(m->last_boot_instance);
-	size_t ilen = m->last_boot_info ? strlen(m->last_boot_info) : 0;
-	size_t len = nlen + 1 + ilen + 1;
-	int ret;
+	struct tracedat_blob parts[3] = { text(m->last_boot_instance),
+					  text(":"), text(m->last_boot_info) };
 
-	if (len > UINT32_MAX)
-		return -EOVERFLOW;
-	ret = write_u16(w, OPT_LAST_BOOT_INFO);
-	if (!ret)
-		ret = write_u32(w, len);
-	if (!ret)
-		ret = write_all(w, m->last_boot_instance, nlen);
-	if (!ret)
-		ret = write_all(w, ":", 1);
-	if (!ret)
-		ret = write_all(w, m->last_boot_info, ilen);
-	return ret ? ret : write_all(w, "", 1);
+	return write_text_option(w, OPT_LAST_BOOT_INFO, parts, 3);
 }
 
 static int write_options(struct tracedat_writer *w, const struct tracedat_meta *m)
 {
+	struct tracedat_blob clock = text(m->trace_clock), uname = text(m->uname);
 	int ret, cpu;
 
 	ret = write_all(w, "options  ", 10);
 	for (cpu = 0; !ret && m->cpustats && cpu < m->nr_cpus; cpu++)
 		ret = write_cpustat(w, cpu, &m->cpustats[cpu]);
 	if (!ret && m->trace_clock)
-		ret = write_option_str(w, OPT_TRACECLOCK, m->trace_clock);
+		ret = write_text_option(w, OPT_TRACECLOCK, &clock, 1);
 	if (!ret && m->uname)
-		ret = write_option_str(w, OPT_UNAME, m->uname);
+		ret = write_text_option(w, OPT_UNAME, &uname, 1);
 	if (!ret && m->last_boot_instance)
 		ret = write_last_boot_info(w, m);
 	/* In v6 the end of the options is a bare zero id, without a size. */
-	return ret ? ret : write_u16(w, OPT_DONE);
+	return ret ?: write_u16(w, OPT_DONE);
 }
 
 /*
@@ -300,32 +254,28 @@ static int write_selected_clock(struct tracedat_writer *w, const char *text)
 {
 	const char *open = strchr(text, '['), *close = NULL;
 	char clock[64];
-	int len, ret;
+	int len;
 
 	if (open)
 		close = strchr(open, ']');
 	if (open && close)
-		len = snprintf(clock, sizeof(clock), "%.*s", (int)(close - open + 1),
-			       open);
+		len = snprintf(clock, sizeof(clock), "%.*s",
+			       (int)(close - open + 1), open);
 	else
 		len = snprintf(clock, sizeof(clock), "[%.*s]",
 			       (int)strcspn(text, " \n"), text);
 	if (len < 0 || (size_t)len >= sizeof(clock))
 		return -EINVAL;
-	ret = write_u64(w, len);
-	return ret ? ret : write_all(w, clock, len);
+	return write_u64(w, len) ?: write_all(w, clock, len);
 }
 
 static int write_flyrecord(struct tracedat_writer *w, const struct tracedat_meta *m)
 {
-	int ret;
+	int ret = write_all(w, "flyrecord", 10);
 
-	ret = write_all(w, "flyrecord", 10);
-	if (ret)
-		return ret;
 	/* Filled in by tracedat_finish() once the data is known. */
 	w->table_offset = w->offset;
-	ret = write_zeros(w, 16ULL * w->nr_cpus);
+	ret = ret ?: write_zeros(w, 16ULL * w->nr_cpus);
 	if (!ret && m->trace_clock)
 		ret = write_selected_clock(w, m->trace_clock);
 	return ret;
@@ -373,23 +323,15 @@ int tracedat_begin(int fd, const struct tracedat_meta *meta,
 	w->open_cpu = -1;
 	w->last_cpu = -1;
 
-	ret = write_initial(w);
-	if (!ret)
-		ret = write_headers(w, meta);
-	if (!ret)
-		ret = write_formats(w, meta);
-	if (!ret)
-		ret = write_blob32(w, &meta->kallsyms);
-	if (!ret)
-		ret = write_blob32(w, &meta->printk_formats);
-	if (!ret)
-		ret = write_blob64(w, &meta->cmdlines);
-	if (!ret)
-		ret = write_u32(w, meta->nr_cpus);
-	if (!ret)
-		ret = write_options(w, meta);
-	if (!ret)
-		ret = write_flyrecord(w, meta);
+	ret = write_initial(w) ?:
+	      write_headers(w, meta) ?:
+	      write_formats(w, meta) ?:
+	      write_blob32(w, &meta->kallsyms) ?:
+	      write_blob32(w, &meta->printk_formats) ?:
+	      write_blob64(w, &meta->cmdlines) ?:
+	      write_u32(w, meta->nr_cpus) ?:
+	      write_options(w, meta) ?:
+	      write_flyrecord(w, meta);
 	if (ret) {
 		tracedat_free(w);
 		return ret;
@@ -451,7 +393,7 @@ unsigned long long tracedat_offset(const struct tracedat_writer *w)
 
 int tracedat_finish(struct tracedat_writer *w)
 {
-	unsigned long long empty_at = page_align(w, w->offset);
+	unsigned long long empty_at = page_align(w, w->offset), written = 0;
 	uint64_t *table;
 	int cpu, ret;
 
@@ -465,8 +407,8 @@ int tracedat_finish(struct tracedat_writer *w)
 		table[2 * cpu] = cpu > w->last_cpu ? empty_at : s->offset;
 		table[2 * cpu + 1] = s->size;
 	}
-	ret = pwrite_all(w->fd, table, w->nr_cpus * 2 * sizeof(*table),
-			 w->table_offset);
+	ret = write_full(w->fd, table, w->nr_cpus * 2 * sizeof(*table),
+			 w->table_offset, &written);
 	free(table);
 	return ret;
 }
@@ -532,31 +474,36 @@ static int rd_skip(struct tracedat_reader *r, unsigned long long len,
 	return 0;
 }
 
+/* A number of @size bytes in the file's byte order. */
+static int rd_num(struct tracedat_reader *r, void *v, size_t size,
+		  const char *what)
+{
+	int ret = rd_bytes(r, v, size, what);
+
+	if (ret || !r->swap)
+		return ret;
+	if (size == 2)
+		*(uint16_t *)v = bswap_16(*(uint16_t *)v);
+	else if (size == 4)
+		*(uint32_t *)v = bswap_32(*(uint32_t *)v);
+	else
+		*(uint64_t *)v = bswap_64(*(uint64_t *)v);
+	return 0;
+}
+
 static int rd_u16(struct tracedat_reader *r, uint16_t *v, const char *what)
 {
-	int ret = rd_bytes(r, v, sizeof(*v), what);
-
-	if (!ret && r->swap)
-		*v = bswap_16(*v);
-	return ret;
+	return rd_num(r, v, sizeof(*v), what);
 }
 
 static int rd_u32(struct tracedat_reader *r, uint32_t *v, const char *what)
 {
-	int ret = rd_bytes(r, v, sizeof(*v), what);
-
-	if (!ret && r->swap)
-		*v = bswap_32(*v);
-	return ret;
+	return rd_num(r, v, sizeof(*v), what);
 }
 
 static int rd_u64(struct tracedat_reader *r, uint64_t *v, const char *what)
 {
-	int ret = rd_bytes(r, v, sizeof(*v), what);
-
-	if (!ret && r->swap)
-		*v = bswap_64(*v);
-	return ret;
+	return rd_num(r, v, sizeof(*v), what);
 }
 
 /* A NUL-terminated string of at most @max - 1 characters. */
@@ -607,9 +554,8 @@ static int read_initial(struct tracedat_reader *r, struct tracedat_options *o)
 	uint32_t page_size;
 	int ret;
 
-	ret = expect(r, tracedat_magic, sizeof(tracedat_magic), "magic");
-	if (!ret)
-		ret = rd_string(r, version, sizeof(version), "version");
+	ret = expect(r, tracedat_magic, sizeof(tracedat_magic), "magic") ?:
+	      rd_string(r, version, sizeof(version), "version");
 	if (ret)
 		return ret;
 	if (strcmp(version, "6") && strcmp(version, "7"))
@@ -638,9 +584,8 @@ static int skip_event_formats(struct tracedat_reader *r)
 
 	ret = rd_u32(r, &nr_systems, "event systems");
 	for (i = 0; !ret && i < nr_systems; i++) {
-		ret = rd_string(r, name, sizeof(name), "event systems");
-		if (!ret)
-			ret = rd_u32(r, &nr_events, "event systems");
+		ret = rd_string(r, name, sizeof(name), "event systems") ?:
+		      rd_u32(r, &nr_events, "event systems");
 		for (j = 0; !ret && j < nr_events; j++)
 			ret = skip_sized64(r, "event formats");
 	}
@@ -653,27 +598,18 @@ static int skip_v6_metadata(struct tracedat_reader *r, struct tracedat_options *
 	uint32_t nr, i, cpus;
 	int ret;
 
-	ret = expect(r, "header_page", 12, "header_page");
-	if (!ret)
-		ret = skip_sized64(r, "header_page");
-	if (!ret)
-		ret = expect(r, "header_event", 13, "header_event");
-	if (!ret)
-		ret = skip_sized64(r, "header_event");
-	if (!ret)
-		ret = rd_u32(r, &nr, "ftrace formats");
+	ret = expect(r, "header_page", 12, "header_page") ?:
+	      skip_sized64(r, "header_page") ?:
+	      expect(r, "header_event", 13, "header_event") ?:
+	      skip_sized64(r, "header_event") ?:
+	      rd_u32(r, &nr, "ftrace formats");
 	for (i = 0; !ret && i < nr; i++)
 		ret = skip_sized64(r, "ftrace formats");
-	if (!ret)
-		ret = skip_event_formats(r);
-	if (!ret)
-		ret = skip_sized32(r, "kallsyms");
-	if (!ret)
-		ret = skip_sized32(r, "printk formats");
-	if (!ret)
-		ret = skip_sized64(r, "cmdlines");
-	if (!ret)
-		ret = rd_u32(r, &cpus, "cpu count");
+	ret = ret ?: skip_event_formats(r) ?:
+	      skip_sized32(r, "kallsyms") ?:
+	      skip_sized32(r, "printk formats") ?:
+	      skip_sized64(r, "cmdlines") ?:
+	      rd_u32(r, &cpus, "cpu count");
 	if (ret)
 		return ret;
 	if (cpus > TRACEDAT_MAX_CPUS)

@@ -50,10 +50,16 @@ struct tracedat_meta {
 	struct tracedat_blob cmdlines;		/* may be empty */
 
 	/* Options */
-	const char *trace_clock;		/* e.g. "[local] global ..." as read */
+	/* e.g. "[local] global ..." as read; NULL: no clock recorded */
+	const char *trace_clock;
 	const char *uname;			/* "Linux host 7.2.13 #1 SMP x86_64" */
-	const struct tracedat_blob *cpustats;	/* nr_cpus stats texts, CPUSTAT */
-	const char *last_boot_instance;		/* LAST_BOOT_INFO, NULL: omit */
+	/*
+	 * nr_cpus per_cpu/cpuN/stats texts as read (NULL: omit); each is
+	 * stored as "CPU: N\n" + text, as trace-cmd stores them.
+	 */
+	const struct tracedat_blob *cpustats;
+	/* LAST_BOOT_INFO, NULL: omit. A name with ':' is refused (-EINVAL). */
+	const char *last_boot_instance;
 	const char *last_boot_info;
 	unsigned long long date_offset;		/* unused: 0 */
 };
@@ -62,7 +68,9 @@ struct tracedat_writer;
 
 /*
  * Write the headers, metadata and options to @fd (positioned at 0) and
- * reserve the flyrecord offset table. 0 or -errno.
+ * reserve the flyrecord offset table. 0 or -errno (-EINVAL for bad
+ * @meta). Everything after this is appended with write(2); the table
+ * alone is written back with pwrite(2). Nothing is fsync()ed here.
  */
 int tracedat_begin(int fd, const struct tracedat_meta *meta,
 		   struct tracedat_writer **out);
@@ -87,7 +95,7 @@ void tracedat_free(struct tracedat_writer *w);
 struct tracedat_options {
 	int nr_cpus;
 	int nr_cpustats;
-	char **cpustats;		/* CPUSTAT texts, in file order */
+	char **cpustats;		/* CPUSTAT texts as stored, in file order */
 	char *last_boot_instance;	/* NULL if no LAST_BOOT_INFO */
 	char *last_boot_info;
 	char *trace_clock;
@@ -98,7 +106,8 @@ struct tracedat_options {
 
 /*
  * Walk the file's sections (v6 and uncompressed v7) and collect the
- * options above. -EINVAL with *what set to the section that did not parse.
+ * options above. -EINVAL with *what set to the section that did not parse
+ * (compressed v7 files too); -errno of open/read, also with *what set.
  */
 int tracedat_options_read(const char *path, struct tracedat_options *opts,
 			  const char **what);
