@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* bootrace collect: the previous boot's trace into one trace.dat. */
 #include <argp.h>
+#include <signal.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +100,23 @@ static void print_summary(const struct bootrace_collect_result *res)
 		   res->read_only ? "; the kernel removes the backup instance now" : "");
 }
 
+static void block_signals(sigset_t *saved)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &set, saved);
+}
+
+static void restore_signals(const sigset_t *saved)
+{
+	sigprocmask(SIG_SETMASK, saved, NULL);
+}
+
 static int run(int argc, char **argv)
 {
 	struct bootrace_collect_opts opts;
@@ -106,6 +124,7 @@ static int run(int argc, char **argv)
 	struct progress_state progress = { 0 };
 	struct bootrace_tracefs *tfs;
 	struct bootrace_error err;
+	sigset_t saved, pending;
 	int ret;
 
 	bootrace_collect_opts_init(&opts);
@@ -117,25 +136,35 @@ static int run(int argc, char **argv)
 	ret = open_tracefs(&tfs);
 	if (ret)
 		return exit_code_for(ret);
+	/*
+	 * Once reading starts, the kernel's copy is gone: an interrupt must
+	 * not leave the data in a half-written file. Collecting takes seconds,
+	 * so signals wait until the file is safe.
+	 */
+	block_signals(&saved);
 	ret = bootrace_collect(tfs, &opts, &res, &err);
 	if (progress.shown)
 		fputs("\r\033[K", stderr);
 	bootrace_tracefs_free(tfs);
 	if (ret == -ENODATA) {
 		print_info("%s", err.msg);
-		bootrace_collect_result_free(&res);
-		return EXIT_NO_DATA;
-	}
-	if (ret) {
+		ret = EXIT_NO_DATA;
+	} else if (ret) {
 		print_error("%s", err.msg);
 		ret = res.partial ? EXIT_FAILED : exit_code_for(ret);
-		bootrace_collect_result_free(&res);
-		return ret;
+	} else {
+		printf("%s\n", res.output);
+		fflush(stdout);
+		print_summary(&res);
 	}
-	print_summary(&res);
-	printf("%s\n", res.output);
+	if (sigpending(&pending) == 0 && (sigismember(&pending, SIGINT) ||
+					   sigismember(&pending, SIGTERM) ||
+					   sigismember(&pending, SIGHUP)))
+		print_info("interrupted: stopping now that the data is on disk");
 	bootrace_collect_result_free(&res);
-	return EXIT_OK;
+	/* A signal that arrived meanwhile is delivered here, as the user wanted. */
+	restore_signals(&saved);
+	return ret;
 }
 
 const struct command cmd_collect = { "collect", "write the previous boot's trace to trace.dat", run };

@@ -228,7 +228,7 @@ struct bootrace_status {
 	char junk_instance[128];	/* "backup=boot_map" made by an old kernel */
 	int nr_instances;
 	struct bootrace_instance_info **instances;	/* the ones that matter */
-	char next_step[512];		/* what the user should do now */
+	char next_step[768];		/* what the user should do now */
 };
 
 /* Look at tracefs and /proc/cmdline; @proc_cmdline NULL reads the real one. */
