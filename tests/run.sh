@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # Run every test of bootrace on this machine: install what is missing,
 # build, run the whole meson test suite (unit, host tracefs, and the real
 # kernel in QEMU), then the unit and host suites again under AddressSanitizer
@@ -6,7 +6,7 @@
 #
 # Usage: tests/run.sh [BUILD_DIR]      (default: build)
 # Environment: BOOTRACE_CACHE (downloaded kernels), BOOTRACE_NO_ASAN=1
-set -eu
+set -eu -o pipefail
 
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-$SRC/build}
@@ -23,10 +23,27 @@ setup() { # DIR [MESON OPTIONS...]
 	meson compile -C "$dir" >/dev/null
 }
 
+LOG=$(mktemp)
+trap 'rm -f "$LOG"' EXIT
+status=0
+
+run_tests() { # BUILD_DIR [MESON TEST OPTIONS...]
+	dir=$1; shift
+	meson test -C "$dir" --print-errorlogs "$@" 2>&1 | tee -a "$LOG" || status=1
+}
+
 setup "$BUILD"
-meson test -C "$BUILD" --print-errorlogs
+run_tests "$BUILD"
 
 if [ "${BOOTRACE_NO_ASAN:-0}" != 1 ]; then
 	setup "$BUILD-asan" -Db_sanitize=address,undefined -Db_lundef=false -Dvm_tests=false
-	meson test -C "$BUILD-asan" --print-errorlogs --suite unit --suite host
+	run_tests "$BUILD-asan" --suite unit --suite host
 fi
+
+# One closing line for both runs, summed from meson's summaries.
+sum() { awk -v k="$1" '$1 == k { s += $2 } END { print s + 0 }' "$LOG"; }
+passed=$(sum Ok:)
+failed=$(( $(sum Fail:) + $(sum Timeout:) ))
+skipped=$(sum Skipped:)
+echo "$passed passed, $failed failed, $skipped skipped"
+exit $status
