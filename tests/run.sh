@@ -37,7 +37,9 @@ run_tests "$BUILD"
 
 if [ "${BOOTRACE_NO_ASAN:-0}" != 1 ]; then
 	setup "$BUILD-asan" -Db_sanitize=address,undefined -Db_lundef=false -Dvm_tests=false
-	run_tests "$BUILD-asan" --suite unit --suite host
+	LSAN_OPTIONS=suppressions=$SRC/tests/lsan.supp:print_suppressions=0 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		run_tests "$BUILD-asan" --suite unit --suite host
 fi
 
 # One closing line for both runs, summed from meson's summaries.
