@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,11 +16,43 @@
 
 #include "bootrace-local.h"
 
+#define SHOWN_MAX 64
+
+/*
+ * A rejected value as it goes into the one-line message: control
+ * characters escaped (a newline would split the line, an escape sequence
+ * would reach the terminal) and long values cut.
+ */
+static const char *shown(const char *s, size_t n, char buf[SHOWN_MAX])
+{
+	size_t used = 0;
+
+	for (size_t i = 0; i < n && s[i]; i++) {
+		unsigned char c = s[i];
+
+		if (used + 8 >= SHOWN_MAX) {
+			memcpy(buf + used, "...", 4);
+			return buf;
+		}
+		if (c == '\n')
+			used += sprintf(buf + used, "\\n");
+		else if (c == '\t')
+			used += sprintf(buf + used, "\\t");
+		else if (c < 0x20 || c >= 0x7f)
+			used += sprintf(buf + used, "\\x%02x", c);
+		else
+			buf[used++] = c;
+	}
+	buf[used] = '\0';
+	return buf;
+}
+
 int bootrace_size_parse(const char *text, unsigned long long *bytes,
 			struct bootrace_error *err)
 {
 	unsigned long long value = 0, shift = 0;
 	const char *p = text;
+	char sbuf[SHOWN_MAX];
 
 	if (!text || !*text)
 		return br_fail(err, -EINVAL, "size is empty: give a number with an optional K, M or G suffix, e.g. 12M");
@@ -27,11 +60,11 @@ int bootrace_size_parse(const char *text, unsigned long long *bytes,
 		unsigned int digit = *p - '0';
 
 		if (value > (ULLONG_MAX - digit) / 10)
-			return br_fail(err, -ERANGE, "size '%s' is too large", text);
+			return br_fail(err, -ERANGE, "size '%s' is too large", shown(text, strlen(text), sbuf));
 		value = value * 10 + digit;
 	}
 	if (p == text)
-		return br_fail(err, -EINVAL, "size '%s' is not a number: use e.g. 12M, 4096 or 1G", text);
+		return br_fail(err, -EINVAL, "size '%s' is not a number: use e.g. 12M, 4096 or 1G", shown(text, strlen(text), sbuf));
 	switch (*p) {
 	case '\0':
 		break;
@@ -48,14 +81,14 @@ int bootrace_size_parse(const char *text, unsigned long long *bytes,
 		p++;
 		break;
 	default:
-		return br_fail(err, -EINVAL, "size '%s' has an unknown suffix: use K, M or G", text);
+		return br_fail(err, -EINVAL, "size '%s' has an unknown suffix: use K, M or G", shown(text, strlen(text), sbuf));
 	}
 	if (*p)
-		return br_fail(err, -EINVAL, "size '%s' has trailing characters: use e.g. 12M", text);
+		return br_fail(err, -EINVAL, "size '%s' has trailing characters: use e.g. 12M", shown(text, strlen(text), sbuf));
 	if (value == 0)
-		return br_fail(err, -EINVAL, "size '%s' is zero", text);
+		return br_fail(err, -EINVAL, "size '%s' is zero", shown(text, strlen(text), sbuf));
 	if (value > (ULLONG_MAX >> shift))
-		return br_fail(err, -ERANGE, "size '%s' is too large", text);
+		return br_fail(err, -ERANGE, "size '%s' is too large", shown(text, strlen(text), sbuf));
 	*bytes = value << shift;
 	return 0;
 }
@@ -177,6 +210,8 @@ int bootrace_last_boot_parse(const char *text, struct bootrace_last_boot *lb)
 		return 0;
 	}
 	/* 6.18+: "ffffffff82600000\t[kernel]" then one line per module. */
+	if (!isxdigit((unsigned char)*text))
+		return -EINVAL;	/* strtoull would take "-1" as an address */
 	errno = 0;
 	lb->kernel_addr = strtoull(text, &end, 16);
 	if (errno || end == text || (*end != '\t' && *end != ' '))
@@ -231,6 +266,56 @@ static void parse_trace_instance(const char *val, size_t n,
 	}
 }
 
+/*
+ * One parameter as the kernel's next_arg() (lib/cmdline.c) splits it: a
+ * double quote protects spaces, and the quotes around the whole word or
+ * around the value are dropped. Returns where the next parameter starts.
+ */
+static const char *next_param(const char *args, const char **param,
+			      size_t *param_len, const char **val, size_t *val_len)
+{
+	bool in_quote = false, quoted = false;
+	size_t i, equals = 0, end;
+
+	if (*args == '"') {
+		args++;
+		in_quote = quoted = true;
+	}
+	for (i = 0; args[i]; i++) {
+		if (isspace((unsigned char)args[i]) && !in_quote)
+			break;
+		if (!equals && args[i] == '=')
+			equals = i;
+		if (args[i] == '"')
+			in_quote = !in_quote;
+	}
+	end = i;
+	*param = args;
+	*val = NULL;
+	*val_len = 0;
+	if (equals) {
+		size_t start = equals + 1;
+
+		*param_len = equals;
+		if (start < end && args[start] == '"') {
+			start++;
+			if (end > start && args[end - 1] == '"')
+				end--;
+		} else if (quoted && end > start && args[end - 1] == '"') {
+			end--;
+		}
+		*val = args + start;
+		*val_len = end - start;
+	} else {
+		if (quoted && end && args[end - 1] == '"')
+			end--;
+		*param_len = end;
+	}
+	while (isspace((unsigned char)args[i]))
+		i++;
+	return args + i;
+}
+
 int bootrace_cmdline_config_parse(const char *cmdline,
 				  struct bootrace_cmdline_config *cfg)
 {
@@ -239,32 +324,31 @@ int bootrace_cmdline_config_parse(const char *cmdline,
 	memset(cfg, 0, sizeof(*cfg));
 	if (!cmdline)
 		return -EINVAL;
+	while (isspace((unsigned char)*p))
+		p++;
 	while (*p) {
-		const char *word;
-		size_t n;
+		const char *param, *val;
+		size_t param_len, n;
 
-		while (*p == ' ' || *p == '\t' || *p == '\n')
-			p++;
+		p = next_param(p, &param, &param_len, &val, &n);
 		/* Everything after a lone "--" belongs to init. */
-		if (!strncmp(p, "--", 2) && (p[2] == ' ' || !p[2] || p[2] == '\n'))
+		if (!val && param_len == 2 && !strncmp(param, "--", 2))
 			break;
-		word = p;
-		while (*p && *p != ' ' && *p != '\t' && *p != '\n')
-			p++;
-		n = p - word;
-		if (n > 12 && !strncmp(word, "reserve_mem=", 12)) {
+		if (!val || !n)
+			continue;
+		if (param_len == 11 && !strncmp(param, "reserve_mem", 11)) {
 			const char *last = NULL;
 
-			for (const char *c = word; c < word + n; c++)
+			for (const char *c = val; c < val + n; c++)
 				if (*c == ':')
 					last = c;
 			if (last) {
 				cfg->has_reserve_mem = true;
 				copy_name(cfg->label, sizeof(cfg->label),
-					  last + 1, word + n - last - 1);
+					  last + 1, val + n - last - 1);
 			}
-		} else if (n > 15 && !strncmp(word, "trace_instance=", 15)) {
-			parse_trace_instance(word + 15, n - 15, cfg);
+		} else if (param_len == 14 && !strncmp(param, "trace_instance", 14)) {
+			parse_trace_instance(val, n, cfg);
 		}
 	}
 	return 0;
