@@ -37,8 +37,8 @@ extern const struct command cmd_setup, cmd_collect, cmd_verify, cmd_status;
 void print_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void print_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Exit code for a failure the library reported as -errno. */
-int exit_code_for(int err);
+/* Exit code for a failure the library reported as -errno (@e may be NULL). */
+int exit_code_for(int err, const struct bootrace_error *e);
 
 /* Open tracefs as --tracefs says; prints the error itself. */
 int open_tracefs(struct bootrace_tracefs **tfs);

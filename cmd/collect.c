@@ -135,7 +135,7 @@ static int run(int argc, char **argv)
 	}
 	ret = open_tracefs(&tfs);
 	if (ret)
-		return exit_code_for(ret);
+		return exit_code_for(ret, NULL);
 	/*
 	 * Once reading starts, the kernel's copy is gone: an interrupt must
 	 * not leave the data in a half-written file. Collecting takes seconds,
@@ -151,7 +151,7 @@ static int run(int argc, char **argv)
 		ret = EXIT_NO_DATA;
 	} else if (ret) {
 		print_error("%s", err.msg);
-		ret = res.partial ? EXIT_FAILED : exit_code_for(ret);
+		ret = res.partial ? EXIT_FAILED : exit_code_for(ret, &err);
 	} else {
 		printf("%s\n", res.output);
 		fflush(stdout);

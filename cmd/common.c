@@ -34,8 +34,10 @@ void print_info(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-int exit_code_for(int err)
+int exit_code_for(int err, const struct bootrace_error *e)
 {
+	if (e && e->origin == BOOTRACE_ERROR_INPUT && err != -ENODATA)
+		return EXIT_USAGE;
 	switch (-err) {
 	case 0:
 		return EXIT_OK;

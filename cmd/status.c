@@ -160,12 +160,12 @@ static int run(int argc, char **argv)
 	argp_parse(&argp, argc, argv, 0, NULL, &json);
 	ret = open_tracefs(&tfs);
 	if (ret)
-		return exit_code_for(ret);
+		return exit_code_for(ret, NULL);
 	ret = bootrace_status_read(tfs, NULL, &st, &err);
 	bootrace_tracefs_free(tfs);
 	if (ret) {
 		print_error("%s", err.msg);
-		return exit_code_for(ret);
+		return exit_code_for(ret, &err);
 	}
 	if (json)
 		print_json(&st);

@@ -173,7 +173,7 @@ static int run(int argc, char **argv)
 		if (ret) {
 			print_error("use --offline to check only the file");
 			free(latest);
-			return exit_code_for(ret);
+			return exit_code_for(ret, NULL);
 		}
 		args.opts.tfs = tfs;
 	}

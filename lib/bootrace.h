@@ -25,9 +25,16 @@ extern "C" {
 
 #define BOOTRACE_ERROR_MAX 512
 
+/* Whose problem it is, so a tool can pick its exit code. */
+enum bootrace_error_origin {
+	BOOTRACE_ERROR_SYSTEM = 0,	/* the kernel, tracefs, permissions */
+	BOOTRACE_ERROR_INPUT,		/* what the user gave: options, paths, files */
+};
+
 /* One line for the user: what went wrong and what to do about it. */
 struct bootrace_error {
 	char msg[BOOTRACE_ERROR_MAX];
+	enum bootrace_error_origin origin;
 };
 
 /* ---------------------------------------------------------------- logging */

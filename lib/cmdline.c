@@ -15,6 +15,9 @@
 #include "bootrace-local.h"
 
 #define NAME_MAX_LEN 63
+/* The kernel's RESERVE_MEM_NAME_SIZE (mm/memblock.c) is 16, with the NUL. */
+#define LABEL_MAX_LEN 15
+#define SHOWN_MAX 64
 
 void bootrace_cmdline_opts_init(struct bootrace_cmdline_opts *opts)
 {
@@ -30,6 +33,35 @@ void bootrace_cmdline_opts_init(struct bootrace_cmdline_opts *opts)
 static bool name_char(char c)
 {
 	return isalnum((unsigned char)c) || c == '_' || c == '-';
+}
+
+/*
+ * A rejected value as it goes into the one-line message: control
+ * characters escaped (a newline would split the line, an escape sequence
+ * would reach the terminal) and long values cut.
+ */
+static const char *shown(const char *s, size_t n, char buf[SHOWN_MAX])
+{
+	size_t used = 0;
+
+	for (size_t i = 0; i < n && s[i]; i++) {
+		unsigned char c = s[i];
+
+		if (used + 8 >= SHOWN_MAX) {
+			memcpy(buf + used, "...", 4);
+			return buf;
+		}
+		if (c == '\n')
+			used += sprintf(buf + used, "\\n");
+		else if (c == '\t')
+			used += sprintf(buf + used, "\\t");
+		else if (c < 0x20 || c >= 0x7f)
+			used += sprintf(buf + used, "\\x%02x", c);
+		else
+			buf[used++] = c;
+	}
+	buf[used] = '\0';
+	return buf;
 }
 
 /* Printable form of a rejected character for the message. */
@@ -49,22 +81,23 @@ static const char *char_name(char c, char buf[8])
 int bootrace_name_check(const char *what, const char *name,
 			struct bootrace_error *err)
 {
-	char cbuf[8];
+	char cbuf[8], sbuf[SHOWN_MAX];
 	size_t len;
 
 	if (!name || !*name)
 		return br_fail(err, -EINVAL, "%s is empty: use letters, digits, '_' or '-'", what);
 	len = strlen(name);
 	if (len > NAME_MAX_LEN)
-		return br_fail(err, -EINVAL, "%s '%.20s...' is longer than %d characters",
-			       what, name, NAME_MAX_LEN);
+		return br_fail(err, -EINVAL, "%s '%s...' is longer than %d characters",
+			       what, shown(name, 20, sbuf), NAME_MAX_LEN);
 	if (!isalnum((unsigned char)name[0]))
-		return br_fail(err, -EINVAL, "%s '%s' must start with a letter or digit", what, name);
+		return br_fail(err, -EINVAL, "%s '%s' must start with a letter or digit",
+			       what, shown(name, len, sbuf));
 	for (size_t i = 0; i < len; i++)
 		if (!name_char(name[i]))
 			return br_fail(err, -EINVAL,
 				       "%s '%s' contains %s: use only letters, digits, '_' and '-'",
-				       what, name, char_name(name[i], cbuf));
+				       what, shown(name, len, sbuf), char_name(name[i], cbuf));
 	return 0;
 }
 
@@ -112,11 +145,12 @@ static int event_check(const char *item, size_t n, const char *avail,
 	const char *ev = colon ? colon + 1 : NULL;
 	size_t ev_len = colon ? n - sys_len - 1 : 0;
 	bool glob = ev && ev_len == 1 && *ev == '*';
+	char sbuf[SHOWN_MAX];
 
 	if (!event_word_ok(item, sys_len) || (ev && !glob && !event_word_ok(ev, ev_len)))
 		return br_fail(err, -EINVAL,
-			       "event '%.*s' is malformed: use SYSTEM or SYSTEM:EVENT (letters, digits, '_'), e.g. sched or sched:sched_switch",
-			       (int)n, item);
+			       "event '%s' is malformed: use SYSTEM or SYSTEM:EVENT (letters, digits, '_'), e.g. sched or sched:sched_switch",
+			       shown(item, n, sbuf));
 	if (!avail)
 		return 0;
 	if (!event_available(avail, item, sys_len, glob ? NULL : ev, ev_len)) {
@@ -135,6 +169,7 @@ static int events_check(const char *events, const char *avail,
 			struct bootrace_error *err)
 {
 	const char *p = events;
+	char sbuf[SHOWN_MAX];
 
 	if (!*events)
 		return 0;
@@ -146,7 +181,7 @@ static int events_check(const char *events, const char *avail,
 		if (!n)
 			return br_fail(err, -EINVAL,
 				       "events '%s' has an empty item: separate events with single commas, e.g. sched,irq",
-				       events);
+				       shown(events, strlen(events), sbuf));
 		ret = event_check(p, n, avail, err);
 		if (ret)
 			return ret;
@@ -195,6 +230,10 @@ int bootrace_cmdline_compose(const struct bootrace_cmdline_opts *opts,
 	if (opts->align > size)
 		return br_fail(err, -EINVAL, "alignment %llu is larger than the size %s", opts->align, opts->size);
 	ret = bootrace_name_check("label", opts->label, err);
+	if (!ret && strlen(opts->label) > LABEL_MAX_LEN)
+		return br_fail(err, -EINVAL,
+			       "label '%s' is longer than %d characters: the kernel's reserve_mem= rejects it",
+			       opts->label, LABEL_MAX_LEN);
 	if (!ret)
 		ret = bootrace_name_check("persistent instance name", opts->persistent, err);
 	if (!ret && opts->backup)

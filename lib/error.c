@@ -63,6 +63,7 @@ int br_fail(struct bootrace_error *err, int ret, const char *fmt, ...)
 	va_list ap;
 
 	if (err) {
+		err->origin = BOOTRACE_ERROR_SYSTEM;
 		va_start(ap, fmt);
 		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 		va_end(ap);

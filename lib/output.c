@@ -120,8 +120,22 @@ static int resolve_paths(const struct bootrace_collect_opts *opts,
 	return out->final_path && out->dir ? 0 : br_fail(err, -ENOMEM, "out of memory");
 }
 
+static int prepare(const struct bootrace_collect_opts *opts,
+		   struct br_output *out, struct bootrace_error *err);
+
+/* Every failure here is about the path the user gave (or the default one). */
 int br_output_prepare(const struct bootrace_collect_opts *opts,
 		      struct br_output *out, struct bootrace_error *err)
+{
+	int ret = prepare(opts, out, err);
+
+	if (ret && err)
+		err->origin = BOOTRACE_ERROR_INPUT;
+	return ret;
+}
+
+static int prepare(const struct bootrace_collect_opts *opts,
+		   struct br_output *out, struct bootrace_error *err)
 {
 	char *base;
 	int ret;
