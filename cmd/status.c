@@ -76,11 +76,12 @@ static void print_instance(const struct bootrace_instance_info *in)
 
 static void print_human(const struct bootrace_status *st)
 {
-	printf("tracefs:     %s\n", st->tracefs);
-	printf("kernel:      %s\n", st->release);
-	printf("persistent instance (6.12+):          %s\n", bootrace_cap_name(st->persistent));
-	printf("backup instance (6.19+):              %s\n", bootrace_cap_name(st->backup));
-	printf("read-only, self-removing backup (7.1+): %s\n", bootrace_cap_name(st->backup_read_only));
+	printf("tracefs:  %s\n", st->tracefs);
+	printf("kernel:   %s\n", st->release);
+	printf("kernel supports:\n");
+	printf("  persistent instance (6.12+):            %s\n", bootrace_cap_name(st->persistent));
+	printf("  backup instance (6.19+):                %s\n", bootrace_cap_name(st->backup));
+	printf("  read-only, self-removing backup (7.1+): %s\n", bootrace_cap_name(st->backup_read_only));
 	if (st->configured)
 		printf("command line: configured (persistent '%s' on label '%s'%s%s)\n",
 		       st->cmdline.persistent, st->cmdline.label,
