@@ -18,6 +18,8 @@
 /* The kernel's RESERVE_MEM_NAME_SIZE (mm/memblock.c) is 16, with the NUL. */
 #define LABEL_MAX_LEN 15
 #define SHOWN_MAX 64
+/* COMMAND_LINE_SIZE on x86 and arm64, for the whole command line. */
+#define CMDLINE_MAX 2048
 
 void bootrace_cmdline_opts_init(struct bootrace_cmdline_opts *opts)
 {
@@ -265,6 +267,17 @@ int bootrace_cmdline_compose(const struct bootrace_cmdline_opts *opts,
 		}
 		free(*out);
 		*out = full;
+	}
+	/* A longer fragment could never fit the kernel's COMMAND_LINE_SIZE. */
+	if (strlen(*out) >= CMDLINE_MAX) {
+		char sbuf[SHOWN_MAX];
+		size_t len = strlen(*out);
+
+		free(*out);
+		*out = NULL;
+		return br_fail(err, -EINVAL,
+			       "events '%s' make the fragment %zu characters long: the kernel command line holds at most %d",
+			       shown(events, strlen(events), sbuf), len, CMDLINE_MAX - 1);
 	}
 	return 0;
 }
