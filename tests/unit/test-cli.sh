@@ -124,24 +124,26 @@ for cmd in setup collect verify status; do
 done
 expect 2 "--tracefs without a directory" tracefs -- --tracefs
 expect 2 "--tracefs ''" tracefs -- --tracefs "" status
-expect 2 "setup --size without a value" size -- setup --print --size
-expect 2 "setup --align without a value" align -- setup --print --align
-expect 2 "setup --label without a value" label -- setup --print --label
-expect 2 "setup --events without a value" events -- setup --print --events
+expect 2 "setup --size without a value" size -- --tracefs "$FAKE" setup --print --size
+expect 2 "setup --align without a value" align -- --tracefs "$FAKE" setup --print --align
+expect 2 "setup --label without a value" label -- --tracefs "$FAKE" setup --print --label
+expect 2 "setup --events without a value" events -- --tracefs "$FAKE" setup --print --events
 expect 2 "collect -o without a file" -- collect -o
 expect 2 "collect -o ''" output -- collect -o ""
 expect 2 "collect --instance without a name" instance -- collect --instance
 expect 2 "verify --timeout without a value" timeout -- verify --timeout
 expect 2 "verify --timeout abc" abc -- verify --offline --timeout abc x
 expect 2 "status with an argument" extra -- status extra
-expect 2 "setup with an argument" extra -- setup --print extra
+expect 2 "setup with an argument" extra -- --tracefs "$FAKE" setup --print extra
 expect 2 "collect with an argument" extra -- collect extra
 expect 2 "verify with two files" -- verify --offline a b
 
 # ------------------------------------------------------------- setup
+# setup checks events against the fake tree's available_events, so the
+# results do not depend on this machine's tracefs or on being root.
 
 DEFAULT_LINE="reserve_mem=12M:4096:trace trace_instance=boot_map@trace,sched,irq trace_instance=backup=boot_map"
-run setup --print
+run --tracefs "$FAKE" setup --print
 if [ "$rc" -eq 0 ] && [ "$(cat "$WORK/out")" = "$DEFAULT_LINE" ]; then
 	pass "setup --print: the documented default line"
 else
@@ -153,46 +155,53 @@ if [ "$rc" -eq 0 ] && [ "$(cat "$WORK/out")" = "reserve_mem=32M:4096:oops trace_
 else
 	fail "setup --print with options, events checked against available_events" "exit $rc" "got: $(cat "$WORK/out")"
 fi
-run setup --print --events "" --backup other --persistent pmem1 --size 1536K --align 8192
+run --tracefs "$FAKE" setup --print --events "" --backup other --persistent pmem1 --size 1536K --align 8192
 if [ "$rc" -eq 0 ] && [ "$(cat "$WORK/out")" = "reserve_mem=1536K:8192:trace trace_instance=pmem1@trace trace_instance=other=pmem1" ]; then
 	pass "setup --print without events"
 else
 	fail "setup --print without events" "exit $rc" "got: $(cat "$WORK/out")"
 fi
-expect 2 "setup without --print" -- setup
+expect 2 "setup without --print" -- --tracefs "$FAKE" setup
+# Without a tracefs the events are not checked, and setup says so.
+run --tracefs "$WORK/missing" setup --print
+if [ "$rc" -eq 0 ] && [ "$(cat "$WORK/out")" = "$DEFAULT_LINE" ] && grep -q '^bootrace: events not checked' "$WORK/err"; then
+	pass "setup --print without a tracefs: the line, and 'events not checked'"
+else
+	fail "setup --print without a tracefs: the line, and 'events not checked'" "exit $rc"
+fi
 
-expect 2 "setup --size 12MB" 12MB -- setup --print --size 12MB
-expect 2 "setup --size ' 12M'" " 12M" -- setup --print --size " 12M"
-expect 2 "setup --size 0" "'0'" -- setup --print --size 0
-expect 2 "setup --size -1" -- setup --print --size=-1
-expect 2 "setup --size 512K (too small)" 512K -- setup --print --size 512K
-expect 2 "setup --size with a second parameter" "12M init=/bin/sh" -- setup --print --size "12M init=/bin/sh"
-expect 2 "setup --size overflow" 99999999999999999999 -- setup --print --size 99999999999999999999
-expect 2 "setup --align 1000" 1000 -- setup --print --align 1000
-expect 2 "setup --align 0" -- setup --print --align 0
-expect 2 "setup --align 2048" 2048 -- setup --print --align 2048
-expect 2 "setup --align above the size" 16777216 -- setup --print --align 16M
-expect 2 "setup --align abc" abc -- setup --print --align abc
-expect 2 "setup --label 'a b'" "a b" -- setup --print --label "a b"
-expect 2 "setup --label with a newline" 'a\nb' -- setup --print --label $'a\nb'
-expect 2 "setup --label a=b" a=b -- setup --print --label a=b
-expect 2 "setup --label of 16 characters" abcdefghijklmnop -- setup --print --label abcdefghijklmnop
-expect 2 "setup --label ''" label -- setup --print --label ""
-expect 2 "setup --label with an escape sequence" 'a\x1b[2J' -- setup --print --label $'a\e[2J'
-expect 2 "setup --events ,sched" ",sched" -- setup --print --events ,sched
-expect 2 "setup --events sched,,irq" "sched,,irq" -- setup --print --events sched,,irq
-expect 2 "setup --events a:b:c" "a:b:c" -- setup --print --events a:b:c
-expect 2 "setup --events 'sched irq'" "sched irq" -- setup --print --events "sched irq"
-expect 2 "setup --events 'sched;reboot'" "sched;reboot" -- setup --print --events "sched;reboot"
+expect 2 "setup --size 12MB" 12MB -- --tracefs "$FAKE" setup --print --size 12MB
+expect 2 "setup --size ' 12M'" " 12M" -- --tracefs "$FAKE" setup --print --size " 12M"
+expect 2 "setup --size 0" "'0'" -- --tracefs "$FAKE" setup --print --size 0
+expect 2 "setup --size -1" -- --tracefs "$FAKE" setup --print --size=-1
+expect 2 "setup --size 512K (too small)" 512K -- --tracefs "$FAKE" setup --print --size 512K
+expect 2 "setup --size with a second parameter" "12M init=/bin/sh" -- --tracefs "$FAKE" setup --print --size "12M init=/bin/sh"
+expect 2 "setup --size overflow" 99999999999999999999 -- --tracefs "$FAKE" setup --print --size 99999999999999999999
+expect 2 "setup --align 1000" 1000 -- --tracefs "$FAKE" setup --print --align 1000
+expect 2 "setup --align 0" -- --tracefs "$FAKE" setup --print --align 0
+expect 2 "setup --align 2048" 2048 -- --tracefs "$FAKE" setup --print --align 2048
+expect 2 "setup --align above the size" 16777216 -- --tracefs "$FAKE" setup --print --align 16M
+expect 2 "setup --align abc" abc -- --tracefs "$FAKE" setup --print --align abc
+expect 2 "setup --label 'a b'" "a b" -- --tracefs "$FAKE" setup --print --label "a b"
+expect 2 "setup --label with a newline" 'a\nb' -- --tracefs "$FAKE" setup --print --label $'a\nb'
+expect 2 "setup --label a=b" a=b -- --tracefs "$FAKE" setup --print --label a=b
+expect 2 "setup --label of 16 characters" abcdefghijklmnop -- --tracefs "$FAKE" setup --print --label abcdefghijklmnop
+expect 2 "setup --label ''" label -- --tracefs "$FAKE" setup --print --label ""
+expect 2 "setup --label with an escape sequence" 'a\x1b[2J' -- --tracefs "$FAKE" setup --print --label $'a\e[2J'
+expect 2 "setup --events ,sched" ",sched" -- --tracefs "$FAKE" setup --print --events ,sched
+expect 2 "setup --events sched,,irq" "sched,,irq" -- --tracefs "$FAKE" setup --print --events sched,,irq
+expect 2 "setup --events a:b:c" "a:b:c" -- --tracefs "$FAKE" setup --print --events a:b:c
+expect 2 "setup --events 'sched irq'" "sched irq" -- --tracefs "$FAKE" setup --print --events "sched irq"
+expect 2 "setup --events 'sched;reboot'" "sched;reboot" -- --tracefs "$FAKE" setup --print --events "sched;reboot"
 expect 2 "setup --events unknown system (fake available_events)" nosuch -- --tracefs "$FAKE" setup --print --events sched,nosuch
 expect 2 "setup --events unknown event (fake available_events)" sched:nosuch -- --tracefs "$FAKE" setup --print --events sched:nosuch
-expect 2 "setup --persistent x@y" x@y -- setup --print --persistent x@y
-expect 2 "setup --persistent -x" -- setup --print --persistent=-x
-expect 2 "setup --persistent ''" persistent -- setup --print --persistent ""
-expect 2 "setup --persistent with a quote" 'a"b' -- setup --print --persistent 'a"b'
-expect 2 "setup --backup b=c" b=c -- setup --print --backup b=c
-expect 2 "setup --backup with a tab" 'b\tc' -- setup --print --backup $'b\tc'
-expect 2 "setup --backup same as --persistent" boot_map -- setup --print --backup boot_map
+expect 2 "setup --persistent x@y" x@y -- --tracefs "$FAKE" setup --print --persistent x@y
+expect 2 "setup --persistent -x" -- --tracefs "$FAKE" setup --print --persistent=-x
+expect 2 "setup --persistent ''" persistent -- --tracefs "$FAKE" setup --print --persistent ""
+expect 2 "setup --persistent with a quote" 'a"b' -- --tracefs "$FAKE" setup --print --persistent 'a"b'
+expect 2 "setup --backup b=c" b=c -- --tracefs "$FAKE" setup --print --backup b=c
+expect 2 "setup --backup with a tab" 'b\tc' -- --tracefs "$FAKE" setup --print --backup $'b\tc'
+expect 2 "setup --backup same as --persistent" boot_map -- --tracefs "$FAKE" setup --print --backup boot_map
 
 # ------------------------------------------------------------ verify
 
