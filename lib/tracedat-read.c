@@ -303,6 +303,25 @@ static int read_option(struct tracedat_reader *r, struct tracedat_options *o,
 	return take_option(r, o, id, text, len);
 }
 
+/*
+ * Every CPU's data must lie inside the file: libtracecmd (3.1.6) crashes
+ * on a file cut inside the data instead of reporting it.
+ */
+static int check_cpu_data(struct tracedat_reader *r, struct tracedat_options *o)
+{
+	uint64_t offset, size;
+	int ret;
+
+	for (int cpu = 0; cpu < o->nr_cpus; cpu++) {
+		ret = rd_u64(r, &offset, "flyrecord") ?: rd_u64(r, &size, "flyrecord");
+		if (ret)
+			return ret;
+		if (offset > r->size || size > r->size - offset)
+			return fail(r, "CPU data (it extends past the end of the file: truncated?)");
+	}
+	return 0;
+}
+
 static int read_v6_options(struct tracedat_reader *r, struct tracedat_options *o)
 {
 	char tag[10];
@@ -323,9 +342,11 @@ static int read_v6_options(struct tracedat_reader *r, struct tracedat_options *o
 		if (ret)
 			return ret;
 	}
-	if (memcmp(tag, "flyrecord", 10) && memcmp(tag, "latency  ", 10))
+	if (!memcmp(tag, "latency  ", 10))
+		return 0;
+	if (memcmp(tag, "flyrecord", 10))
 		return fail(r, "flyrecord");
-	return 0;
+	return check_cpu_data(r, o);
 }
 
 /* v7: "none" compression, then options sections chained by offset. */

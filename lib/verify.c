@@ -208,8 +208,11 @@ int bootrace_verify(const struct bootrace_verify_opts *opts,
 	if (access(opts->file, R_OK) < 0)
 		return br_fail(err, -errno, "cannot read %s: %s", opts->file, strerror(errno));
 	ret = tracedat_options_read(opts->file, &fopts, &what);
+	if (ret == -EINVAL)
+		return br_fail(err, ret, "%s is not a valid trace.dat: bad %s",
+			       opts->file, what ? what : "header");
 	if (ret)
-		return br_fail(err, ret, "%s is not a readable trace.dat (%s): %s",
+		return br_fail(err, ret, "cannot read %s (%s): %s",
 			       opts->file, what ? what : "header", strerror(-ret));
 	if (fopts.last_boot_instance)
 		res->instance = strdup(fopts.last_boot_instance);

@@ -449,8 +449,14 @@ static void check_malformed(const char *good_path, const char *path)
 			bad_cuts++;
 	}
 	tap_is_int(bad_cuts, 0, "every truncation fails with a section name");
-	tap_is_int(read_bytes_as_file(path, good, fly, &what), 0,
-		   "the options need nothing after the flyrecord tag");
+	what = NULL;
+	tap_is_int(read_bytes_as_file(path, good, fly, &what), -EINVAL,
+		   "a file cut after the flyrecord tag is refused");
+	tap_ok(what != NULL, "... naming the section (%s)", what ? what : "null");
+	what = NULL;
+	tap_is_int(read_bytes_as_file(path, good, len - 1, &what), -EINVAL,
+		   "a file missing its last byte of data is refused");
+	tap_is_int(read_bytes_as_file(path, good, len, &what), 0, "the whole file is read");
 
 	at = find(good, len, "header_page", 12) + 12;
 	corrupt_u32(good, len, path, at, 0xfffffff0, "header_page size");
