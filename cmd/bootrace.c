@@ -92,6 +92,8 @@ int main(int argc, char **argv)
 	const char *name;
 
 	argp_err_exit_status = EXIT_USAGE;
+	/* Messages say "bootrace: ...", wherever the binary was run from. */
+	argv[0] = "bootrace";
 	argp_parse(&global_argp, argc, argv, ARGP_IN_ORDER, NULL, NULL);
 
 	bootrace_set_log_fn(log_to_stderr, NULL);

@@ -111,6 +111,13 @@ static int run(int argc, char **argv)
 		print_error("installing into a bootloader is not supported yet: use 'bootrace setup --print' and add the line to the kernel command line");
 		return EXIT_USAGE;
 	}
+	/* Everything but the events' existence first: no tracefs needed. */
+	ret = bootrace_cmdline_compose(&args.cmdline, &fragment, &err);
+	if (ret) {
+		print_error("%s", err.msg);
+		return EXIT_USAGE;
+	}
+	free(fragment);
 	if (args.cmdline.events && *args.cmdline.events) {
 		events = available_events();
 		args.cmdline.available_events = events;

@@ -169,9 +169,9 @@ static int run(int argc, char **argv)
 		args.opts.file = latest;
 	}
 	if (!args.offline) {
-		ret = open_tracefs(&tfs);
+		ret = bootrace_tracefs_open(global.tracefs, &tfs, &err);
 		if (ret) {
-			print_error("use --offline to check only the file");
+			print_error("%s (or check only the file with --offline)", err.msg);
 			free(latest);
 			return exit_code_for(ret, NULL);
 		}

@@ -179,7 +179,8 @@ int bootrace_status_read(const struct bootrace_tracefs *tfs,
 		return br_fail(err, -ENOMEM, "out of memory");
 	br_strip(st->proc_cmdline);
 	bootrace_cmdline_config_parse(st->proc_cmdline, &st->cmdline);
-	st->configured = st->cmdline.has_reserve_mem && st->cmdline.has_persistent;
+	st->configured = st->cmdline.has_reserve_mem && st->cmdline.has_persistent &&
+			 !strcmp(st->cmdline.label, st->cmdline.persistent_label);
 	ret = find_instances(tfs, st);
 	if (ret)
 		return br_fail(err, ret, "cannot list the instances in %s: %s",
