@@ -360,6 +360,30 @@ expect 2 "verify a trace.dat cut in kallsyms" "$WORK/cut-kallsyms.dat" -- verify
 expect 2 "verify a trace.dat cut in its ring-buffer data" "$WORK/cut-data.dat" -- verify --offline "$WORK/cut-data.dat"
 expect 2 "verify a trace.dat cut early in its ring-buffer data" "$WORK/cut-data2.dat" -- verify --offline "$WORK/cut-data2.dat"
 
+# A CPU that fails mid-collection: CPU 0 has been read (and so consumed)
+# when reading CPU 1 fails. /proc/self/mem opens fine and its read(2) at
+# offset 0 fails with EIO, like a kernel read error would.
+BROKEN=$WORK/broken
+"$HERE/fake-tracefs.sh" make "$FIXTURE" "$BROKEN"
+ln -sf /proc/self/mem "$BROKEN/instances/backup/per_cpu/cpu1/trace_pipe_raw"
+run --tracefs "$BROKEN" collect -o "$WORK/broken.dat"
+if [ "$rc" -eq 1 ] && one_line_message && grep -qF "$WORK/broken.dat.partial" "$WORK/err" &&
+   [ ! -e "$WORK/broken.dat" ] && [ -s "$WORK/broken.dat.partial" ]; then
+	pass "a read failure after reading began: exit 1, the data kept in FILE.partial, named"
+else
+	fail "a read failure after reading began: exit 1, the data kept in FILE.partial, named" "exit $rc"
+fi
+CPU0_ENTRIES=$(awk '/^entries:/ { print $2 }' "$BROKEN/instances/backup/per_cpu/cpu0/stats")
+run verify --offline --json "$WORK/broken.dat.partial"
+if python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+sys.exit(0 if d["cpus"][0]["records"] == int(sys.argv[2]) and d["cpus"][1]["records"] == 0 else 1)' \
+	"$WORK/out" "$CPU0_ENTRIES" 2>/dev/null; then
+	pass "the partial file is a valid trace.dat holding CPU 0's $CPU0_ENTRIES events"
+else
+	fail "the partial file is a valid trace.dat holding CPU 0's $CPU0_ENTRIES events" "verify exit $rc"
+fi
+
 # ------------------------------------------------------------ status
 
 run --tracefs "$FAKE" status
