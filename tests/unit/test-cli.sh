@@ -384,6 +384,23 @@ else
 	fail "the partial file is a valid trace.dat holding CPU 0's $CPU0_ENTRIES events" "verify exit $rc"
 fi
 
+# A full disk is found before anything is read: nothing is consumed, no
+# file is left behind.
+SMALL=$WORK/small
+mkdir -p "$SMALL"
+if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=256k bootrace-test "$SMALL" 2>/dev/null; then
+	run --tracefs "$FAKE" collect -o "$SMALL/trace.dat"
+	left=$(ls -A "$SMALL")
+	umount "$SMALL"
+	if [ "$rc" -eq 2 ] && one_line_message && grep -qi 'space' "$WORK/err" && [ -z "$left" ]; then
+		pass "a full disk: exit 2 before reading, a message about space, no file left"
+	else
+		fail "a full disk: exit 2 before reading, a message about space, no file left" "exit $rc, left: $left"
+	fi
+else
+	skip "a full disk" "needs root to mount a small tmpfs"
+fi
+
 # ------------------------------------------------------------ status
 
 run --tracefs "$FAKE" status
