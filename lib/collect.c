@@ -88,7 +88,7 @@ static int reserve_space(int fd, off_t offset, unsigned long long bytes,
 			return 0;
 	}
 	return br_fail(err, -ENOSPC,
-		       "not enough space in %s: the trace needs about %llu KiB; free some space or choose another place with -o",
+		       "not enough space in %s: the trace needs about %llu KiB more; nothing was read: free some space or choose another place with -o",
 		       dir, (bytes + 1023) / 1024);
 }
 
@@ -285,8 +285,13 @@ static int collect_instance(const struct bootrace_tracefs *tfs,
 	if (ret)
 		goto out;
 	ret = tracedat_begin(out.fd, &snap->meta, &d.writer);
-	if (ret) {
-		br_fail(err, ret, "cannot write %s: %s", out.tmp_path, strerror(-ret));
+	if (ret == -ENOSPC || ret == -EDQUOT) {
+		br_fail(err, -ENOSPC,
+			"not enough space in %s even for the trace's metadata; nothing was read: free some space or choose another place with -o",
+			out.dir);
+		goto discard;
+	} else if (ret) {
+		br_fail(err, ret, "cannot write in %s: %s; nothing was read", out.dir, strerror(-ret));
 		goto discard;
 	}
 	ret = reserve_space(out.fd, tracedat_offset(d.writer), estimate_data_bytes(info),
