@@ -182,6 +182,9 @@ main() {
 	mkdir -p "$OUT"
 	boot=$(next_boot_number)
 	log "this is boot $boot"
+	# Where this kernel landed in physical memory: with KASLR it can land
+	# on the reserved trace memory, which explains a lost previous boot.
+	log "$(grep -E 'Kernel (code|data|bss)' /proc/iomem | tr -s ' \n' ' ')"
 	case $boot in
 	1) boot_one ;;
 	2) echo "boot=2" > "$OUT/results.env"

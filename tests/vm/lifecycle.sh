@@ -7,11 +7,14 @@
 #
 # Usage: lifecycle.sh --cpus N [--kernel VMLINUZ] [--modules DIR]
 #            [--bootrace PATH] [--keep DIR] [--markers N] [--timeout SEC]
-#            [--events LIST] [--sid-collect]
+#            [--attempts N] [--events LIST] [--sid-collect]
 #   --kernel       default: the newest cloud kernel >= 7.1, via fetch.sh
 #   --modules      default: the modules/ dir next to VMLINUZ (fetch.sh's layout)
 #   --bootrace     default: build/cmd/bootrace
 #   --keep DIR     work in DIR and keep console log, disk, trace.dat there
+#   --timeout SEC  per QEMU run (default 150; a run takes ~10-25 s here)
+#   --attempts N   QEMU runs allowed when the guest kernel fails before
+#                  bootrace runs (default 3), see environment_failure()
 #   --sid-collect  collect with sid's "trace-cmd extract -k" in the guest
 #                  instead of bootrace (checks the harness and the kernel
 #                  alone); bootrace still composes the command line when
@@ -31,7 +34,7 @@ DISK_MB=512
 TAR_OFFSET_MB=1   # must match guest-init.sh
 
 cpus= kernel= modules= bootrace= keep= sid_collect=false
-markers=200 timeout=300 events=sched,irq
+markers=200 timeout=150 attempts=3 events=sched,irq
 work= tap_n=0 tap_failed=0
 
 die() { echo "lifecycle: error: $*" >&2; exit 1; }
@@ -48,6 +51,7 @@ parse_args() {
 		--keep) keep=$2; shift ;;
 		--markers) markers=$2; shift ;;
 		--timeout) timeout=$2; shift ;;
+		--attempts) attempts=$2; shift ;;
 		--events) events=$2; shift ;;
 		--sid-collect) sid_collect=true ;;
 		-h|--help) sed -n '2,21p' "$0"; exit 0 ;;
@@ -126,10 +130,46 @@ run_vm() {
 		-nographic -nodefaults -no-user-config -monitor none \
 		-serial "file:$work/console.log" \
 		-kernel "$kernel" -initrd "$work/initramfs.gz" \
-		-append "console=ttyS0 loglevel=4 $cmdline_fragment panic=1" \
+		-append "console=ttyS0 $cmdline_fragment panic=1" \
 		-drive "file=$work/disk.img,format=raw,if=virtio" \
 		< /dev/null > "$work/qemu.out" 2>&1 || qemu_rc=$?
 	vm_seconds=$(( $(date +%s) - start ))
+}
+
+# Under TCG (thread=multi, -cpu max, QEMU 7.2) the guest kernel sometimes
+# oopses or hangs early in boot (seen: "RIP: set_next_task_fair", an
+# instruction pointer inside a patched NOP: cross-CPU code patching), and
+# now and then the reserved memory comes back wiped ("Ring buffer boot meta
+# mismatch of magic" in boot 2). Either way the run holds no clean previous
+# boot to collect, through no fault of bootrace. Such a run is retried, but
+# only if bootrace had not started yet; everything after that is judged.
+environment_failure() {
+	log=$work/console.log
+	# the console up to the first step of boot 2 (all of it if none ran)
+	before=$(sed '/^vmtest: + /q' "$log")
+	if echo "$before" | grep -q 'Kernel panic'; then
+		echo "guest kernel panicked before bootrace ran: $(echo "$before" | grep -m1 'RIP:' | cut -c1-80)"
+	elif echo "$before" | sed -n '/vmtest: boot 1: rebooting/,$p' |
+	     grep -q 'Ring buffer boot meta mismatch of magic'; then
+		echo "the reserved memory did not survive the reboot (kernel: Ring buffer boot meta mismatch of magic; $(grep -m1 'vmtest: collect exit' "$log" | sed 's/vmtest: //'))"
+	elif ! grep -q '^vmtest: + ' "$log" && { [ "$qemu_rc" = 124 ] || [ "$qemu_rc" = 137 ]; }; then
+		echo "guest hung before bootrace ran (last line: $(tail -n 1 "$log" | cut -c1-80))"
+	else
+		return 1
+	fi
+}
+
+run_attempts() {
+	retries=
+	attempt=1
+	while :; do
+		run_vm
+		why=$(environment_failure) || break
+		[ "$attempt" -lt "$attempts" ] || break
+		cp "$work/console.log" "$work/console-attempt$attempt.log"
+		retries="$retries|attempt $attempt (${vm_seconds}s): $why; retried"
+		attempt=$((attempt + 1))
+	done
 }
 
 extract_results() {
@@ -193,7 +233,9 @@ report_guest() {
 check_results() {
 	echo "TAP version 13"
 	note "kernel $kernel, $cpus vCPUs, cmdline: $cmdline_fragment panic=1"
-	note "QEMU ran ${vm_seconds}s, exit $qemu_rc"
+	echo "$retries" | tr '|' '\n' | sed '/^$/d; s/^/# /'
+	note "QEMU ran ${vm_seconds}s (attempt $attempt), exit $qemu_rc"
+	[ -z "${why:-}" ] || note "this attempt: $why"
 	check "guest powered off by itself within ${timeout}s" [ "$qemu_rc" = 0 ]
 	check "guest reached boot 2 and wrote its results" [ "$(result boot)" = 2 ]
 	[ "$(result boot)" = 2 ] || report_guest
@@ -234,7 +276,7 @@ main() {
 	fi
 	cmdline_fragment=$(setup_fragment)
 	build_initramfs
-	run_vm
+	run_attempts
 	extract_results || true
 	check_results
 	if [ $tap_failed -ne 0 ]; then
