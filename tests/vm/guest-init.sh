@@ -130,6 +130,8 @@ boot_two() {
 	inst=$TRACEFS/instances
 	r=$OUT/results.env
 	ls "$inst" > "$OUT/instances-before.txt"
+	# For the host's symbol check (Debian's System.map is a stub).
+	cat /proc/kallsyms > "$OUT/kallsyms.txt"
 	log "boot 2: instances: $(tr '\n' ' ' < "$OUT/instances-before.txt")"
 	echo "backup_present_before=$([ -d "$inst/$BACKUP" ] && echo 1 || echo 0)" >> "$r"
 	cat "$inst/$BACKUP/last_boot_info" > "$OUT/backup-last_boot_info.txt" 2>&1
