@@ -32,6 +32,13 @@ struct command {
 };
 
 extern const struct command cmd_setup, cmd_collect, cmd_verify, cmd_status;
+extern const struct command cmd_list, cmd_report;
+
+/*
+ * The state directory: @state_dir if given, else the configuration file's
+ * (cmd/list.c). 0, or an exit code after printing the error.
+ */
+int config_state_dir(const char *config, const char *state_dir, char **out);
 
 /* "bootrace: " + message, on stderr. */
 void print_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -15,6 +15,7 @@ const char *argp_program_bug_address = NULL;
 
 static const struct command *commands[] = {
 	&cmd_setup, &cmd_collect, &cmd_verify, &cmd_status,
+	&cmd_list, &cmd_report,
 };
 
 enum { OPT_TRACEFS = 0x100 };
@@ -65,6 +66,8 @@ static const char global_doc[] =
 	"  collect   write the previous boot's trace to trace.dat\n"
 	"  verify    prove a collected trace.dat is complete\n"
 	"  status    show what the kernel offers and what to do next\n"
+	"  list      show the collections of previous boots\n"
+	"  report    show the last events of the previous boot\n"
 	"\n"
 	"Run 'bootrace COMMAND --help' for a command's options.\n"
 	"Exit status: 0 success, 1 failure or a failed check, 2 usage or I/O error,\n"
@@ -111,6 +114,6 @@ int main(int argc, char **argv)
 		set_command_name(argv + command_index, commands[i]->name);
 		return commands[i]->run(argc - command_index, argv + command_index);
 	}
-	print_error("unknown command '%s': use setup, collect, verify or status (see 'bootrace --help')", name);
+	print_error("unknown command '%s': use setup, collect, verify, status, list or report (see 'bootrace --help')", name);
 	return EXIT_USAGE;
 }

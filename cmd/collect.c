@@ -10,20 +10,29 @@
 
 #include "bootrace-cmd.h"
 
-enum { OPT_NO_KALLSYMS = 0x100, OPT_STATE_DIR };
+enum { OPT_NO_KALLSYMS = 0x100, OPT_STATE_DIR, OPT_CONFIG, OPT_ONELINE };
+
+struct collect_args {
+	struct bootrace_collect_opts opts;
+	const char *config;
+	bool oneline;
+};
 
 static const struct argp_option options[] = {
 	{ "instance", 'i', "NAME", 0, "Read this instance (default: the backup instance of the previous boot)", 0 },
 	{ "output", 'o', "FILE", 0, "Write trace.dat here (default: a new directory under " BOOTRACE_DEFAULT_STATE_DIR ")", 0 },
 	{ "force", 'f', NULL, 0, "Overwrite FILE if it exists", 0 },
 	{ "no-kallsyms", OPT_NO_KALLSYMS, NULL, 0, "Do not store /proc/kallsyms (smaller file, no symbol names)", 0 },
-	{ "state-dir", OPT_STATE_DIR, "DIR", 0, "Where new collections go (default " BOOTRACE_DEFAULT_STATE_DIR ")", 0 },
+	{ "state-dir", OPT_STATE_DIR, "DIR", 0, "Where new collections go (default: state_dir of the configuration file, " BOOTRACE_DEFAULT_STATE_DIR ")", 0 },
+	{ "config", OPT_CONFIG, "FILE", 0, "Read this configuration file (default " BOOTRACE_DEFAULT_CONFIG ", if present)", 0 },
+	{ "oneline", OPT_ONELINE, NULL, 0, "Say in one line on stdout what was collected (path, events, time span, lost events) or why nothing was; what the systemd unit runs", 0 },
 	{ 0 }
 };
 
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
-	struct bootrace_collect_opts *opts = state->input;
+	struct collect_args *args = state->input;
+	struct bootrace_collect_opts *opts = &args->opts;
 
 	switch (key) {
 	case 'i':
@@ -45,6 +54,14 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "--state-dir needs a directory");
 		opts->state_dir = arg;
 		break;
+	case OPT_CONFIG:
+		if (!*arg)
+			argp_error(state, "--config needs a file name");
+		args->config = arg;
+		break;
+	case OPT_ONELINE:
+		args->oneline = true;
+		break;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument '%s' (the output file is given with -o)", arg);
 		break;
@@ -63,7 +80,9 @@ static const struct argp argp = {
 	"\v"
 	"The path of the written file is printed on stdout. Exit status: 0 written, "
 	"1 failed after reading began (the data read is kept; see the message), "
-	"2 usage or I/O error, 3 system not ready, 4 no previous-boot data.",
+	"2 usage or I/O error, 3 system not ready, 4 no previous-boot data. "
+	"After a collection into the state directory, the oldest collections are "
+	"removed as the configuration file's keep and max_size say; see bootrace.conf(5).",
 	NULL, NULL, NULL,
 };
 
@@ -117,51 +136,139 @@ static void restore_signals(const sigset_t *saved)
 	sigprocmask(SIG_SETMASK, saved, NULL);
 }
 
+/* The journal line of the systemd unit: everything about the collection. */
+static void print_oneline(const struct bootrace_collect_result *res)
+{
+	struct bootrace_collection c;
+	char *dir = strdup(res->output), *slash;
+	char buf[32];
+
+	slash = dir ? strrchr(dir, '/') : NULL;
+	if (slash)
+		*slash = '\0';
+	if (!dir || bootrace_collection_read(slash ? dir : ".", &c)) {
+		printf("bootrace: collected %llu events from instance '%s' into %s\n",
+		       res->entries, res->instance, res->output);
+		free(dir);
+		return;
+	}
+	printf("bootrace: collected the previous boot into %s: %llu events on %d CPUs",
+	       res->output, c.events, res->nr_cpus);
+	if (c.has_span)
+		printf(", %.6f s of trace (%.6f to %.6f)", (c.last_ns - c.first_ns) / 1e9,
+		       c.first_ns / 1e9, c.last_ns / 1e9);
+	printf(", %llu lost events, %s\n", c.lost, human_bytes(c.size, buf));
+	bootrace_collection_clear(&c);
+	free(dir);
+}
+
+/* Retention after a collection into the state directory (bootrace.conf(5)). */
+static void prune(const struct bootrace_config *cfg)
+{
+	struct bootrace_error err;
+	char **removed;
+	int ret = bootrace_history_prune(cfg, &removed, &err);
+
+	if (ret < 0) {
+		print_error("warning: %s", err.msg);
+		return;
+	}
+	for (int i = 0; i < ret; i++)
+		print_info("removed the old collection %s/%s", cfg->state_dir, removed[i]);
+	bootrace_strv_free(removed);
+}
+
+static int load_config(struct collect_args *args, struct bootrace_config *cfg)
+{
+	struct bootrace_error err;
+	int ret = bootrace_config_init(cfg);
+
+	if (!ret)
+		ret = bootrace_config_load(args->config, cfg, &err);
+	if (ret) {
+		print_error("%s", ret == -ENOMEM ? "out of memory" : err.msg);
+		return EXIT_USAGE;
+	}
+	if (args->opts.state_dir) {
+		char *dir = strdup(args->opts.state_dir);
+
+		if (!dir)
+			return EXIT_USAGE;
+		free(cfg->state_dir);
+		cfg->state_dir = dir;
+	}
+	args->opts.state_dir = cfg->state_dir;
+	return 0;
+}
+
 static int run(int argc, char **argv)
 {
-	struct bootrace_collect_opts opts;
+	struct collect_args args = { 0 };
+	struct bootrace_collect_opts *opts = &args.opts;
 	struct bootrace_collect_result res;
 	struct progress_state progress = { 0 };
 	struct bootrace_tracefs *tfs;
+	struct bootrace_config cfg;
 	struct bootrace_error err;
 	sigset_t saved, pending;
 	int ret;
 
-	bootrace_collect_opts_init(&opts);
-	argp_parse(&argp, argc, argv, 0, NULL, &opts);
-	if (isatty(STDERR_FILENO) && !global.quiet) {
-		opts.progress = show_progress;
-		opts.progress_data = &progress;
+	bootrace_collect_opts_init(opts);
+	opts->state_dir = NULL;
+	argp_parse(&argp, argc, argv, 0, NULL, &args);
+	ret = load_config(&args, &cfg);
+	if (ret) {
+		bootrace_config_free(&cfg);
+		return ret;
+	}
+	if (isatty(STDERR_FILENO) && !global.quiet && !args.oneline) {
+		opts->progress = show_progress;
+		opts->progress_data = &progress;
 	}
 	ret = open_tracefs(&tfs);
-	if (ret)
+	if (ret) {
+		bootrace_config_free(&cfg);
 		return exit_code_for(ret, NULL);
+	}
 	/*
 	 * Once reading starts, the kernel's copy is gone: an interrupt must
 	 * not leave the data in a half-written file. Collecting takes seconds,
 	 * so signals wait until the file is safe.
 	 */
 	block_signals(&saved);
-	ret = bootrace_collect(tfs, &opts, &res, &err);
+	ret = bootrace_collect(tfs, opts, &res, &err);
 	if (progress.shown)
 		fputs("\r\033[K", stderr);
 	bootrace_tracefs_free(tfs);
-	if (ret == -ENODATA) {
-		print_info("%s", err.msg);
-		ret = EXIT_NO_DATA;
+	if (ret == -ENODATA || (ret && args.oneline && !res.partial &&
+				exit_code_for(ret, &err) == EXIT_NOT_READY)) {
+		/* Normal outcomes at boot: said once, on stdout for the unit. */
+		if (args.oneline)
+			printf("bootrace: nothing collected: %s\n", err.msg);
+		else
+			print_info("%s", err.msg);
+		ret = exit_code_for(ret, &err);
 	} else if (ret) {
 		print_error("%s", err.msg);
 		ret = res.partial ? EXIT_FAILED : exit_code_for(ret, &err);
 	} else {
-		printf("%s\n", res.output);
+		if (args.oneline)
+			print_oneline(&res);
+		else
+			printf("%s\n", res.output);
 		fflush(stdout);
-		print_summary(&res);
+		if (!args.oneline)
+			print_summary(&res);
+		if (!opts->output)
+			prune(&cfg);
 	}
 	if (sigpending(&pending) == 0 && (sigismember(&pending, SIGINT) ||
 					   sigismember(&pending, SIGTERM) ||
 					   sigismember(&pending, SIGHUP)))
 		print_info("interrupted: stopping now that the data is on disk");
 	bootrace_collect_result_free(&res);
+	bootrace_config_free(&cfg);
+	fflush(stdout);
 	/* A signal that arrived meanwhile is delivered here, as the user wanted. */
 	restore_signals(&saved);
 	return ret;

@@ -303,6 +303,133 @@ int bootrace_collect(const struct bootrace_tracefs *tfs,
 int bootrace_collection_latest(const char *state_dir, char **path,
 			       struct bootrace_error *err);
 
+/* ------------------------------------ configuration, history, report */
+
+#define BOOTRACE_DEFAULT_CONFIG "/etc/bootrace.conf"
+#define BOOTRACE_DEFAULT_KEEP 10
+#define BOOTRACE_DEFAULT_MAX_SIZE "1G"
+#define BOOTRACE_BOOT_ID_PATH "/proc/sys/kernel/random/boot_id"
+/* The sidecar file of a collection directory, "key=value" lines. */
+#define BOOTRACE_INFO_FILE "info"
+
+struct bootrace_config {
+	char *state_dir;		/* where collections go */
+	unsigned int keep;		/* collections kept; 0: no limit */
+	unsigned long long max_size;	/* bytes all collections may take; 0: no limit */
+};
+
+/* The documented defaults. Free with bootrace_config_free(). */
+int bootrace_config_init(struct bootrace_config *cfg);
+void bootrace_config_free(struct bootrace_config *cfg);
+
+/*
+ * Parse "key = value" lines (# comments, blank lines) from @text on top
+ * of @cfg. @name names the file in messages. A malformed line is -EINVAL
+ * with "NAME:LINE: ..." in @err; an unknown key is a warning (logged).
+ */
+int bootrace_config_parse(const char *text, const char *name,
+			  struct bootrace_config *cfg, struct bootrace_error *err);
+/*
+ * Read @path (NULL: BOOTRACE_DEFAULT_CONFIG, which may be absent) into
+ * @cfg, which bootrace_config_init() has filled.
+ */
+int bootrace_config_load(const char *path, struct bootrace_config *cfg,
+			 struct bootrace_error *err);
+
+/* One directory under the state directory, as its sidecar describes it. */
+struct bootrace_collection {
+	char *name;			/* "2026-11-26T07:12:03Z-<boot id>[.partial]" */
+	char *path;			/* the directory */
+	char *trace;			/* trace.dat (or trace.dat.partial) in it, or NULL */
+	bool partial;			/* collect failed after reading began */
+	bool has_info;			/* the sidecar was there and read */
+	char collected[32];		/* UTC time the collection was made */
+	char boot_id[40];		/* the boot that collected it */
+	char kernel[128];		/* release of the kernel that collected it */
+	char instance[64];
+	int nr_cpus;
+	unsigned long long events;	/* records in the file */
+	unsigned long long lost;	/* overrun + dropped + lost-event markers */
+	bool has_span;
+	unsigned long long first_ns, last_ns;	/* trace clock of the previous boot */
+	unsigned long long size;	/* bytes of the files in the directory */
+};
+
+/* Collections under @state_dir, oldest first. -ENOENT: no such directory. */
+int bootrace_history_read(const char *state_dir,
+			  struct bootrace_collection **list, int *nr,
+			  struct bootrace_error *err);
+void bootrace_history_free(struct bootrace_collection *list, int nr);
+/* One collection directory; free with bootrace_collection_clear(). */
+int bootrace_collection_read(const char *dir, struct bootrace_collection *c);
+void bootrace_collection_clear(struct bootrace_collection *c);
+
+/*
+ * Retention: remove the oldest collections until at most cfg->keep remain
+ * and they take at most cfg->max_size bytes. The newest is never removed.
+ * Only directories named like collections are touched. Returns the number
+ * removed (their names in *removed if non-NULL, NULL-terminated) or -errno.
+ */
+int bootrace_history_prune(const struct bootrace_config *cfg, char ***removed,
+			   struct bootrace_error *err);
+
+/*
+ * Which trace.dat @what means: a file, a collection directory, or a
+ * collection's name under @state_dir; NULL: the newest collection.
+ */
+int bootrace_collection_resolve(const char *state_dir, const char *what,
+				char **path, struct bootrace_error *err);
+
+struct bootrace_report_opts {
+	const char *file;		/* trace.dat */
+	unsigned int last;		/* events per CPU to format (0: none) */
+};
+
+struct bootrace_event_count {
+	char name[128];			/* "system:event" */
+	unsigned long long count;
+};
+
+struct bootrace_report_line {
+	unsigned long long ts;
+	char *text;			/* formatted like trace-cmd report */
+};
+
+struct bootrace_report_cpu {
+	unsigned long long records;
+	unsigned long long first_ns, last_ns;
+	int nr_lines;			/* the last ones, oldest first */
+	struct bootrace_report_line *lines;
+};
+
+struct bootrace_report {
+	int nr_cpus;
+	struct bootrace_report_cpu *cpus;
+	unsigned long long records;
+	bool has_span;
+	unsigned long long first_ns, last_ns;
+	int nr_types;			/* most frequent first */
+	struct bootrace_event_count *types;
+	unsigned long long overrun;	/* CPUSTAT: oldest overwritten */
+	unsigned long long dropped;	/* CPUSTAT: dropped + commit overrun */
+	unsigned long long missed;	/* lost events marked inside the data */
+	unsigned long long missed_markers;	/* markers, some without a count */
+	unsigned long long lost;	/* all of the above */
+	char *uname;			/* of the collecting boot */
+	char *instance;			/* LAST_BOOT_INFO instance, or NULL */
+	/*
+	 * Addresses are the previous boot's: its kernel text started at
+	 * prev_text, the stored kallsyms' at text; symbols shifted by the
+	 * difference when both are known (shifted true).
+	 */
+	unsigned long long prev_text, text;
+	bool shifted;
+};
+
+int bootrace_report_read(const struct bootrace_report_opts *opts,
+			 struct bootrace_report *rep, struct bootrace_error *err);
+void bootrace_report_free(struct bootrace_report *rep);
+
 /* -------------------------------------------------------------- verify */
 
 enum bootrace_check_status {

@@ -43,11 +43,35 @@ static int mkdir_parents(const char *path, mode_t mode)
 	return ret;
 }
 
-/* A new directory per collection: STATE_DIR/2026-11-26T07:12:03[-N]. */
-static int make_collection_dir(const char *state_dir, char **dir,
+/*
+ * The boot that collects, as journalctl names boots (32 hex digits), so a
+ * collection can be matched with its journal. "unknown-boot" without /proc.
+ */
+static void read_boot_id(char id[33])
+{
+	char *text = NULL;
+	size_t len, n = 0;
+
+	if (!br_read_file(BOOTRACE_BOOT_ID_PATH, &text, &len))
+		for (const char *p = text; *p && n < 32; p++)
+			if ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'))
+				id[n++] = *p;
+	free(text);
+	id[n] = '\0';
+	if (n != 32)
+		strcpy(id, "unknown-boot");
+}
+
+/*
+ * A new collection is built in STATE_DIR/.new-XXXXXX and renamed to
+ * STATE_DIR/<UTC time>Z-<boot id> only when it is complete (see
+ * br_output_commit): a directory under a visible name is never half
+ * written. The name is chosen now, so messages can give it.
+ */
+static int make_collection_dir(const char *state_dir, struct br_output *out,
 			       struct bootrace_error *err)
 {
-	char stamp[32];
+	char stamp[32], boot_id[33];
 	time_t now = time(NULL);
 	struct tm tm;
 	int ret;
@@ -58,22 +82,23 @@ static int make_collection_dir(const char *state_dir, char **dir,
 			       state_dir, strerror(-ret));
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	for (int n = 1; n < 100; n++) {
-		int len = n == 1 ? asprintf(dir, "%s/%s", state_dir, stamp)
-				 : asprintf(dir, "%s/%s-%d", state_dir, stamp, n);
-
-		if (len < 0)
-			return br_fail(err, -ENOMEM, "out of memory");
-		if (mkdir(*dir, 0700) == 0)
-			return 0;
-		ret = -errno;
-		free(*dir);
-		*dir = NULL;
-		if (ret != -EEXIST)
-			return br_fail(err, ret, "cannot create a directory in %s: %s",
-				       state_dir, strerror(-ret));
+	read_boot_id(boot_id);
+	if (asprintf(&out->final_dir, "%s/%s-%s", state_dir, stamp, boot_id) < 0 ||
+	    asprintf(&out->dir, "%s/.new-XXXXXX", state_dir) < 0) {
+		out->dir = NULL;
+		return br_fail(err, -ENOMEM, "out of memory");
 	}
-	return br_fail(err, -EEXIST, "too many collections named %s in %s", stamp, state_dir);
+	out->state_dir = strdup(state_dir);
+	if (!out->state_dir)
+		return br_fail(err, -ENOMEM, "out of memory");
+	if (!mkdtemp(out->dir)) {
+		ret = -errno;
+		free(out->dir);
+		out->dir = NULL;
+		return br_fail(err, ret, "cannot create a directory in %s: %s",
+			       state_dir, strerror(-ret));
+	}
+	return 0;
 }
 
 static int check_final_path(const char *path, bool force, struct bootrace_error *err)
@@ -103,7 +128,7 @@ static int resolve_paths(const struct bootrace_collect_opts *opts,
 	int ret;
 
 	if (!opts->output) {
-		ret = make_collection_dir(opts->state_dir, &out->dir, err);
+		ret = make_collection_dir(opts->state_dir, out, err);
 		if (ret)
 			return ret;
 		out->created_dir = true;
@@ -184,6 +209,8 @@ void br_output_release(struct br_output *out)
 	if (out->dirfd >= 0)
 		close(out->dirfd);
 	free(out->dir);
+	free(out->final_dir);
+	free(out->state_dir);
 	free(out->tmp_path);
 	free(out->final_path);
 	memset(out, 0, sizeof(*out));
@@ -235,6 +262,51 @@ static int make_durable(struct br_output *out, struct tracedat_writer *writer)
 	return ret;
 }
 
+/*
+ * The directory is complete: its sidecar goes in, then the directory takes
+ * its visible name (with ".partial" when the trace is not whole), and the
+ * state directory is synced so the rename survives a crash. On return
+ * *path (a file inside the directory) names its new place.
+ */
+static int seal_collection(struct br_output *out, bool partial, char **path,
+			   const struct bootrace_collect_result *res)
+{
+	char *target = NULL, *moved;
+	const char *base = strrchr(*path, '/') + 1;
+	int ret = -EEXIST, fd;
+
+	br_collection_info_write(out->dirfd, out->dir, base, partial, res);
+	fsync(out->dirfd);
+	for (int n = 1; n < 100 && ret == -EEXIST; n++) {
+		free(target);
+		const char *suffix = partial ? ".partial" : "";
+		int len = n == 1 ? asprintf(&target, "%s%s", out->final_dir, suffix)
+				 : asprintf(&target, "%s-%d%s", out->final_dir, n, suffix);
+
+		if (len < 0)
+			return -ENOMEM;
+		ret = rename_noreplace(out->dir, target);
+	}
+	if (ret) {
+		free(target);
+		return ret;
+	}
+	if (asprintf(&moved, "%s/%s", target, base) < 0)
+		moved = NULL;
+	free(target);
+	if (!moved)
+		return -ENOMEM;
+	free(*path);
+	*path = moved;
+	out->created_dir = false;
+	fd = open(out->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	return 0;
+}
+
 int br_output_commit(struct br_output *out, struct tracedat_writer *writer,
 		     int drain_ret, int write_err,
 		     struct bootrace_collect_result *res,
@@ -249,10 +321,20 @@ int br_output_commit(struct br_output *out, struct tracedat_writer *writer,
 			ret = rename_noreplace(out->tmp_path, out->final_path);
 		if (!ret) {
 			fsync(out->dirfd);
-			res->output = strdup(out->final_path);
 			free(out->tmp_path);
 			out->tmp_path = NULL;
-			return 0;
+			res->output = strdup(out->final_path);
+			if (!res->output)
+				ret = -ENOMEM;
+			else if (out->created_dir)
+				ret = seal_collection(out, false, &res->output, res);
+			if (!ret)
+				return 0;
+			/* The file is whole, only the directory's name is not final. */
+			res->partial = res->output;
+			res->output = NULL;
+			return br_fail(err, ret, "collect failed after reading began: cannot name the collection %s: %s; the complete trace is in %s",
+				       out->final_dir, strerror(-ret), res->partial);
 		}
 	}
 	if (!drain_ret)
@@ -263,6 +345,8 @@ int br_output_commit(struct br_output *out, struct tracedat_writer *writer,
 		out->tmp_path = NULL;
 	}
 	fsync(out->dirfd);
+	if (out->created_dir)
+		seal_collection(out, true, &res->partial, res);
 	out->created_dir = false;
 	br_fail(err, drain_ret, "collect failed after reading began: %s; the %llu bytes read are kept in %s%s",
 		write_err ? strerror(-write_err) : strerror(-drain_ret), res->total_bytes,

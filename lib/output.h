@@ -12,7 +12,9 @@
 struct br_output {
 	int fd;			/* the temporary file */
 	int dirfd;
-	char *dir;
+	char *dir;		/* a new collection: STATE_DIR/.new-XXXXXX */
+	char *final_dir;	/* its name once complete */
+	char *state_dir;
 	char *tmp_path;
 	char *final_path;
 	bool created_dir;	/* a new collection directory: remove on discard */
@@ -34,6 +36,14 @@ int br_output_commit(struct br_output *out, struct tracedat_writer *writer,
 		      struct bootrace_collect_result *res,
 		      struct bootrace_error *err);
 void br_output_release(struct br_output *out);
+/*
+ * The sidecar of a collection directory (history.c): what list shows,
+ * written into @dir (open as @dirfd) before the directory gets its visible name. @trace
+ * is the trace file's name in it. Best effort: a collection without one
+ * is still listed.
+ */
+void br_collection_info_write(int dirfd, const char *dir, const char *trace,
+			      bool partial, const struct bootrace_collect_result *res);
 /* Keep a page that arrived after draining, beside the output. */
 void br_output_save_late(const char *base, int cpu, const void *page, size_t len);
 

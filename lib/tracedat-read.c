@@ -419,6 +419,60 @@ out:
 	return ret;
 }
 
+/* The kallsyms section of a v6 file: up to it, as skip_v6_metadata(). */
+static int read_v6_kallsyms(struct tracedat_reader *r, char **text)
+{
+	uint32_t nr, i, len;
+	int ret;
+
+	ret = expect(r, "header_page", 12, "header_page") ?:
+	      skip_sized64(r, "header_page") ?:
+	      expect(r, "header_event", 13, "header_event") ?:
+	      skip_sized64(r, "header_event") ?:
+	      rd_u32(r, &nr, "ftrace formats");
+	for (i = 0; !ret && i < nr; i++)
+		ret = skip_sized64(r, "ftrace formats");
+	ret = ret ?: skip_event_formats(r) ?: rd_u32(r, &len, "kallsyms");
+	if (ret)
+		return ret;
+	if (len > r->size - r->pos)
+		return fail(r, "kallsyms");
+	*text = malloc(len + 1);
+	if (!*text)
+		return -ENOMEM;
+	ret = rd_bytes(r, *text, len, "kallsyms");
+	if (ret) {
+		free(*text);
+		*text = NULL;
+		return ret;
+	}
+	(*text)[len] = '\0';
+	return 0;
+}
+
+int tracedat_kallsyms_read(const char *path, char **text)
+{
+	struct tracedat_reader r;
+	struct tracedat_options o = { 0 };
+	const char *what;
+	off_t end;
+	int ret;
+
+	memset(&r, 0, sizeof(r));
+	r.what = &what;
+	*text = NULL;
+	r.fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (r.fd < 0)
+		return -errno;
+	end = lseek(r.fd, 0, SEEK_END);
+	r.size = end < 0 ? 0 : end;
+	ret = read_initial(&r, &o);
+	if (!ret)
+		ret = o.version == 6 ? read_v6_kallsyms(&r, text) : -EOPNOTSUPP;
+	close(r.fd);
+	return ret;
+}
+
 void tracedat_options_free(struct tracedat_options *opts)
 {
 	int i;

@@ -113,4 +113,10 @@ int tracedat_options_read(const char *path, struct tracedat_options *opts,
 			  const char **what);
 void tracedat_options_free(struct tracedat_options *opts);
 
+/*
+ * The stored /proc/kallsyms text (v6 files; -EOPNOTSUPP for v7), for
+ * report's KASLR shift. *text is malloc()ed, "" when none was stored.
+ */
+int tracedat_kallsyms_read(const char *path, char **text);
+
 #endif /* BOOTRACE_TRACEDAT_H */

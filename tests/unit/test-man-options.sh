@@ -42,7 +42,7 @@ page_options() {
 	long_options "$tmp/defs"
 }
 
-for cmd in '' setup collect verify status; do
+for cmd in '' setup collect verify status list report; do
 	if [ -z "$cmd" ]; then
 		page=$mandir/bootrace.1.scd
 		what="bootrace --help"

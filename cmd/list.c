@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* bootrace list: the collections under the state directory. */
+#include <argp.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bootrace-cmd.h"
+#include "json.h"
+
+enum { OPT_JSON = 0x100, OPT_STATE_DIR, OPT_CONFIG };
+
+struct list_args {
+	bool json;
+	const char *state_dir;
+	const char *config;
+};
+
+static const struct argp_option options[] = {
+	{ "json", OPT_JSON, NULL, 0, "Print one JSON object", 0 },
+	{ "state-dir", OPT_STATE_DIR, "DIR", 0, "Look in DIR (default: state_dir of the configuration file, " BOOTRACE_DEFAULT_STATE_DIR ")", 0 },
+	{ "config", OPT_CONFIG, "FILE", 0, "Read this configuration file (default " BOOTRACE_DEFAULT_CONFIG ", if present)", 0 },
+	{ 0 }
+};
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct list_args *args = state->input;
+
+	switch (key) {
+	case OPT_JSON:
+		args->json = true;
+		break;
+	case OPT_STATE_DIR:
+		if (!*arg)
+			argp_error(state, "--state-dir needs a directory");
+		args->state_dir = arg;
+		break;
+	case OPT_CONFIG:
+		if (!*arg)
+			argp_error(state, "--config needs a file name");
+		args->config = arg;
+		break;
+	case ARGP_KEY_ARG:
+		argp_error(state, "unexpected argument '%s'", arg);
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp argp = {
+	options, parse_opt, NULL,
+	"List the collections of previous boots, oldest first: when each was "
+	"collected, by which kernel, how many events over which time span, how "
+	"many were lost, and the space it takes."
+	"\v"
+	"KERNEL is the release of the kernel that collected the trace: the ring "
+	"buffer does not record which kernel wrote it, which is the same one "
+	"unless the machine booted another. A name ending in .partial holds the "
+	"data of a collection that failed after reading began. "
+	"Exit status: 0 listed (also when there is none), 2 usage or I/O error.",
+	NULL, NULL, NULL,
+};
+
+int config_state_dir(const char *config, const char *state_dir, char **out)
+{
+	struct bootrace_config cfg;
+	struct bootrace_error err;
+	int ret = bootrace_config_init(&cfg);
+
+	if (!ret)
+		ret = bootrace_config_load(config, &cfg, &err);
+	if (ret) {
+		print_error("%s", ret == -ENOMEM ? "out of memory" : err.msg);
+		bootrace_config_free(&cfg);
+		return EXIT_USAGE;
+	}
+	*out = strdup(state_dir ? state_dir : cfg.state_dir);
+	bootrace_config_free(&cfg);
+	return *out ? 0 : EXIT_USAGE;
+}
+
+static void print_json(const char *dir, const struct bootrace_collection *list, int nr)
+{
+	struct json j;
+
+	json_begin(&j, stdout);
+	json_string(&j, "state_dir", dir);
+	json_array_begin(&j, "collections");
+	for (int i = 0; i < nr; i++) {
+		const struct bootrace_collection *c = &list[i];
+
+		json_object_begin(&j, NULL);
+		json_string(&j, "name", c->name);
+		json_string(&j, "path", c->path);
+		json_string(&j, "trace", c->trace);
+		json_bool(&j, "partial", c->partial);
+		json_string(&j, "collected", c->collected);
+		json_string(&j, "boot_id", c->has_info ? c->boot_id : NULL);
+		json_string(&j, "kernel", c->has_info ? c->kernel : NULL);
+		json_int(&j, "cpus", c->nr_cpus);
+		json_uint(&j, "events", c->events);
+		json_uint(&j, "lost", c->lost);
+		if (c->has_span) {
+			json_uint(&j, "first_ns", c->first_ns);
+			json_uint(&j, "last_ns", c->last_ns);
+		} else {
+			json_null(&j, "first_ns");
+			json_null(&j, "last_ns");
+		}
+		json_uint(&j, "size", c->size);
+		json_object_end(&j);
+	}
+	json_array_end(&j);
+	json_end(&j);
+}
+
+static void print_table(const char *dir, const struct bootrace_collection *list, int nr)
+{
+	if (!nr) {
+		printf("no collections in %s\n", dir);
+		return;
+	}
+	printf("%-20s  %-28s  %8s  %10s  %6s  %9s  %s\n",
+	       "COLLECTED (UTC)", "KERNEL (collecting boot)", "EVENTS", "SPAN", "LOST", "SIZE", "NAME");
+	for (int i = 0; i < nr; i++) {
+		const struct bootrace_collection *c = &list[i];
+		char span[32] = "-", size[32];
+
+		if (c->has_span)
+			snprintf(span, sizeof(span), "%.3f s", (c->last_ns - c->first_ns) / 1e9);
+		printf("%-20s  %-28.28s  %8llu  %10s  %6llu  %9s  %s\n",
+		       c->collected, c->kernel[0] ? c->kernel : "?", c->events, span,
+		       c->lost, human_bytes(c->size, size), c->name);
+	}
+}
+
+static int run(int argc, char **argv)
+{
+	struct list_args args = { 0 };
+	struct bootrace_collection *list;
+	struct bootrace_error err;
+	char *dir;
+	int nr, ret;
+
+	argp_parse(&argp, argc, argv, 0, NULL, &args);
+	ret = config_state_dir(args.config, args.state_dir, &dir);
+	if (ret)
+		return ret;
+	ret = bootrace_history_read(dir, &list, &nr, &err);
+	if (ret == -ENOENT) {
+		list = NULL;
+		nr = 0;
+	} else if (ret) {
+		print_error("%s", err.msg);
+		free(dir);
+		return EXIT_USAGE;
+	}
+	if (args.json)
+		print_json(dir, list, nr);
+	else
+		print_table(dir, list, nr);
+	bootrace_history_free(list, nr);
+	free(dir);
+	return EXIT_OK;
+}
+
+const struct command cmd_list = { "list", "show the collections of previous boots", run };

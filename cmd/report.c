@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* bootrace report: the last words of the previous boot. */
+#include <argp.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bootrace-cmd.h"
+#include "json.h"
+
+#define DEFAULT_LAST 20
+
+enum { OPT_JSON = 0x100, OPT_STATE_DIR, OPT_CONFIG };
+
+struct report_args {
+	bool json;
+	const char *what;
+	const char *state_dir;
+	const char *config;
+	unsigned int last;
+};
+
+static const struct argp_option options[] = {
+	{ "last", 'n', "N", 0, "Show the last N events of each CPU (default 20; 0: none)", 0 },
+	{ "json", OPT_JSON, NULL, 0, "Print one JSON object", 0 },
+	{ "state-dir", OPT_STATE_DIR, "DIR", 0, "Find collections in DIR (default: state_dir of the configuration file, " BOOTRACE_DEFAULT_STATE_DIR ")", 0 },
+	{ "config", OPT_CONFIG, "FILE", 0, "Read this configuration file (default " BOOTRACE_DEFAULT_CONFIG ", if present)", 0 },
+	{ 0 }
+};
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct report_args *args = state->input;
+	char *end;
+	unsigned long n;
+
+	switch (key) {
+	case 'n':
+		errno = 0;
+		n = strtoul(arg, &end, 10);
+		if (!*arg || *end || arg[0] == '-' || errno || n > 100000)
+			argp_error(state, "--last needs a number from 0 to 100000, not '%s'", arg);
+		args->last = n;
+		break;
+	case OPT_JSON:
+		args->json = true;
+		break;
+	case OPT_STATE_DIR:
+		if (!*arg)
+			argp_error(state, "--state-dir needs a directory");
+		args->state_dir = arg;
+		break;
+	case OPT_CONFIG:
+		if (!*arg)
+			argp_error(state, "--config needs a file name");
+		args->config = arg;
+		break;
+	case ARGP_KEY_ARG:
+		if (args->what)
+			argp_error(state, "one collection or file at a time ('%s' is one too many)", arg);
+		args->what = arg;
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp argp = {
+	options, parse_opt, "[COLLECTION|FILE]",
+	"Show the last words of the previous boot: the time span of its trace, "
+	"the events by type, lost events, and per CPU the last events before the "
+	"end, formatted like trace-cmd report, with addresses resolved for the "
+	"previous boot's kernel. COLLECTION is a name from 'bootrace list' or a "
+	"collection directory; FILE any trace.dat. Default: the newest collection."
+	"\v"
+	"Exit status: 0 shown, 2 usage or I/O error (no such collection, "
+	"unreadable or corrupt file).",
+	NULL, NULL, NULL,
+};
+
+static void print_lost(const struct bootrace_report *rep, FILE *out)
+{
+	fprintf(out, "warning: %llu events lost: %llu overwritten by newer ones (a larger reserve_mem size keeps more), "
+		"%llu dropped, %llu in %llu gaps marked in the data\n",
+		rep->lost, rep->overrun, rep->dropped, rep->missed, rep->missed_markers);
+}
+
+static void print_human(const struct bootrace_report *rep, const char *file)
+{
+	printf("file:    %s\n", file);
+	if (rep->uname)
+		printf("kernel:  %s (the collecting boot's)\n", rep->uname);
+	if (rep->shifted && rep->prev_text != rep->text)
+		printf("symbols: previous boot's kernel text at 0x%llx, stored kallsyms at 0x%llx: shifted\n",
+		       rep->prev_text, rep->text);
+	else if (!rep->shifted)
+		printf("symbols: not resolved (%s)\n", rep->prev_text ?
+		       "no kallsyms with _text in the file" : "no previous-boot kernel address in the file");
+	if (rep->has_span)
+		printf("span:    %.6f to %.6f (%.6f s), %llu events on %d CPUs\n",
+		       rep->first_ns / 1e9, rep->last_ns / 1e9,
+		       (rep->last_ns - rep->first_ns) / 1e9, rep->records, rep->nr_cpus);
+	else
+		printf("span:    no events\n");
+	if (rep->lost)
+		print_lost(rep, stdout);
+	if (rep->nr_types) {
+		printf("\nevents by type:\n");
+		for (int i = 0; i < rep->nr_types; i++)
+			printf("  %10llu  %s\n", rep->types[i].count, rep->types[i].name);
+	}
+	for (int cpu = 0; cpu < rep->nr_cpus; cpu++) {
+		const struct bootrace_report_cpu *c = &rep->cpus[cpu];
+
+		if (!c->records) {
+			printf("\nCPU %d: no events\n", cpu);
+			continue;
+		}
+		printf("\nCPU %d: %llu events, %.6f to %.6f", cpu, c->records,
+		       c->first_ns / 1e9, c->last_ns / 1e9);
+		if (c->nr_lines)
+			printf("; the last %d:\n", c->nr_lines);
+		else
+			printf("\n");
+		for (int i = 0; i < c->nr_lines; i++)
+			printf("%s\n", c->lines[i].text);
+	}
+}
+
+static void print_json(const struct bootrace_report *rep, const char *file)
+{
+	struct json j;
+
+	json_begin(&j, stdout);
+	json_string(&j, "file", file);
+	json_string(&j, "uname", rep->uname);
+	json_string(&j, "instance", rep->instance);
+	json_bool(&j, "symbols_shifted", rep->shifted);
+	json_uint(&j, "previous_kernel_text", rep->prev_text);
+	json_uint(&j, "stored_kernel_text", rep->text);
+	json_uint(&j, "events", rep->records);
+	if (rep->has_span) {
+		json_uint(&j, "first_ns", rep->first_ns);
+		json_uint(&j, "last_ns", rep->last_ns);
+	} else {
+		json_null(&j, "first_ns");
+		json_null(&j, "last_ns");
+	}
+	json_object_begin(&j, "lost");
+	json_uint(&j, "total", rep->lost);
+	json_uint(&j, "overrun", rep->overrun);
+	json_uint(&j, "dropped", rep->dropped);
+	json_uint(&j, "missed", rep->missed);
+	json_uint(&j, "missed_markers", rep->missed_markers);
+	json_object_end(&j);
+	json_array_begin(&j, "types");
+	for (int i = 0; i < rep->nr_types; i++) {
+		json_object_begin(&j, NULL);
+		json_string(&j, "name", rep->types[i].name);
+		json_uint(&j, "count", rep->types[i].count);
+		json_object_end(&j);
+	}
+	json_array_end(&j);
+	json_array_begin(&j, "cpus");
+	for (int cpu = 0; cpu < rep->nr_cpus; cpu++) {
+		const struct bootrace_report_cpu *c = &rep->cpus[cpu];
+
+		json_object_begin(&j, NULL);
+		json_int(&j, "cpu", cpu);
+		json_uint(&j, "events", c->records);
+		if (c->records) {
+			json_uint(&j, "first_ns", c->first_ns);
+			json_uint(&j, "last_ns", c->last_ns);
+		}
+		json_array_begin(&j, "last");
+		for (int i = 0; i < c->nr_lines; i++) {
+			json_object_begin(&j, NULL);
+			json_uint(&j, "ts", c->lines[i].ts);
+			json_string(&j, "text", c->lines[i].text);
+			json_object_end(&j);
+		}
+		json_array_end(&j);
+		json_object_end(&j);
+	}
+	json_array_end(&j);
+	json_end(&j);
+}
+
+static int run(int argc, char **argv)
+{
+	struct report_args args = { .last = DEFAULT_LAST };
+	struct bootrace_report_opts opts = { 0 };
+	struct bootrace_report rep;
+	struct bootrace_error err;
+	char *dir, *file = NULL;
+	int ret;
+
+	argp_parse(&argp, argc, argv, 0, NULL, &args);
+	ret = config_state_dir(args.config, args.state_dir, &dir);
+	if (ret)
+		return ret;
+	ret = bootrace_collection_resolve(dir, args.what, &file, &err);
+	free(dir);
+	if (ret) {
+		print_error("%s", err.msg);
+		return EXIT_USAGE;
+	}
+	opts.file = file;
+	opts.last = args.last;
+	ret = bootrace_report_read(&opts, &rep, &err);
+	if (ret) {
+		print_error("%s", err.msg);
+		free(file);
+		return exit_code_for(ret, &err);
+	}
+	if (args.json) {
+		print_json(&rep, file);
+	} else {
+		print_human(&rep, file);
+	}
+	if (rep.lost && args.json && !global.quiet)
+		print_lost(&rep, stderr);
+	bootrace_report_free(&rep);
+	free(file);
+	return EXIT_OK;
+}
+
+const struct command cmd_report = { "report", "show the last events of the previous boot", run };

@@ -1,0 +1,448 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The collections under the state directory: one directory each, named
+ * "<UTC time>Z-<boot id>" so that names sort by time, with a sidecar file
+ * ("info", key=value) that says what list shows without opening the
+ * trace. Retention removes the oldest; a directory being removed is first
+ * renamed to a hidden name, so a half-removed one is never listed either.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bootrace-local.h"
+#include "output.h"
+
+#define PARTIAL_SUFFIX ".partial"
+
+/* "2026-11-26T07:12:03Z" and anything after it (boot id, -N, .partial). */
+static bool is_collection_name(const char *name)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
+
+	for (size_t i = 0; i < sizeof(shape) - 1; i++) {
+		char c = name[i];
+
+		if (shape[i] == 'd' ? c < '0' || c > '9' : c != shape[i])
+			return false;
+	}
+	return true;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	return a >= b && !strcmp(s + a - b, suffix);
+}
+
+/* ------------------------------------------------------------ sidecar */
+
+static void boot_id(char out[40])
+{
+	char *text = NULL;
+	size_t len;
+
+	out[0] = '\0';
+	if (!br_read_file(BOOTRACE_BOOT_ID_PATH, &text, &len))
+		snprintf(out, 40, "%s", br_strip(text));
+	free(text);
+}
+
+void br_collection_info_write(int dirfd, const char *dir, const char *trace,
+			      bool partial, const struct bootrace_collect_result *res)
+{
+	struct bootrace_report_opts ro = { 0 };
+	struct bootrace_report rep;
+	char stamp[32], id[40], *text = NULL;
+	struct utsname uts;
+	time_t now = time(NULL);
+	struct tm tm;
+	FILE *f;
+	size_t len = 0;
+	bool summed;
+	int fd;
+
+	text = br_path_join(dir, trace);
+	if (!text)
+		return;
+	ro.file = text;
+	summed = !bootrace_report_read(&ro, &rep, NULL);
+	free(text);
+	text = NULL;
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	boot_id(id);
+	f = open_memstream(&text, &len);
+	if (!f)
+		goto out;
+	fprintf(f, "# written by bootrace collect; read by bootrace list\n");
+	fprintf(f, "collected=%s\nboot_id=%s\n", stamp, id);
+	/* The collecting boot's kernel: the ring buffer does not say which ran before. */
+	fprintf(f, "kernel=%s\n", uname(&uts) ? "" : uts.release);
+	fprintf(f, "instance=%s\ncpus=%d\n", res->instance ? res->instance : "", res->nr_cpus);
+	fprintf(f, "trace=%s\npartial=%d\n", trace, partial);
+	if (summed) {
+		fprintf(f, "events=%llu\nlost=%llu\n", rep.records, rep.lost);
+		if (rep.has_span)
+			fprintf(f, "first_ns=%llu\nlast_ns=%llu\n", rep.first_ns, rep.last_ns);
+		bootrace_report_free(&rep);
+	} else {
+		fprintf(f, "events=%llu\n", res->entries);
+	}
+	if (fclose(f))
+		goto out;
+	fd = openat(dirfd, "." BOOTRACE_INFO_FILE ".tmp",
+		    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		goto out;
+	if (write(fd, text, len) == (ssize_t)len && !fsync(fd)) {
+		close(fd);
+		if (renameat(dirfd, "." BOOTRACE_INFO_FILE ".tmp", dirfd, BOOTRACE_INFO_FILE))
+			unlinkat(dirfd, "." BOOTRACE_INFO_FILE ".tmp", 0);
+	} else {
+		close(fd);
+		unlinkat(dirfd, "." BOOTRACE_INFO_FILE ".tmp", 0);
+	}
+out:
+	free(text);
+}
+
+static void copy_value(char *dst, size_t size, const char *value)
+{
+	snprintf(dst, size, "%s", value);
+}
+
+static void parse_info(struct bootrace_collection *c, char *text)
+{
+	char *line, *next;
+
+	for (line = text; line; line = next) {
+		char *eq, *value;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		eq = strchr(line, '=');
+		if (line[0] == '#' || !eq)
+			continue;
+		*eq = '\0';
+		value = eq + 1;
+		if (!strcmp(line, "collected"))
+			copy_value(c->collected, sizeof(c->collected), value);
+		else if (!strcmp(line, "boot_id"))
+			copy_value(c->boot_id, sizeof(c->boot_id), value);
+		else if (!strcmp(line, "kernel"))
+			copy_value(c->kernel, sizeof(c->kernel), value);
+		else if (!strcmp(line, "instance"))
+			copy_value(c->instance, sizeof(c->instance), value);
+		else if (!strcmp(line, "cpus"))
+			c->nr_cpus = atoi(value);
+		else if (!strcmp(line, "events"))
+			c->events = strtoull(value, NULL, 10);
+		else if (!strcmp(line, "lost"))
+			c->lost = strtoull(value, NULL, 10);
+		else if (!strcmp(line, "first_ns"))
+			c->first_ns = strtoull(value, NULL, 10), c->has_span = true;
+		else if (!strcmp(line, "last_ns"))
+			c->last_ns = strtoull(value, NULL, 10);
+	}
+	c->has_info = true;
+}
+
+/* ------------------------------------------------------------ listing */
+
+static unsigned long long dir_size(int dirfd)
+{
+	unsigned long long total = 0;
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int fd = dup(dirfd);
+
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	while ((de = readdir(d)))
+		if (!fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) && S_ISREG(st.st_mode))
+			total += st.st_blocks * 512ULL > (unsigned long long)st.st_size ?
+				 (unsigned long long)st.st_size : st.st_blocks * 512ULL;
+	closedir(d);
+	return total;
+}
+
+static int read_collection(const char *state_dir, const char *name,
+			   struct bootrace_collection *c)
+{
+	static const char *const traces[] = { "trace.dat", "trace.dat.partial" };
+	char *text;
+	size_t len;
+	int fd;
+
+	memset(c, 0, sizeof(*c));
+	c->name = strdup(name);
+	c->path = br_path_join(state_dir, name);
+	if (!c->name || !c->path)
+		return -ENOMEM;
+	fd = open(c->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	c->partial = ends_with(name, PARTIAL_SUFFIX);
+	for (size_t i = 0; i < ARRAY_SIZE(traces) && !c->trace; i++)
+		if (!faccessat(fd, traces[i], F_OK, AT_SYMLINK_NOFOLLOW))
+			c->trace = br_path_join(c->path, traces[i]);
+	if (!br_read_file_at(fd, BOOTRACE_INFO_FILE, &text, &len)) {
+		parse_info(c, text);
+		free(text);
+	}
+	if (!c->collected[0])
+		snprintf(c->collected, sizeof(c->collected), "%.20s", name);
+	c->size = dir_size(fd);
+	close(fd);
+	return 0;
+}
+
+void bootrace_collection_clear(struct bootrace_collection *c)
+{
+	free(c->name);
+	free(c->path);
+	free(c->trace);
+	memset(c, 0, sizeof(*c));
+}
+
+int bootrace_collection_read(const char *dir, struct bootrace_collection *c)
+{
+	char *copy = strdup(dir), *slash;
+	int ret;
+
+	if (!copy)
+		return -ENOMEM;
+	while ((slash = strrchr(copy, '/')) && slash != copy && !slash[1])
+		*slash = '\0';
+	slash = strrchr(copy, '/');
+	if (!slash)
+		ret = read_collection(".", copy, c);
+	else if (slash == copy)
+		ret = read_collection("/", slash + 1, c);
+	else {
+		*slash = '\0';
+		ret = read_collection(copy, slash + 1, c);
+	}
+	free(copy);
+	if (ret)
+		bootrace_collection_clear(c);
+	return ret;
+}
+
+static int only_collections(const struct dirent *de)
+{
+	return de->d_name[0] != '.' && is_collection_name(de->d_name);
+}
+
+int bootrace_history_read(const char *state_dir,
+			  struct bootrace_collection **list, int *nr,
+			  struct bootrace_error *err)
+{
+	struct bootrace_collection *out;
+	struct dirent **names;
+	int n, count = 0, ret = 0;
+
+	*list = NULL;
+	*nr = 0;
+	n = scandir(state_dir, &names, only_collections, alphasort);
+	if (n < 0)
+		return br_fail(err, -errno, "cannot read %s: %s", state_dir, strerror(errno));
+	out = calloc(n ? n : 1, sizeof(*out));
+	if (!out)
+		ret = -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		/* Vanished meanwhile (retention of another run): skip it. */
+		if (!ret) {
+			int r = read_collection(state_dir, names[i]->d_name, &out[count]);
+
+			if (r == -ENOMEM)
+				ret = r;
+			if (!r)
+				count++;
+			else
+				bootrace_collection_clear(&out[count]);
+		}
+		free(names[i]);
+	}
+	free(names);
+	if (ret) {
+		bootrace_history_free(out, count);
+		return br_fail(err, ret, "out of memory");
+	}
+	*list = out;
+	*nr = count;
+	return 0;
+}
+
+void bootrace_history_free(struct bootrace_collection *list, int nr)
+{
+	for (int i = 0; i < nr; i++)
+		bootrace_collection_clear(&list[i]);
+	free(list);
+}
+
+/* ----------------------------------------------------------- retention */
+
+/*
+ * Hidden first, then emptied: a collection is never listed half removed.
+ * Only regular files are removed; anything else in it stops the removal.
+ */
+static int remove_collection(const char *state_dir, const char *name)
+{
+	char *hidden = NULL, *from = br_path_join(state_dir, name);
+	struct dirent *de;
+	int fd, ret = 0;
+	DIR *d;
+
+	if (!from || asprintf(&hidden, "%s/.old-%s", state_dir, name) < 0) {
+		free(from);
+		return -ENOMEM;
+	}
+	if (rename(from, hidden) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	fd = open(hidden, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		ret = -errno;
+		if (fd >= 0)
+			close(fd);
+		goto out;
+	}
+	while (!ret && (de = readdir(d))) {
+		struct stat st;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			ret = -errno;
+		else if (S_ISDIR(st.st_mode))
+			ret = -ENOTEMPTY;
+		else if (unlinkat(dirfd(d), de->d_name, 0) < 0)
+			ret = -errno;
+	}
+	closedir(d);
+	if (!ret && rmdir(hidden) < 0)
+		ret = -errno;
+out:
+	free(from);
+	free(hidden);
+	return ret;
+}
+
+int bootrace_history_prune(const struct bootrace_config *cfg, char ***removed,
+			   struct bootrace_error *err)
+{
+	struct bootrace_collection *list;
+	unsigned long long total = 0;
+	char **names = NULL;
+	int nr, ret, count = 0;
+
+	if (removed)
+		*removed = NULL;
+	ret = bootrace_history_read(cfg->state_dir, &list, &nr, err);
+	if (ret)
+		return ret;
+	for (int i = 0; i < nr; i++)
+		total += list[i].size;
+	names = calloc(nr + 1, sizeof(*names));
+	if (!names) {
+		bootrace_history_free(list, nr);
+		return br_fail(err, -ENOMEM, "out of memory");
+	}
+	/* Oldest first; the last (newest) is never a candidate. */
+	for (int i = 0; i < nr - 1; i++) {
+		bool too_many = cfg->keep && (unsigned int)(nr - i) > cfg->keep;
+		bool too_big = cfg->max_size && total > cfg->max_size;
+
+		if (!too_many && !too_big)
+			break;
+		ret = remove_collection(cfg->state_dir, list[i].name);
+		if (ret) {
+			br_fail(err, ret, "cannot remove the old collection %s: %s",
+				list[i].path, strerror(-ret));
+			break;
+		}
+		br_info("removed %s (%s)", list[i].path,
+			too_many ? "more collections than 'keep'" : "over 'max_size'");
+		names[count++] = list[i].name;
+		list[i].name = NULL;
+		total -= list[i].size;
+	}
+	bootrace_history_free(list, nr);
+	if (removed && !ret)
+		*removed = names;
+	else
+		bootrace_strv_free(names);
+	return ret ? ret : count;
+}
+
+/* ------------------------------------------------------------ resolving */
+
+static int trace_in_dir(const char *dir, char **path)
+{
+	static const char *const traces[] = { "trace.dat", "trace.dat.partial" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(traces); i++) {
+		char *p = br_path_join(dir, traces[i]);
+
+		if (!p)
+			return -ENOMEM;
+		if (!access(p, F_OK)) {
+			*path = p;
+			return 0;
+		}
+		free(p);
+	}
+	return -ENOENT;
+}
+
+int bootrace_collection_resolve(const char *state_dir, const char *what,
+				char **path, struct bootrace_error *err)
+{
+	struct stat st;
+	char *dir;
+	int ret;
+
+	if (!what)
+		return bootrace_collection_latest(state_dir, path, err);
+	if (!stat(what, &st)) {
+		if (!S_ISDIR(st.st_mode)) {
+			*path = strdup(what);
+			return *path ? 0 : br_fail(err, -ENOMEM, "out of memory");
+		}
+		ret = trace_in_dir(what, path);
+		if (ret)
+			br_fail(err, ret, "%s holds no trace.dat", what);
+		goto done;
+	}
+	if (strchr(what, '/')) {
+		ret = br_fail(err, -ENOENT, "%s: %s", what, strerror(errno));
+		goto done;
+	}
+	dir = br_path_join(state_dir, what);
+	if (!dir)
+		return br_fail(err, -ENOMEM, "out of memory");
+	ret = trace_in_dir(dir, path);
+	if (ret)
+		br_fail(err, ret, "no file or collection named '%s' (see 'bootrace list')", what);
+	free(dir);
+done:
+	if (ret && err)
+		err->origin = BOOTRACE_ERROR_INPUT;
+	return ret;
+}
