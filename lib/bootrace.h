@@ -79,6 +79,11 @@ struct bootrace_cmdline_opts {
 	 * check the events against; NULL skips that check.
 	 */
 	const char *available_events;
+	/*
+	 * The kernel that will boot with the line ("6.12.117+deb13-cloud-amd64"):
+	 * no backup instance before 6.19, -EOPNOTSUPP before 6.12. NULL: 7.1+.
+	 */
+	const char *kernel_release;
 };
 
 /* Fill @opts with the documented defaults. */
@@ -470,6 +475,129 @@ int bootrace_verify(const struct bootrace_verify_opts *opts,
 		    struct bootrace_verify_result *res,
 		    struct bootrace_error *err);
 bool bootrace_verify_passed(const struct bootrace_verify_result *res);
+
+/* ---------------------------------------------------------- bootloader */
+
+/* What a kernel release gives with bootrace's command line. */
+enum bootrace_kernel_level {
+	BOOTRACE_KERNEL_TOO_OLD = 0,	/* < 6.12: no trace_instance=NAME@LABEL */
+	BOOTRACE_KERNEL_PERSISTENT,	/* 6.12 - 6.18: no backup instances */
+	BOOTRACE_KERNEL_BACKUP,		/* 6.19, 7.0: a writable backup that stays */
+	BOOTRACE_KERNEL_READ_ONLY,	/* 7.1+: read-only, removes itself */
+};
+
+struct bootrace_kernel_release {
+	int major, minor, patch;
+	enum bootrace_kernel_level level;
+};
+
+/* Parse "6.12.117+deb13-cloud-amd64", "7.1", "7.1.0-rc3". */
+int bootrace_kernel_release_parse(const char *release,
+				  struct bootrace_kernel_release *kr,
+				  struct bootrace_error *err);
+enum bootrace_kernel_level bootrace_kernel_level_of(int major, int minor);
+/* What the user gets on such a kernel, in words. */
+const char *bootrace_kernel_level_words(enum bootrace_kernel_level level);
+
+/* This machine, for the size check. */
+struct bootrace_machine {
+	unsigned int nr_cpus;		/* possible CPUs */
+	unsigned long long ram;		/* MemTotal, bytes; 0 unknown */
+	unsigned long page_size;
+};
+
+void bootrace_machine_read(struct bootrace_machine *m);
+
+/*
+ * Is @size sensible for @m? An error when the kernel could not fit its
+ * sub-buffers on every CPU, or it takes an unreasonable share of RAM; a
+ * @warning (empty if none) when it is merely large or small.
+ */
+int bootrace_size_check(unsigned long long size, const struct bootrace_machine *m,
+			char *warning, size_t warning_len,
+			struct bootrace_error *err);
+
+enum bootrace_bootloader {
+	BOOTRACE_BOOTLOADER_AUTO = 0,	/* detect; in results: none found */
+	BOOTRACE_BOOTLOADER_GRUB,	/* /etc/default/grub.d/bootrace.cfg */
+	BOOTRACE_BOOTLOADER_KERNEL_INSTALL,	/* /etc/kernel/cmdline */
+	BOOTRACE_BOOTLOADER_PRINT,	/* only print instructions */
+};
+
+const char *bootrace_bootloader_name(enum bootrace_bootloader bl);
+int bootrace_bootloader_parse(const char *name, enum bootrace_bootloader *bl,
+			      struct bootrace_error *err);
+
+/* The bootloader that configures the next boot of @root (NULL: "/"). */
+int bootrace_bootloader_detect(const char *root, enum bootrace_bootloader *bl,
+			       struct bootrace_error *err);
+
+/*
+ * The release of the kernel the default boot entry of @root boots, and in
+ * @how a few words on how it was found. -ENOENT when it cannot be told.
+ */
+int bootrace_next_kernel(const char *root, enum bootrace_bootloader bl,
+			 char **release, char **how, struct bootrace_error *err);
+
+struct bootrace_file_edit {
+	char *path;			/* inside the root: "/etc/kernel/cmdline" */
+	bool existed;
+	char *old_text;
+	size_t old_len;
+	bool remove;			/* delete the file */
+	char *new_text;
+	size_t new_len;
+};
+
+struct bootrace_setup_opts {
+	const char *root;		/* NULL: "/" */
+	enum bootrace_bootloader bootloader;	/* AUTO: detect */
+	const char *fragment;		/* to install; ignored with remove */
+	bool remove;
+	/* Names the fragment uses: other arguments with them conflict. */
+	const char *label, *persistent, *backup;
+};
+
+struct bootrace_setup_plan {
+	enum bootrace_bootloader bootloader;
+	char *root;
+	int nr_edits;
+	struct bootrace_file_edit *edits;	/* only files that change */
+	char *installed;		/* bootrace's arguments found, or NULL */
+	char **regenerate;		/* argv of the regeneration command, or NULL */
+	char *regenerate_text;		/* the same as one shell-quoted line */
+	bool regenerate_stale;		/* generated files lag behind the config */
+};
+
+/*
+ * Work out what setup (or --remove) changes under the root, refusing
+ * anything unexpected; changes nothing.
+ */
+int bootrace_setup_plan(const struct bootrace_setup_opts *opts,
+			struct bootrace_setup_plan *plan,
+			struct bootrace_error *err);
+/* Unified diff of the plan's edits (a/PATH, b/PATH; patch -p1 in the root). */
+int bootrace_setup_diff(const struct bootrace_setup_plan *plan, char **diff);
+/* Write the edits: temporary file, fsync, rename; owner and mode kept. */
+int bootrace_setup_apply(const struct bootrace_setup_plan *plan,
+			 struct bootrace_error *err);
+/* Run plan->regenerate; its output goes to stderr. */
+int bootrace_setup_regenerate(const struct bootrace_setup_plan *plan,
+			      struct bootrace_error *err);
+void bootrace_setup_plan_free(struct bootrace_setup_plan *plan);
+
+/* What the bootloader files of @root give the next boot. */
+struct bootrace_next_boot {
+	enum bootrace_bootloader bootloader;	/* AUTO: none recognised */
+	char *config;			/* file holding bootrace's arguments */
+	char *fragment;			/* bootrace's arguments there, or NULL */
+	bool stale;			/* generated files (grub.cfg) lag behind */
+	char *kernel_release;		/* the default entry's kernel, or NULL */
+};
+
+int bootrace_next_boot_read(const char *root, struct bootrace_next_boot *nb,
+			    struct bootrace_error *err);
+void bootrace_next_boot_free(struct bootrace_next_boot *nb);
 
 #ifdef __cplusplus
 }

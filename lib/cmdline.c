@@ -218,6 +218,7 @@ int bootrace_cmdline_compose(const struct bootrace_cmdline_opts *opts,
 	unsigned long long size, page = sysconf(_SC_PAGESIZE);
 	char size_text[32];
 	const char *events = opts->events ? opts->events : "";
+	const char *backup = opts->backup;
 	int ret;
 
 	ret = bootrace_size_parse(opts->size, &size, err);
@@ -249,16 +250,31 @@ int bootrace_cmdline_compose(const struct bootrace_cmdline_opts *opts,
 	if (ret)
 		return ret;
 
+	if (opts->kernel_release) {
+		struct bootrace_kernel_release kr;
+
+		ret = bootrace_kernel_release_parse(opts->kernel_release, &kr, err);
+		if (ret)
+			return ret;
+		if (kr.level == BOOTRACE_KERNEL_TOO_OLD)
+			return br_fail(err, -EOPNOTSUPP,
+				       "kernel %s has no persistent trace instances: trace_instance=NAME@LABEL needs 6.12 or later",
+				       opts->kernel_release);
+		/* Before 6.19, trace_instance=B=P makes a junk instance named "B=P". */
+		if (kr.level == BOOTRACE_KERNEL_PERSISTENT)
+			backup = NULL;
+	}
+
 	format_size(size, size_text, sizeof(size_text));
 	ret = asprintf(out, "reserve_mem=%s:%llu:%s trace_instance=%s@%s%s%s%s%s%s",
 		       size_text, opts->align, opts->label,
 		       opts->persistent, opts->label, *events ? "," : "", events,
-		       opts->backup ? " trace_instance=" : "",
-		       opts->backup ? opts->backup : "",
-		       opts->backup ? "=" : "");
+		       backup ? " trace_instance=" : "",
+		       backup ? backup : "",
+		       backup ? "=" : "");
 	if (ret < 0)
 		return br_fail(err, -ENOMEM, "out of memory");
-	if (opts->backup) {
+	if (backup) {
 		char *full;
 
 		if (asprintf(&full, "%s%s", *out, opts->persistent) < 0) {
