@@ -153,7 +153,8 @@ if [ "$rc" -eq 0 ] && [ "$(cat "$WORK/out")" = "reserve_mem=1536K:8192:trace tra
 else
 	fail "setup --print without events" "exit $rc" "got: $(cat "$WORK/out")"
 fi
-expect 2 "setup without --print" -- --tracefs "$FAKE" setup
+# Without --print setup installs: only ever on a root of the test's own.
+expect 3 "setup without a bootloader under --root" "no known bootloader" -- --tracefs "$FAKE" setup --root "$NONE"
 # Without a tracefs the events are not checked, and setup says so.
 run --tracefs "$WORK/missing" setup --print
 if [ "$rc" -eq 0 ] && [ "$(cat "$WORK/out")" = "$DEFAULT_LINE" ] && grep -q '^bootrace: events not checked' "$WORK/err"; then
