@@ -5,16 +5,19 @@
 #
 # Usage: mkinitramfs.sh -o OUT.cpio.gz --modules DIR [--bootrace BIN]
 #            [--sid-root DIR] [--markers N] [--persistent NAME]
-#            [--backup NAME]
+#            [--backup NAME] [--init SCRIPT] [--exec COMMAND]
 #   --modules DIR   holds load-order and the .ko files it names (fetch.sh)
 #   --sid-root DIR  also add sid's trace-cmd (unpacked by fetch.sh) and use
 #                   "trace-cmd extract -k" instead of bootrace to collect
+#   --init SCRIPT   the guest's /init (default: guest-init.sh)
+#   --exec COMMAND  EXEC in the guest's settings: the command line the
+#                   systemd unit runs (crash-init.sh runs it)
 set -eu
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 BUSYBOX=/bin/busybox
 
-out= modules= bootrace= sid_root=
+out= modules= bootrace= sid_root= init=$HERE/guest-init.sh exec_cmd=
 markers=200 persistent=boot_map backup=backup
 
 die() { echo "mkinitramfs: error: $*" >&2; exit 1; }
@@ -29,6 +32,8 @@ parse_args() {
 		--markers) markers=$2; shift ;;
 		--persistent) persistent=$2; shift ;;
 		--backup) backup=$2; shift ;;
+		--init) init=$2; shift ;;
+		--exec) exec_cmd=$2; shift ;;
 		*) die "unknown argument: $1" ;;
 		esac
 		shift
@@ -72,7 +77,7 @@ main() {
 		"$root/lib/modules" "$root/tmp"
 	cp "$BUSYBOX" "$root/bin/busybox"
 	ln -s busybox "$root/bin/sh"
-	cp "$HERE/guest-init.sh" "$root/init"
+	cp "$init" "$root/init"
 	chmod 755 "$root/init"
 	while read -r m; do
 		cp "$modules/$m" "$root/lib/modules/$m"
@@ -91,6 +96,7 @@ main() {
 	PERSISTENT=$persistent
 	BACKUP=$backup
 	COLLECTOR=$collector
+	EXEC='$exec_cmd'
 	EOF
 	(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) |
 		gzip -1 > "$out"

@@ -1,0 +1,114 @@
+#!/bin/sh
+# /init of the crash test's initramfs (busybox). One QEMU run boots this
+# twice: boot 1 writes markers, then a marker from CPU 0 right before a
+# real kernel panic (sysrq c; panic=1 restarts the machine, RAM survives);
+# boot 2 runs exactly the systemd unit's command line (EXEC), then
+# "bootrace report" and "bootrace list", and hands everything out on the
+# result disk, laid out as guest-init.sh's (boot number, tar at 1 MiB).
+
+TRACEFS=/sys/kernel/tracing
+DISK=/dev/vda
+TAR_OFFSET_MB=1
+OUT=/out
+
+# Written by mkinitramfs.sh: MARKERS, PERSISTENT, BACKUP, EXEC.
+. /etc/vmtest.conf
+
+log() { echo "vmtest: $*"; }
+
+halt_now() {
+	sync
+	poweroff -f
+	sleep 60
+}
+
+setup_system() {
+	/bin/busybox --install -s /bin
+	export PATH=/bin
+	mount -t proc proc /proc
+	mount -t sysfs sysfs /sys
+	mount -t devtmpfs devtmpfs /dev 2>/dev/null
+	mount -t tracefs nodev "$TRACEFS"
+	for m in $(cat /lib/modules/load-order); do
+		insmod "/lib/modules/$m" || log "insmod $m failed"
+	done
+	i=0
+	while [ ! -b "$DISK" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	[ -b "$DISK" ] || { log "FATAL: no result disk $DISK"; halt_now; }
+}
+
+next_boot_number() {
+	n=$(dd if="$DISK" bs=512 count=1 2>/dev/null | tr -d '\000' |
+		sed -n 's/^boot=\([0-9]*\)$/\1/p')
+	n=$((${n:-0} + 1))
+	printf 'boot=%d\n' "$n" | dd of="$DISK" bs=512 count=1 conv=sync,fsync 2>/dev/null
+	echo "$n"
+}
+
+boot_one() {
+	marker_file=$TRACEFS/instances/$PERSISTENT/trace_marker
+	ncpu=$(nproc)
+	cpu=0
+	while [ $cpu -lt "$ncpu" ]; do
+		taskset -c "$cpu" sh -c 'i=1; while [ $i -le $1 ]; do
+			echo "bootrace-marker cpu$2 $i" > "$3"; i=$((i + 1)); done' \
+			sh "$MARKERS" "$cpu" "$marker_file" &
+		cpu=$((cpu + 1))
+	done
+	wait
+	log "boot 1: markers written; panicking from CPU 0 (sysrq c, panic=1)"
+	echo 1 > /proc/sys/kernel/sysrq
+	# The last thing this boot says on purpose, then a real panic.
+	exec taskset -c 0 sh -c "echo bootrace-crash-now > $marker_file; echo c > /proc/sysrq-trigger"
+}
+
+boot_two() {
+	r=$OUT/results.env
+	inst=$TRACEFS/instances
+	cat /proc/kallsyms > "$OUT/kallsyms.txt"
+	cat /proc/sys/kernel/random/boot_id > "$OUT/boot_id.txt"
+	for s in "$inst/$BACKUP"/per_cpu/cpu*/stats; do
+		c=${s%/stats}
+		echo "${c##*/} $(awk '$1 == "entries:" { print $2 }' "$s")"
+	done > "$OUT/backup-entries.txt"
+	cat "$OUT/backup-entries.txt"
+	# Exactly what bootrace-collect.service runs, as root, at boot.
+	log "+ $EXEC"
+	$EXEC > "$OUT/unit.out" 2> "$OUT/unit.err"
+	echo "unit_rc=$?" >> "$r"
+	cat "$OUT/unit.out" "$OUT/unit.err"
+	bootrace report > "$OUT/report.txt" 2> "$OUT/report.err"
+	echo "report_rc=$?" >> "$r"
+	bootrace report --json > "$OUT/report.json" 2>> "$OUT/report.err"
+	echo "report_json_rc=$?" >> "$r"
+	bootrace list > "$OUT/list.txt" 2> "$OUT/list.err"
+	echo "list_rc=$?" >> "$r"
+	bootrace list --json > "$OUT/list.json" 2>> "$OUT/list.err"
+	ls -la /var/lib/bootrace /var/lib/bootrace/* > "$OUT/state.txt" 2>&1
+	cat "$OUT/report.txt" | head -n 40
+}
+
+save_results() {
+	tar -C "$OUT" -cf - . |
+		dd of="$DISK" bs=1M seek=$TAR_OFFSET_MB conv=fsync 2>/dev/null
+	sync
+	log "results written to $DISK"
+}
+
+main() {
+	setup_system
+	mkdir -p "$OUT" /var/lib
+	boot=$(next_boot_number)
+	log "this is boot $boot"
+	case $boot in
+	1) boot_one ;;
+	2) echo "boot=2" > "$OUT/results.env"
+	   boot_two
+	   save_results
+	   log "done, powering off" ;;
+	*) log "FATAL: unexpected boot $boot" ;;
+	esac
+	halt_now
+}
+
+main
