@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * bootrace.conf parsing against malformed and boundary input, retention
+ * (keep, max_size, the newest never removed, nothing but collections
+ * touched), and resolving a report argument.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bootrace.h"
+#include "tap.h"
+
+static char warnings[4096];
+
+static void capture(enum bootrace_log_level level, const char *msg, void *data)
+{
+	strncat(warnings, msg, sizeof(warnings) - strlen(warnings) - 2);
+	strcat(warnings, "\n");
+}
+
+static int parse(const char *text, struct bootrace_config *cfg, struct bootrace_error *err)
+{
+	bootrace_config_free(cfg);
+	bootrace_config_init(cfg);
+	warnings[0] = '\0';
+	memset(err, 0, sizeof(*err));
+	return bootrace_config_parse(text, "test.conf", cfg, err);
+}
+
+static void test_config(void)
+{
+	static const struct { const char *text, *needle; } bad[] = {
+		{ "keep\n", "test.conf:1: expected 'key = value'" },
+		{ "# c\n\nkeep = three\n", "test.conf:3: keep must be a number" },
+		{ "keep = -1\n", "test.conf:1: keep" },
+		{ "keep = 1 2\n", "test.conf:1: keep" },
+		{ "keep = 99999999999999999999\n", "test.conf:1: keep" },
+		{ "keep =\n", "test.conf:1: keep has no value" },
+		{ "= 3\n", "test.conf:1: a value without a key" },
+		{ "max_size = 12X\n", "test.conf:1: max_size must be a size" },
+		{ "max_size = 99999999999G\n", "test.conf:1: max_size" },
+		{ "state_dir = relative/dir\n", "test.conf:1: state_dir must be an absolute path" },
+		{ "ke y = 3\n", "test.conf:1: 'ke y' is not a key" },
+		{ "keep = 3\x01\n", "test.conf:1: control character" },
+		{ "keep = 3\nkeep 4\n", "test.conf:2:" },
+	};
+	struct bootrace_config cfg;
+	struct bootrace_error err;
+	int ret;
+
+	bootrace_config_init(&cfg);
+	tap_is_str(cfg.state_dir, BOOTRACE_DEFAULT_STATE_DIR, "default state_dir");
+	tap_is_int(cfg.keep, 10, "default keep");
+	tap_is_int(cfg.max_size, 1ULL << 30, "default max_size 1G");
+
+	ret = parse("", &cfg, &err);
+	tap_ok(ret == 0 && cfg.keep == 10, "an empty file keeps the defaults");
+	ret = parse("# only a comment\n   \n\t# indented comment", &cfg, &err);
+	tap_ok(ret == 0, "comments and blank lines, no final newline");
+	ret = parse("state_dir = /srv/crash\r\n  keep=3  \nmax_size\t=\t100M\n", &cfg, &err);
+	tap_ok(ret == 0 && !strcmp(cfg.state_dir, "/srv/crash") && cfg.keep == 3 &&
+	       cfg.max_size == 100ULL << 20, "values with blanks, tabs and CRLF");
+	ret = parse("keep = 0\nmax_size = 0\n", &cfg, &err);
+	tap_ok(ret == 0 && cfg.keep == 0 && cfg.max_size == 0, "0 means no limit");
+	ret = parse("keep = unlimited\nmax_size = unlimited\n", &cfg, &err);
+	tap_ok(ret == 0 && cfg.keep == 0 && cfg.max_size == 0, "'unlimited' means no limit");
+	ret = parse("keep = 999999999\n", &cfg, &err);
+	tap_ok(ret == 0 && cfg.keep == 999999999, "the largest keep");
+	ret = parse("keep = 2\nkeep = 5\n", &cfg, &err);
+	tap_ok(ret == 0 && cfg.keep == 5, "the last value of a key wins");
+	ret = parse("colour = blue\nkeep = 4\n", &cfg, &err);
+	tap_ok(ret == 0 && cfg.keep == 4 && strstr(warnings, "test.conf:1: unknown key 'colour'"),
+	       "an unknown key is a warning naming the line, the rest still applies");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ret = parse(bad[i].text, &cfg, &err);
+		tap_ok(ret == -EINVAL && strstr(err.msg, bad[i].needle) &&
+		       err.origin == BOOTRACE_ERROR_INPUT && !strchr(err.msg, '\n'),
+		       "malformed %zu: one line naming the line (%s)", i, err.msg);
+	}
+	bootrace_config_free(&cfg);
+}
+
+static void test_config_load(const char *dir)
+{
+	struct bootrace_config cfg;
+	struct bootrace_error err;
+	char path[4096];
+	int fd, ret;
+
+	bootrace_config_init(&cfg);
+	snprintf(path, sizeof(path), "%s/missing.conf", dir);
+	ret = bootrace_config_load(path, &cfg, &err);
+	tap_ok(ret == -ENOENT && strstr(err.msg, "missing.conf"), "a missing --config file is an error");
+	snprintf(path, sizeof(path), "%s/nul.conf", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (write(fd, "keep = 1\0\nkeep = 2\n", 19) != 19)
+		perror("write");
+	close(fd);
+	ret = bootrace_config_load(path, &cfg, &err);
+	tap_ok(ret == -EINVAL && strstr(err.msg, "NUL"), "a file with a NUL byte is refused");
+	bootrace_config_free(&cfg);
+}
+
+static void make_collection(const char *state, const char *name, size_t bytes)
+{
+	char path[4096];
+	char *buf = calloc(1, bytes ? bytes : 1);
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", state, name);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/%s/trace.dat", state, name);
+	f = fopen(path, "w");
+	fwrite(buf, 1, bytes, f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/%s/info", state, name);
+	f = fopen(path, "w");
+	fprintf(f, "collected=%.20s\nkernel=7.2.13\nevents=42\nlost=3\nfirst_ns=1000\nlast_ns=3000\n", name);
+	fclose(f);
+	free(buf);
+}
+
+static bool exists(const char *state, const char *name)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", state, name);
+	return !access(path, F_OK);
+}
+
+#define C1 "2026-01-01T00:00:01Z-aaaa"
+#define C2 "2026-01-01T00:00:02Z-bbbb"
+#define C3 "2026-01-02T00:00:00Z-cccc.partial"
+#define C4 "2026-02-01T00:00:00Z-dddd"
+
+static void test_retention(const char *dir)
+{
+	struct bootrace_config cfg;
+	struct bootrace_collection *list;
+	struct bootrace_error err;
+	char state[4096], path[8192], **removed;
+	int nr, ret;
+
+	snprintf(state, sizeof(state), "%s/state", dir);
+	mkdir(state, 0700);
+	bootrace_config_init(&cfg);
+	free(cfg.state_dir);
+	cfg.state_dir = strdup(state);
+
+	ret = bootrace_history_read(state, &list, &nr, &err);
+	tap_ok(ret == 0 && nr == 0, "an empty state directory lists nothing");
+	bootrace_history_free(list, nr);
+	ret = bootrace_history_prune(&cfg, NULL, &err);
+	tap_is_int(ret, 0, "retention on an empty directory removes nothing");
+
+	make_collection(state, C4, 4096);
+	make_collection(state, C2, 4096);
+	make_collection(state, C1, 4096);
+	make_collection(state, C3, 4096);
+	/* Not collections: never listed, never removed. */
+	mkdir(strcat(strcpy(path, state), "/notes"), 0700);
+	mkdir(strcat(strcpy(path, state), "/.new-abcdef"), 0700);
+	mkdir(strcat(strcpy(path, state), "/2026-13"), 0700);
+
+	ret = bootrace_history_read(state, &list, &nr, &err);
+	tap_ok(ret == 0 && nr == 4, "four collections listed, other directories not (%d)", nr);
+	if (ret == 0 && nr == 4) {
+		tap_is_str(list[0].name, C1, "oldest first");
+		tap_is_str(list[3].name, C4, "newest last");
+		tap_ok(list[2].partial && !list[1].partial, "a .partial directory is marked partial");
+		tap_ok(list[0].has_info && list[0].events == 42 && list[0].lost == 3 &&
+		       list[0].has_span && list[0].last_ns - list[0].first_ns == 2000 &&
+		       !strcmp(list[0].kernel, "7.2.13"), "the sidecar's values");
+		tap_ok(list[0].size >= 4096, "the size counts the files");
+	}
+	bootrace_history_free(list, nr);
+
+	cfg.keep = 0;
+	cfg.max_size = 0;
+	ret = bootrace_history_prune(&cfg, NULL, &err);
+	tap_is_int(ret, 0, "no limits: nothing removed");
+
+	cfg.keep = 3;
+	ret = bootrace_history_prune(&cfg, &removed, &err);
+	tap_ok(ret == 1 && removed && !strcmp(removed[0], C1) && !exists(state, C1) && exists(state, C2),
+	       "keep = 3: the oldest of four removed");
+	bootrace_strv_free(removed);
+
+	cfg.keep = 0;
+	cfg.max_size = 2 * 4096 + 2048;
+	ret = bootrace_history_prune(&cfg, NULL, &err);
+	tap_ok(ret == 1 && !exists(state, C2) && exists(state, C3) && exists(state, C4),
+	       "max_size: the oldest removed until the rest fit (%d)", ret);
+
+	cfg.max_size = 1;
+	cfg.keep = 1;
+	make_collection(state, "2026-03-01T00:00:00Z-eeee", 8192);
+	mkdir(strcat(strcpy(path, state), "/2026-02-01T00:00:00Z-dddd/sub"), 0700);
+	ret = bootrace_history_prune(&cfg, NULL, &err);
+	tap_ok(ret == -ENOTEMPTY && strstr(err.msg, C4) && !exists(state, C3),
+	       "a collection holding a directory is not removed, and says so (%s)", err.msg);
+	rmdir(strcat(strcpy(path, state), "/.old-" C4 "/sub"));
+	ret = bootrace_history_prune(&cfg, NULL, &err);
+	tap_ok(ret == 0 && exists(state, "2026-03-01T00:00:00Z-eeee"),
+	       "the newest is never removed, even over max_size and keep = 1");
+	tap_ok(exists(state, "notes") && exists(state, ".new-abcdef") && exists(state, "2026-13"),
+	       "directories not named like collections are left alone");
+
+	/* Resolving report's argument. */
+	{
+		char *file = NULL;
+
+		ret = bootrace_collection_resolve(state, NULL, &file, &err);
+		tap_ok(ret == 0 && strstr(file, "2026-03-01T00:00:00Z-eeee/trace.dat"), "no argument: the newest");
+		free(file);
+		ret = bootrace_collection_resolve(state, "2026-03-01T00:00:00Z-eeee", &file, &err);
+		tap_ok(ret == 0 && strstr(file, "eeee/trace.dat"), "a collection's name");
+		free(file);
+		ret = bootrace_collection_resolve(state, "no-such", &file, &err);
+		tap_ok(ret == -ENOENT && err.origin == BOOTRACE_ERROR_INPUT && strstr(err.msg, "no-such"),
+		       "an unknown name: an input error naming it");
+		ret = bootrace_collection_resolve(state, "/no/such/file.dat", &file, &err);
+		tap_ok(ret == -ENOENT && strstr(err.msg, "/no/such/file.dat"), "a missing path");
+	}
+	bootrace_config_free(&cfg);
+}
+
+int main(void)
+{
+	char dir[] = "/tmp/bootrace-test-history.XXXXXX";
+	char cmd[256];
+
+	bootrace_set_log_fn(capture, NULL);
+	bootrace_set_log_level(BOOTRACE_LOG_WARN);
+	if (!mkdtemp(dir))
+		return 1;
+	test_config();
+	test_config_load(dir);
+	test_retention(dir);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd))
+		printf("# could not remove %s\n", dir);
+	return tap_done();
+}

@@ -1,0 +1,73 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# A collection cut at every step leaves no half directory: collect runs on
+# the fake tracefs with kill-at.so killing it (SIGKILL, like a power cut)
+# at each write, fsync and rename it makes, in turn. After each cut, every
+# directory under a visible name holds a complete trace.dat and its info,
+# "bootrace list" works, and the next collect succeeds.
+#
+#   test-interrupt.sh BOOTRACE KILL_AT_SO
+set -eu
+
+BOOTRACE=$(realpath "$1")
+SHIM=$(realpath "$2")
+HERE=$(cd "$(dirname "$0")" && pwd)
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+# The shim is not built with AddressSanitizer; let an ASan build load it.
+export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
+
+n=0 failed=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
+
+collect() { # collect STATE [KILL_AT]: exit status in $rc
+	rm -rf "$WORK/fake"
+	"$HERE/fake-tracefs.sh" make "$HERE/fixtures/tracefs" "$WORK/fake"
+	rc=0
+	BOOTRACE_KILL_AT=${2:-} LD_PRELOAD=$SHIM "$BOOTRACE" --tracefs "$WORK/fake" \
+		collect --state-dir "$1" --config /dev/null --oneline \
+		> "$WORK/out" 2> "$WORK/err" || rc=$?
+}
+
+# Every visible directory is complete: trace.dat that verify accepts, info.
+all_complete() {
+	local d
+	for d in "$1"/*; do
+		[ -e "$d" ] || continue
+		[ -s "$d/trace.dat" ] && [ -s "$d/info" ] || return 1
+		"$BOOTRACE" verify --offline "$d/trace.dat" > /dev/null 2>&1 || return 1
+	done
+}
+
+# The calls one uncut collection makes, to cut at each of them.
+collect "$WORK/count"
+[ "$rc" -eq 0 ] || { echo "Bail out! an uncut collect failed: $(cat "$WORK/err")"; exit 1; }
+for call in write fsync renameat renameat2; do
+	i=1
+	while :; do
+		state=$WORK/state-$call-$i
+		collect "$state" "$call:$i"
+		[ "$rc" -eq 137 ] || break	# no Nth call: collect finished
+		visible=$(ls "$state" 2>/dev/null | wc -l)
+		if all_complete "$state" && [ "$visible" -le 1 ] &&
+		   "$BOOTRACE" list --state-dir "$state" > /dev/null 2>&1; then
+			ok "cut at $call #$i: $visible visible directories, all complete; list works"
+		else
+			not_ok "cut at $call #$i: every visible directory complete, list works"
+			ls -la "$state" "$state"/* 2>&1 | sed 's/^/#   /'
+		fi
+		collect "$state"
+		if [ "$rc" -eq 0 ] && all_complete "$state" &&
+		   [ "$(ls "$state" | wc -l)" -eq $((visible + 1)) ]; then
+			ok "cut at $call #$i: the next collect makes one complete directory"
+		else
+			not_ok "cut at $call #$i: the next collect makes one complete directory (exit $rc)"
+		fi
+		i=$((i + 1))
+		[ "$call" != write ] || i=$((i + 7))	# many writes: every 8th
+	done
+done
+echo "1..$n"
+[ "$failed" -eq 0 ]
