@@ -361,6 +361,56 @@ int tracedat_cpu_write(struct tracedat_writer *w, const void *buf, size_t len)
 	return ret;
 }
 
+/*
+ * splice(2) moves the pages from the pipe into the file without copying
+ * them through user space. Filesystems that cannot take a splice get the
+ * same bytes by read(2) from the pipe and write(2).
+ */
+static int splice_full(struct tracedat_writer *w, int pipe_fd, size_t len)
+{
+	bool copy = false;
+	char buf[16384];
+	ssize_t n;
+	int ret;
+
+	while (len) {
+		if (!copy) {
+			n = splice(pipe_fd, NULL, w->fd, NULL, len, SPLICE_F_MOVE);
+			if (n < 0 && errno == EINVAL) {
+				copy = true;
+				continue;
+			}
+			if (n > 0)
+				w->offset += n;
+		} else {
+			n = read(pipe_fd, buf, len < sizeof(buf) ? len : sizeof(buf));
+			ret = n > 0 ? write_all(w, buf, n) : 0;
+			if (ret)
+				return ret;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		len -= n;
+	}
+	return 0;
+}
+
+int tracedat_cpu_splice(struct tracedat_writer *w, int pipe_fd, size_t len)
+{
+	unsigned long long before = w->offset;
+	int ret;
+
+	if (w->open_cpu < 0)
+		return -EINVAL;
+	ret = splice_full(w, pipe_fd, len);
+	w->cpus[w->open_cpu].size += w->offset - before;
+	return ret;
+}
+
 int tracedat_cpu_end(struct tracedat_writer *w)
 {
 	if (w->open_cpu < 0)

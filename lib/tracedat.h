@@ -79,6 +79,12 @@ int tracedat_begin(int fd, const struct tracedat_meta *meta,
 int tracedat_cpu_begin(struct tracedat_writer *w, int cpu);
 /* Append raw ring-buffer pages (multiples of page_size, as read). */
 int tracedat_cpu_write(struct tracedat_writer *w, const void *buf, size_t len);
+/*
+ * Append @len bytes waiting in the pipe @pipe_fd (pages spliced from
+ * trace_pipe_raw), moved by splice(2) without passing through user space.
+ * 0 or -errno; what reached the file is counted even on failure.
+ */
+int tracedat_cpu_splice(struct tracedat_writer *w, int pipe_fd, size_t len);
 int tracedat_cpu_end(struct tracedat_writer *w);
 
 /* Bytes written so far (where the file would be cut if stopped now). */
