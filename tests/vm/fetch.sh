@@ -9,7 +9,10 @@
 # so nothing of the system's apt configuration changes. Once the cache is
 # complete, a run does no network access unless --refresh is given.
 #
-# Usage: fetch.sh [--refresh] [--quiet]
+# Usage: fetch.sh [--refresh] [--quiet] [--line X.Y | --lines]
+#   --line X.Y  the newest kernel of that line instead (e.g. 6.12, 7.0),
+#               from any of the suites, for the kernel matrix
+#   --lines     print the newest kernel ABI of every line >= 6.12 offered
 # Prints, as its last stdout line, the path of the chosen kernel's directory.
 # Exit 0 ok, 77 the archive cannot be reached and the cache is incomplete
 # (or it offers no kernel >= 7.1), 1 any other failure.
@@ -18,17 +21,23 @@ set -eu
 PATH=$PATH:/usr/sbin:/sbin
 
 MIN_KERNEL=7.1
-# Modules the guest loads (their dependencies are added first). virtio_blk
-# carries the result disk; Debian's cloud kernel builds it as a module.
-GUEST_MODULES="virtio_blk"
+# Modules the guest loads (their dependencies are added first): none. The
+# result disk is NVMe, built into every Debian cloud kernel from 6.12 on,
+# while the archive no longer has the module packages of some releases.
+GUEST_MODULES=""
 SID_PACKAGES="trace-cmd libtracecmd1"
-SUITES="sid trixie-backports"
+SUITES="sid trixie trixie-updates trixie-backports"
 MIRROR=${BOOTRACE_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+# trixie's newest 6.12 is often only in the security suite.
+SECURITY_MIRROR=${BOOTRACE_DEBIAN_SECURITY_MIRROR:-${MIRROR%/debian}/debian-security}
+OLDEST_LINE=6.12
 
 CACHE=${BOOTRACE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bootrace}
 APTDIR=$CACHE/apt
 refresh=false
 quiet=false
+line=
+list_lines=false
 
 say() { $quiet || echo "fetch: $*" >&2; }
 die() { echo "fetch: error: $*" >&2; exit 1; }
@@ -39,7 +48,9 @@ parse_args() {
 		case $1 in
 		--refresh) refresh=true ;;
 		--quiet|-q) quiet=true ;;
-		-h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+		--line) line=$2; shift ;;
+		--lines) list_lines=true ;;
+		-h|--help) sed -n '2,20p' "$0"; exit 0 ;;
 		*) die "unknown argument: $1" ;;
 		esac
 		shift
@@ -71,6 +82,7 @@ apt_update() {
 	for s in $SUITES; do
 		echo "deb $MIRROR $s main" >> "$APTDIR/sources.list"
 	done
+	echo "deb $SECURITY_MIRROR trixie-security main" >> "$APTDIR/sources.list"
 	say "updating package lists for: $SUITES"
 	if ! apt_private apt-get update > "$APTDIR/update.log" 2>&1 ||
 	   grep -q '^[WE]: Failed to fetch' "$APTDIR/update.log"; then
@@ -92,19 +104,37 @@ download_unpack() {
 	rm -f "$deb"
 }
 
-# The newest kernel ABI name (e.g. 7.3.4+deb13-cloud-amd64) >= MIN_KERNEL
-# that the archive offers as linux-binary-<abi>, or nothing.
-newest_kernel_abi() {
-	apt_private apt-cache pkgnames linux-binary- |
-	sed -n 's/^linux-binary-\([0-9][0-9.]*+[a-z0-9]*-cloud-amd64\)$/\1/p' |
-	while read -r abi; do
+# Every cloud kernel ABI name (e.g. 7.3.4+deb13-cloud-amd64) the archive
+# still offers, as "VERSION ABI" lines: linux-image-<abi> up to 6.18,
+# linux-binary-<abi> from 6.19.
+offered_kernels() {
+	{ apt_private apt-cache pkgnames linux-binary-; apt_private apt-cache pkgnames linux-image-; } |
+	sed -n 's/^linux-\(binary\|image\)-\([0-9][0-9.]*+[a-z0-9.]*-cloud-amd64\)$/\2/p' |
+	sort -u | while read -r abi; do
 		# pkgnames also lists names that have no version any more
-		apt_private apt-cache madison "linux-binary-$abi" | grep -q . || continue
-		v=${abi%%+*}
-		if dpkg --compare-versions "$v" ge "$MIN_KERNEL"; then
-			echo "$v $abi"
-		fi
-	done | sort -V | tail -n 1 | cut -d' ' -f2
+		apt_private apt-cache madison "linux-image-$abi" "linux-binary-$abi" | grep -q . || continue
+		echo "${abi%%+*} $abi"
+	done | sort -V
+}
+
+# The newest kernel ABI >= MIN_KERNEL, or nothing.
+newest_kernel_abi() {
+	offered_kernels | while read -r v abi; do
+		dpkg --compare-versions "$v" ge "$MIN_KERNEL" && echo "$abi"
+	done | tail -n 1
+}
+
+# The newest ABI of line X.Y (e.g. 6.12), or nothing.
+newest_of_line() {
+	offered_kernels | awk -v l="$1" '{ split($1, v, "."); if (v[1] "." v[2] == l) abi = $2 } END { if (abi) print abi }'
+}
+
+# The newest ABI of every line from OLDEST_LINE on.
+newest_of_each_line() {
+	offered_kernels | awk '{ split($1, v, "."); last[v[1] "." v[2]] = $2 } END { for (l in last) print l, last[l] }' |
+	sort -V | while read -r l abi; do
+		dpkg --compare-versions "$l" ge "$OLDEST_LINE" && echo "$abi"
+	done
 }
 
 # Print module NAME's file, after those of its dependencies (load order).
@@ -130,7 +160,7 @@ module_load_order() {
 fetch_kernel() {
 	abi=$1
 	kdir=$CACHE/kernel/$abi
-	if [ -s "$kdir/vmlinuz" ] && [ -s "$kdir/modules/load-order" ]; then
+	if [ -s "$kdir/vmlinuz" ] && [ -f "$kdir/modules/load-order" ]; then
 		say "kernel $abi already cached"
 		return
 	fi
@@ -138,13 +168,25 @@ fetch_kernel() {
 	rm -rf "$tmp"
 	mkdir -p "$tmp"
 	say "downloading kernel $abi"
-	for p in linux-binary linux-base linux-modules; do
+	mkdir -p "$tmp/out/modules"
+	# Up to 6.18 one linux-image package holds everything; later the
+	# kernel, its config and its modules are split, differently by release.
+	for p in linux-binary linux-base linux-modules linux-image; do
+		[ $p != linux-image ] || [ ! -s "$tmp/packages.list" ] || break
+		apt_private apt-cache madison "$p-$abi" | grep -q . || continue
 		download_unpack "$p-$abi" "$tmp"
 	done
 	mdir=$tmp/root/usr/lib/modules/$abi
-	[ -s "$mdir/vmlinuz" ] || die "no vmlinuz in linux-binary-$abi"
-	mkdir -p "$tmp/out/modules"
-	cp "$mdir/vmlinuz" "$mdir/config" "$mdir/System.map" "$tmp/packages.list" "$tmp/out/"
+	[ -d "$mdir" ] || mdir=$tmp/root/lib/modules/$abi
+	for f in vmlinuz config System.map; do
+		for src in "$mdir/$f" "$tmp/root/boot/$f-$abi"; do
+			[ -s "$src" ] || continue
+			cp "$src" "$tmp/out/$f"
+			break
+		done
+	done
+	[ -s "$tmp/out/vmlinuz" ] || die "no vmlinuz in the packages of $abi"
+	cp "$tmp/packages.list" "$tmp/out/"
 	# Decompressed here so the guest's busybox insmod needs no xz support.
 	module_load_order "$mdir" | while read -r file; do
 		name=$(basename "$file")
@@ -156,7 +198,7 @@ fetch_kernel() {
 		esac
 		echo "${name%%.ko*}.ko" >> "$tmp/out/modules/load-order"
 	done
-	[ -s "$tmp/out/modules/load-order" ] || die "no modules extracted"
+	touch "$tmp/out/modules/load-order"
 	rm -rf "$kdir"
 	mv "$tmp/out" "$kdir"
 	rm -rf "$tmp"
@@ -192,13 +234,42 @@ cache_complete() {
 	[ -s "$CACHE/kernel/current" ] || return 1
 	abi=$(cat "$CACHE/kernel/current")
 	[ -s "$CACHE/kernel/$abi/vmlinuz" ] &&
-	[ -s "$CACHE/kernel/$abi/modules/load-order" ] &&
+	[ -f "$CACHE/kernel/$abi/modules/load-order" ] &&
 	[ -x "$CACHE/sid/root/usr/bin/trace-cmd" ]
+}
+
+# --line X.Y: the newest kernel of that line, cached under kernel/line-X.Y.
+main_line() {
+	pointer=$CACHE/kernel/line-$line
+	if ! $refresh && [ -s "$pointer" ] && [ -s "$CACHE/kernel/$(cat "$pointer")/vmlinuz" ]; then
+		abi=$(cat "$pointer")
+		say "using cached $line kernel $abi (--refresh to look for newer)"
+	else
+		apt_update || {
+			[ -s "$pointer" ] && [ -s "$CACHE/kernel/$(cat "$pointer")/vmlinuz" ] &&
+				{ echo "$CACHE/kernel/$(cat "$pointer")"; exit 0; }
+			skip "the Debian archive cannot be reached and no $line kernel is cached"
+		}
+		abi=$(newest_of_line "$line")
+		[ -n "$abi" ] || skip "the archive offers no $line cloud kernel"
+		fetch_kernel "$abi"
+		echo "$abi" > "$pointer"
+	fi
+	echo "$CACHE/kernel/$abi"
 }
 
 main() {
 	parse_args "$@"
 	mkdir -p "$CACHE/kernel"
+	if $list_lines; then
+		apt_update || skip "the Debian archive cannot be reached"
+		newest_of_each_line
+		exit 0
+	fi
+	if [ -n "$line" ]; then
+		main_line
+		exit 0
+	fi
 	if ! $refresh && cache_complete; then
 		abi=$(cat "$CACHE/kernel/current")
 		say "using cached kernel $abi and sid trace-cmd (--refresh to look for newer)"

@@ -6,11 +6,11 @@
 # kernel did with the instances, writes everything to the result disk and
 # powers off. The host (lifecycle.sh) judges the results.
 #
-# Result disk (/dev/vda, raw): the first 512 bytes hold "boot=N", the
+# Result disk (/dev/nvme0n1, raw; NVMe is built into the cloud kernels): the first 512 bytes hold "boot=N", the
 # number of boots so far; a tar of /out starts at 1 MiB.
 
 TRACEFS=/sys/kernel/tracing
-DISK=/dev/vda
+DISK=/dev/nvme0n1
 TAR_OFFSET_MB=1
 OUT=/out
 

@@ -90,7 +90,7 @@ find_kernel() {
 	fi
 	[ -s "$kernel" ] || die "no kernel at $kernel"
 	[ -n "$modules" ] || modules=$(dirname "$kernel")/modules
-	[ -s "$modules/load-order" ] || die "no $modules/load-order (modules for the guest)"
+	[ -f "$modules/load-order" ] || die "no $modules/load-order (modules for the guest)"
 	[ -x "$CACHE/sid/root/usr/bin/trace-cmd" ] ||
 		skip "sid's trace-cmd 3.4 not in $CACHE (run tests/vm/fetch.sh with network access)"
 }
@@ -131,7 +131,8 @@ run_vm() {
 		-serial "file:$work/console.log" \
 		-kernel "$kernel" -initrd "$work/initramfs.gz" \
 		-append "console=ttyS0 $cmdline_fragment panic=1" \
-		-drive "file=$work/disk.img,format=raw,if=virtio" \
+		-drive "file=$work/disk.img,format=raw,if=none,id=results" \
+		-device nvme,drive=results,serial=results \
 		< /dev/null > "$work/qemu.out" 2>&1 || qemu_rc=$?
 	vm_seconds=$(( $(date +%s) - start ))
 }

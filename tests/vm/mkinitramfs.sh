@@ -39,7 +39,7 @@ parse_args() {
 		shift
 	done
 	[ -n "$out" ] || die "-o OUT is required"
-	[ -s "$modules/load-order" ] || die "--modules DIR with a load-order file is required"
+	[ -f "$modules/load-order" ] || die "--modules DIR with a load-order file is required"
 	[ -n "$bootrace" ] || [ -n "$sid_root" ] || die "--bootrace or --sid-root is required"
 	[ -z "$bootrace" ] || [ -x "$bootrace" ] || die "$bootrace is not executable"
 }
