@@ -1,0 +1,142 @@
+#!/bin/sh
+# /init of the VM benchmark's initramfs (busybox). One QEMU run boots it
+# twice: boot 1 fills the persistent instance with raw_syscalls events from
+# a load on every CPU and reboots (RAM survives QEMU's reset); boot 2 has
+# three backups of that buffer, and each tool drains its own: bootrace
+# collect (backup), sid's trace-cmd 3.4 extract -k (backup2), floor-drain
+# (backup3), each timed by bench-run. Results go to the result disk (boot
+# number in the first 512 bytes, a tar of /out at 1 MiB), then poweroff.
+# The kernel passes bench_order=N (which tool goes first) in the environment.
+
+TRACEFS=/sys/kernel/tracing
+TAR_OFFSET_MB=1
+OUT=/out
+WORK=/tmp/bench
+
+log() { echo "benchvm: $*"; }
+
+halt_now() {
+	sync
+	poweroff -f
+	sleep 60
+}
+
+setup_system() {
+	/bin/busybox --install -s /bin
+	export PATH=/bin
+	mount -t proc proc /proc
+	mount -t sysfs sysfs /sys
+	mount -t devtmpfs devtmpfs /dev 2>/dev/null
+	mount -t tracefs nodev "$TRACEFS"
+	for m in $(cat /lib/modules/load-order 2>/dev/null); do
+		insmod "/lib/modules/$m" || log "insmod $m failed"
+	done
+	i=0
+	while [ $i -lt 50 ]; do
+		for DISK in /dev/nvme0n1 /dev/vda; do
+			[ -b "$DISK" ] && return
+		done
+		sleep 0.1
+		i=$((i + 1))
+	done
+	log "FATAL: no result disk"
+	halt_now
+}
+
+next_boot_number() {
+	n=$(dd if="$DISK" bs=512 count=1 2>/dev/null | tr -d '\000' |
+		sed -n 's/^boot=\([0-9]*\)$/\1/p')
+	n=$((${n:-0} + 1))
+	printf 'boot=%d\n' "$n" | dd of="$DISK" bs=512 count=1 conv=sync,fsync 2>/dev/null
+	echo "$n"
+}
+
+stat_sum() { # INSTANCE_DIR FIELD
+	cat "$1"/per_cpu/cpu*/stats 2>/dev/null |
+		awk -v f="$2:" '$1 == f { s += $2 } END { print s + 0 }'
+}
+
+# Load on every CPU until the persistent buffer holds as many bytes as it
+# can (its "bytes" stop growing between two looks: the oldest pages are
+# being overwritten).
+boot_one() {
+	inst=$TRACEFS/instances/boot_map
+	echo 1 > "$inst/events/raw_syscalls/enable"
+	ncpu=$(nproc)
+	prev=-1
+	rounds=0
+	while [ $rounds -lt 60 ]; do
+		cpu=0
+		while [ $cpu -lt "$ncpu" ]; do
+			taskset -c $cpu dd if=/dev/zero of=/dev/null bs=1 count=20000 2>/dev/null &
+			cpu=$((cpu + 1))
+		done
+		wait
+		bytes=$(stat_sum "$inst" bytes)
+		[ "$bytes" -gt "$prev" ] || break
+		prev=$bytes
+		rounds=$((rounds + 1))
+	done
+	echo 0 > "$inst/events/raw_syscalls/enable"
+	log "boot 1: boot_map holds $(stat_sum "$inst" entries) events, $(stat_sum "$inst" bytes) bytes after $rounds rounds; rebooting"
+	sync
+	reboot -f
+	sleep 60
+}
+
+run_tool() { # INDEX
+	idx=$1
+	case $idx in
+	0) tool="bootrace collect"; inst=backup; out=$WORK/bootrace.dat
+	   set -- bootrace collect --instance backup -o "$out" ;;
+	1) tool="trace-cmd 3.4 extract -k"; inst=backup2; out=$WORK/trace-cmd.dat
+	   set -- /sid/lib/ld-linux-x86-64.so.2 --library-path /sid/lib /sid/trace-cmd \
+		extract -k -B backup2 -o "$out" ;;
+	2) tool="floor read(2)+fsync"; inst=backup3; out=$WORK/floor.raw
+	   set -- floor-drain "$TRACEFS/instances/backup3" "$out" ;;
+	esac
+	entries=$(stat_sum "$TRACEFS/instances/$inst" entries)
+	rm -f "$WORK/run.txt"
+	(cd "$WORK" && bench-run "$WORK/run.txt" "$@" > "$OUT/$inst.out" 2> "$OUT/$inst.err")
+	i=0
+	while [ -d "$TRACEFS/instances/$inst" ] && [ $i -lt 30 ]; do sleep 0.1; i=$((i + 1)); done
+	gone=$([ -d "$TRACEFS/instances/$inst" ] && echo 0 || echo 1)
+	size=$(stat -c %s "$out" 2>/dev/null || echo 0)
+	printf '%s\t%s\t%s\t%s\t%s\n' "$tool" "$(cat "$WORK/run.txt")" "$size" "$entries" "$gone" >> "$OUT/results.txt"
+	[ "$idx" != 2 ] || cat "$OUT/$inst.out" > "$OUT/floor-bytes"
+	log "$tool: $(cat "$WORK/run.txt") output $size bytes, $entries entries before, instance gone: $gone"
+	rm -f "$out"
+}
+
+boot_two() {
+	mkdir -p "$WORK"
+	ls "$TRACEFS/instances" > "$OUT/instances.txt"
+	cat "$TRACEFS/instances/backup/buffer_subbuf_size_kb" > "$OUT/subbuf_kb" 2>/dev/null
+	first=${bench_order:-0}
+	for i in 0 1 2; do
+		run_tool $(( (first + i) % 3 ))
+	done
+	uname -r > "$OUT/uname"
+	nproc > "$OUT/ncpu"
+}
+
+save_results() {
+	tar -C "$OUT" -cf - . |
+		dd of="$DISK" bs=1M seek=$TAR_OFFSET_MB conv=fsync 2>/dev/null
+	sync
+}
+
+main() {
+	setup_system
+	mkdir -p "$OUT"
+	boot=$(next_boot_number)
+	log "this is boot $boot"
+	case $boot in
+	1) boot_one ;;
+	2) boot_two; save_results; log "done, powering off" ;;
+	*) log "FATAL: unexpected boot $boot" ;;
+	esac
+	halt_now
+}
+
+main
