@@ -113,10 +113,25 @@ static void print_summary(const struct bootrace_collect_result *res)
 {
 	char buf[32];
 
+	static const char *const after[] = {
+		[BOOTRACE_SOURCE_INSTANCE] = "",
+		[BOOTRACE_SOURCE_BACKUP] = "; the kernel removes the backup instance now",
+		[BOOTRACE_SOURCE_BACKUP_WRITABLE] = "; the backup instance was removed",
+		[BOOTRACE_SOURCE_PERSISTENT] = "; the instance was cleared and traces this boot again",
+	};
+
 	print_info("collected %llu events (%s) from instance '%s' on %d CPUs%s",
 		   res->entries, human_bytes(res->total_bytes, buf), res->instance,
-		   res->nr_cpus,
-		   res->read_only ? "; the kernel removes the backup instance now" : "");
+		   res->nr_cpus, res->cleanup_error[0] ? "" : after[res->source]);
+}
+
+/* Removing a 6.19/7.0 backup or re-arming a persistent instance failed. */
+static void print_cleanup(const struct bootrace_collect_result *res)
+{
+	if (res->cleanup_error[0])
+		print_error("warning: %s", res->cleanup_error);
+	else if (res->rearmed && !res->output)
+		print_info("instance '%s' now traces this boot", res->instance);
 }
 
 static void block_signals(sigset_t *saved)
@@ -240,6 +255,7 @@ static int run(int argc, char **argv)
 	if (progress.shown)
 		fputs("\r\033[K", stderr);
 	bootrace_tracefs_free(tfs);
+	print_cleanup(&res);
 	if (ret == -ENODATA || (ret && args.oneline && !res.partial &&
 				exit_code_for(ret, &err) == EXIT_NOT_READY)) {
 		/* Normal outcomes at boot: said once, on stdout for the unit. */

@@ -116,6 +116,7 @@ struct bootrace_cmdline_config {
 	char label[64];
 	char persistent[64];	/* NAME of trace_instance=NAME@LABEL */
 	char persistent_label[64];	/* its LABEL */
+	bool persistent_traceoff;	/* NAME^traceoff@LABEL: off until armed */
 	char backup[64];	/* BACKUP of trace_instance=BACKUP=SOURCE */
 	char backup_source[64];
 };
@@ -213,7 +214,9 @@ bool bootrace_instance_exists(const struct bootrace_tracefs *tfs,
 /*
  * Find the instance holding the previous boot: the backup named on the
  * command line if any, else the single instance that has last_boot_info and
- * no tracing_on. -ENOENT with a message that says why when there is none.
+ * no tracing_on, else (kernels before 6.19) the persistent instance named on
+ * the command line while it still holds the previous boot (tracing off since
+ * boot, "^traceoff"). -ENOENT with a message that says why when there is none.
  */
 int bootrace_backup_find(const struct bootrace_tracefs *tfs,
 			 const char *proc_cmdline, char **name,
@@ -250,6 +253,21 @@ int bootrace_status_read(const struct bootrace_tracefs *tfs,
 void bootrace_status_free(struct bootrace_status *st);
 const char *bootrace_cap_name(enum bootrace_cap cap);
 
+/* Where the previous boot's trace is, and what collect does after reading it. */
+enum bootrace_source_kind {
+	BOOTRACE_SOURCE_INSTANCE = 0,	/* any instance: read, nothing else changed */
+	BOOTRACE_SOURCE_BACKUP,		/* 7.1+: read-only, the kernel removes it */
+	BOOTRACE_SOURCE_BACKUP_WRITABLE,	/* 6.19, 7.0: bootrace removes it */
+	BOOTRACE_SOURCE_PERSISTENT,	/* before 6.19: the persistent instance
+					 * itself, reset and tracing again after */
+};
+
+/* Which kind @info is, given the kernel command line's configuration. */
+enum bootrace_source_kind
+bootrace_source_kind_of(const struct bootrace_instance_info *info,
+			const struct bootrace_cmdline_config *cfg);
+const char *bootrace_source_kind_words(enum bootrace_source_kind kind);
+
 /* ------------------------------------------------------------- collect */
 
 struct bootrace_progress {
@@ -285,6 +303,10 @@ struct bootrace_collect_result {
 	unsigned long long total_bytes;
 	unsigned long long entries;	/* sum of stats entries before reading */
 	bool read_only;			/* it was a 7.1+ read-only backup */
+	enum bootrace_source_kind source;
+	bool removed;			/* SOURCE_BACKUP_WRITABLE: bootrace removed it */
+	bool rearmed;			/* SOURCE_PERSISTENT: reset, tracing again */
+	char cleanup_error[256];	/* removing/re-arming failed: why (data is safe) */
 };
 
 void bootrace_collect_result_free(struct bootrace_collect_result *res);

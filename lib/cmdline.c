@@ -218,7 +218,7 @@ int bootrace_cmdline_compose(const struct bootrace_cmdline_opts *opts,
 	unsigned long long size, page = sysconf(_SC_PAGESIZE);
 	char size_text[32];
 	const char *events = opts->events ? opts->events : "";
-	const char *backup = opts->backup;
+	const char *backup = opts->backup, *flags = "";
 	int ret;
 
 	ret = bootrace_size_parse(opts->size, &size, err);
@@ -260,15 +260,21 @@ int bootrace_cmdline_compose(const struct bootrace_cmdline_opts *opts,
 			return br_fail(err, -EOPNOTSUPP,
 				       "kernel %s has no persistent trace instances: trace_instance=NAME@LABEL needs 6.12 or later",
 				       opts->kernel_release);
-		/* Before 6.19, trace_instance=B=P makes a junk instance named "B=P". */
-		if (kr.level == BOOTRACE_KERNEL_PERSISTENT)
+		/*
+		 * Before 6.19, trace_instance=B=P makes a junk instance named
+		 * "B=P", and the previous boot stays in P: ^traceoff keeps this
+		 * boot's events out of it until collect has read it and re-armed.
+		 */
+		if (kr.level == BOOTRACE_KERNEL_PERSISTENT) {
 			backup = NULL;
+			flags = "^traceoff";
+		}
 	}
 
 	format_size(size, size_text, sizeof(size_text));
-	ret = asprintf(out, "reserve_mem=%s:%llu:%s trace_instance=%s@%s%s%s%s%s%s",
+	ret = asprintf(out, "reserve_mem=%s:%llu:%s trace_instance=%s%s@%s%s%s%s%s%s",
 		       size_text, opts->align, opts->label,
-		       opts->persistent, opts->label, *events ? "," : "", events,
+		       opts->persistent, flags, opts->label, *events ? "," : "", events,
 		       backup ? " trace_instance=" : "",
 		       backup ? backup : "",
 		       backup ? "=" : "");

@@ -471,12 +471,88 @@ out:
 	return ret;
 }
 
+static int write_instance_file(const char *dir, const char *file, const char *text,
+			       int flags)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	fd = open(path, O_WRONLY | O_CLOEXEC | flags);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, strlen(text));
+	close(fd);
+	return n < 0 ? -errno : 0;
+}
+
+/*
+ * Before 6.19 the persistent instance itself held the previous boot, kept
+ * apart by ^traceoff: once that is on disk (or there was nothing), clear it
+ * and let it trace this boot, so the next crash is recorded.
+ */
+static void rearm_persistent(const struct bootrace_instance_info *info,
+			     struct bootrace_collect_result *res)
+{
+	int ret = write_instance_file(info->path, "trace", "", O_TRUNC);
+
+	if (!ret)
+		ret = write_instance_file(info->path, "tracing_on", "1", 0);
+	if (ret) {
+		snprintf(res->cleanup_error, sizeof(res->cleanup_error),
+			 "cannot make '%s' trace this boot (%s): run 'echo 1 > %s/tracing_on'",
+			 info->name, strerror(-ret), info->path);
+		return;
+	}
+	res->rearmed = true;
+	br_info("instance %s cleared and tracing this boot", info->name);
+}
+
+/*
+ * A 6.19/7.0 backup stays until removed; 7.1+ removes itself. Removing it
+ * only now, with the file renamed into place, keeps a copy at all times.
+ */
+static void remove_backup(const struct bootrace_instance_info *info,
+			  struct bootrace_collect_result *res)
+{
+	if (rmdir(info->path) < 0) {
+		snprintf(res->cleanup_error, sizeof(res->cleanup_error),
+			 "the data is safe, but backup instance '%s' could not be removed (%s): run 'rmdir %s'",
+			 info->name, strerror(errno), info->path);
+		return;
+	}
+	res->removed = true;
+	br_info("removed backup instance %s", info->name);
+}
+
+static void after_collect(const struct bootrace_instance_info *info, int ret,
+			  struct bootrace_collect_result *res)
+{
+	if (res->source == BOOTRACE_SOURCE_PERSISTENT && (!ret || ret == -ENODATA))
+		rearm_persistent(info, res);
+	else if (res->source == BOOTRACE_SOURCE_BACKUP_WRITABLE && !ret && res->output)
+		remove_backup(info, res);
+}
+
+static void read_cmdline_config(const char *proc_cmdline,
+				struct bootrace_cmdline_config *cfg)
+{
+	char *cmdline = NULL;
+
+	if (!proc_cmdline && !br_read_file("/proc/cmdline", &cmdline, NULL))
+		proc_cmdline = cmdline;
+	bootrace_cmdline_config_parse(proc_cmdline ? proc_cmdline : "", cfg);
+	free(cmdline);
+}
+
 int bootrace_collect(const struct bootrace_tracefs *tfs,
 		     const struct bootrace_collect_opts *opts,
 		     struct bootrace_collect_result *res,
 		     struct bootrace_error *err)
 {
 	struct bootrace_instance_info *info = NULL;
+	struct bootrace_cmdline_config cfg;
 	char *name = NULL;
 	int ret;
 
@@ -497,12 +573,15 @@ int bootrace_collect(const struct bootrace_tracefs *tfs,
 	ret = bootrace_instance_info_read(tfs, name, &info, err);
 	if (ret)
 		return ret;
+	read_cmdline_config(opts->proc_cmdline, &cfg);
 	res->entries = bootrace_instance_entries(info);
 	res->read_only = info->read_only;
-	br_info("instance %s: %d CPUs, %llu entries, %llu bytes, sub-buffer %zu bytes, %s",
+	res->source = bootrace_source_kind_of(info, &cfg);
+	br_info("instance %s: %d CPUs, %llu entries, %llu bytes, sub-buffer %zu bytes: %s",
 		name, info->nr_cpus, res->entries, bootrace_instance_bytes(info),
-		info->subbuf_size, info->read_only ? "read-only backup" : "writable");
+		info->subbuf_size, bootrace_source_kind_words(res->source));
 	ret = collect_instance(tfs, opts, info, res, err);
+	after_collect(info, ret, res);
 	bootrace_instance_info_free(info);
 	return ret;
 }

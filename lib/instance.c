@@ -270,13 +270,13 @@ static int explain_missing(const struct bootrace_tracefs *tfs,
 			       "no backup instance: the kernel command line has no trace_instance= configuration; add the one 'bootrace setup --print' shows and reboot twice (once to start tracing, once to keep it)");
 	if (!cfg->has_backup)
 		return br_fail(err, -ENOENT,
-			       "no backup instance: the command line sets up '%s' but no trace_instance=BACKUP=%s; add it (see 'bootrace setup --print'), or collect '%s' itself with --instance on kernels before 6.19",
-			       cfg->persistent, cfg->persistent, cfg->persistent);
+			       "nothing to collect: '%s' traces this boot (it was collected already, or the command line lacks ^traceoff, so its previous boot is mixed with this one: 'bootrace collect --instance %s' reads it all)",
+			       cfg->persistent, cfg->persistent);
 	snprintf(junk, sizeof(junk), "%s=%s", cfg->backup, cfg->backup_source);
 	if (bootrace_instance_exists(tfs, junk))
 		return br_fail(err, -EOPNOTSUPP,
-			       "kernel %s does not support backup instances (6.19+ does): it created an instance literally named '%s'; collect '%s' with --instance instead",
-			       uts.release, junk, cfg->backup_source);
+			       "kernel %s does not support backup instances (6.19+ does): it created an instance literally named '%s', and '%s' traces this boot, mixing in the previous one; use the line 'bootrace setup --print --kernel-release %s' prints (it adds ^traceoff) and reboot",
+			       uts.release, junk, cfg->backup_source, uts.release);
 	if (cfg->backup_source[0] && !bootrace_instance_exists(tfs, cfg->backup_source))
 		return br_fail(err, -ENOENT,
 			       "neither the backup '%s' nor its source '%s' exists: is reserve_mem= on the command line, and does kernel %s support trace_instance=NAME@LABEL (6.12+)?",
@@ -284,6 +284,52 @@ static int explain_missing(const struct bootrace_tracefs *tfs,
 	return br_fail(err, -ENOENT,
 		       "no backup instance '%s': it was already collected (the kernel removes it once read), or this is the first boot with the configuration (reboot to capture one)",
 		       cfg->backup);
+}
+
+enum bootrace_source_kind
+bootrace_source_kind_of(const struct bootrace_instance_info *info,
+			const struct bootrace_cmdline_config *cfg)
+{
+	if (info->read_only && info->has_last_boot_info)
+		return BOOTRACE_SOURCE_BACKUP;
+	if (cfg->has_backup && !strcmp(info->name, cfg->backup) && info->has_last_boot_info)
+		return BOOTRACE_SOURCE_BACKUP_WRITABLE;
+	/*
+	 * Before 6.19 the previous boot stays in the persistent instance; with
+	 * ^traceoff it is kept apart from this boot's events until armed.
+	 */
+	if (cfg->has_persistent && !strcmp(info->name, cfg->persistent) &&
+	    info->has_last_boot_info && !info->read_only && !info->tracing_on)
+		return BOOTRACE_SOURCE_PERSISTENT;
+	return BOOTRACE_SOURCE_INSTANCE;
+}
+
+const char *bootrace_source_kind_words(enum bootrace_source_kind kind)
+{
+	switch (kind) {
+	case BOOTRACE_SOURCE_BACKUP:
+		return "read-only backup instance (7.1+), removed by the kernel once read";
+	case BOOTRACE_SOURCE_BACKUP_WRITABLE:
+		return "writable backup instance (6.19, 7.0), removed by bootrace once the file is safe";
+	case BOOTRACE_SOURCE_PERSISTENT:
+		return "persistent instance (before 6.19), reset and tracing this boot once the file is safe";
+	default:
+		return "instance read as it is, nothing else changed";
+	}
+}
+
+/* The configured persistent instance, if it still holds what it held at boot. */
+static bool persistent_untouched(const struct bootrace_tracefs *tfs,
+				 const struct bootrace_cmdline_config *cfg)
+{
+	struct bootrace_instance_info *info;
+	bool ret;
+
+	if (!cfg->has_persistent || bootrace_instance_info_read(tfs, cfg->persistent, &info, NULL))
+		return false;
+	ret = bootrace_source_kind_of(info, cfg) == BOOTRACE_SOURCE_PERSISTENT;
+	bootrace_instance_info_free(info);
+	return ret;
 }
 
 int bootrace_backup_find(const struct bootrace_tracefs *tfs,
@@ -321,6 +367,9 @@ int bootrace_backup_find(const struct bootrace_tracefs *tfs,
 		ret = br_fail(err, -EEXIST,
 			      "%d read-only backup instances exist (first: '%s'): choose one with --instance",
 			      nr_found, found);
+	} else if (persistent_untouched(tfs, &cfg)) {
+		*name = strdup(cfg.persistent);
+		ret = *name ? 0 : br_fail(err, -ENOMEM, "out of memory");
 	} else {
 		ret = explain_missing(tfs, &cfg, err);
 	}

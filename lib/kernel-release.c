@@ -75,8 +75,8 @@ const char *bootrace_kernel_level_words(enum bootrace_kernel_level level)
 	case BOOTRACE_KERNEL_BACKUP:
 		return "a backup instance of the previous boot that stays (writable) until bootrace removes it after collecting (6.19, 7.0)";
 	case BOOTRACE_KERNEL_PERSISTENT:
-		return "no backup instances (they need 6.19): the previous boot stays in the persistent instance until it traces again; "
-		       "collect it with 'bootrace collect --instance NAME' (6.12 - 6.18)";
+		return "no backup instances (they need 6.19): the previous boot stays in the persistent instance, "
+		       "which ^traceoff keeps from tracing; 'bootrace collect' reads it, then clears it and turns tracing on";
 	default:
 		return "no persistent trace instances (trace_instance=NAME@LABEL needs 6.12)";
 	}

@@ -256,6 +256,15 @@ static void parse_trace_instance(const char *val, size_t n,
 		name_end = at;
 	cfg->has_persistent = true;
 	copy_name(cfg->persistent, sizeof(cfg->persistent), val, name_end - val);
+	/* Flags: NAME^traceoff^traceprintk@LABEL */
+	for (const char *f = name_end; f < at; ) {
+		const char *next = memchr(f + 1, '^', at - f - 1);
+		size_t len = (next ? next : at) - (f + 1);
+
+		if (len == 8 && !strncmp(f + 1, "traceoff", 8))
+			cfg->persistent_traceoff = true;
+		f = next ? next : at;
+	}
 	{
 		const char *label = at + 1;
 		const char *comma = memchr(label, ',', n - (label - val));

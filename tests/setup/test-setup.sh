@@ -135,7 +135,7 @@ fresh g6 grub
 sed -i 's/^GRUB_DEFAULT=0$/GRUB_DEFAULT="gnulinux-advanced-0b1c>gnulinux-6.12.117+deb13-cloud-amd64-advanced-0b1c"/' "$R/etc/default/grub"
 run --root "$R"
 expect_rc "grub, default entry 6.12 (GRUB_DEFAULT=submenu>entry)" 0
-grep -q 'GRUB_CMDLINE_LINUX:+$GRUB_CMDLINE_LINUX }reserve_mem=12M:4096:trace trace_instance=boot_map@trace,sched,irq"$' "$R/etc/default/grub.d/bootrace.cfg" &&
+grep -q 'GRUB_CMDLINE_LINUX:+$GRUB_CMDLINE_LINUX }reserve_mem=12M:4096:trace trace_instance=boot_map^traceoff@trace,sched,irq"$' "$R/etc/default/grub.d/bootrace.cfg" &&
 	pass "grub, 6.12 default entry: no trace_instance=backup=" || fail "grub, 6.12 default entry: no trace_instance=backup=" "$(tail -1 "$R/etc/default/grub.d/bootrace.cfg")"
 grep -q 'warning: kernel 6.12.117+deb13-cloud-amd64 gives no backup instances' "$WORK/err" &&
 	pass "grub, 6.12 default entry: says what the user gets" || fail "grub, 6.12 default entry: says what the user gets"
@@ -294,7 +294,7 @@ expect_rc "--print --root" 2
 run --remove --kernel-release 7.1
 expect_rc "--remove --kernel-release" 2
 run --print --kernel-release 6.12.117+deb13-cloud-amd64
-[ "$rc" = 0 ] && [ "$(cat "$WORK/out")" = "reserve_mem=12M:4096:trace trace_instance=boot_map@trace,sched,irq" ] &&
+[ "$rc" = 0 ] && [ "$(cat "$WORK/out")" = "reserve_mem=12M:4096:trace trace_instance=boot_map^traceoff@trace,sched,irq" ] &&
 	pass "--print --kernel-release 6.12: no backup syntax" || fail "--print --kernel-release 6.12: no backup syntax" "$(cat "$WORK/out")"
 run --print --kernel-release 7.0.13
 [ "$rc" = 0 ] && [ "$(cat "$WORK/out")" = "reserve_mem=12M:4096:trace trace_instance=boot_map@trace,sched,irq trace_instance=backup=boot_map" ] &&

@@ -101,7 +101,7 @@ while IFS= read -r line; do
 		got=$(tail -n 1 "$tmp/out")
 		# reserve_mem=SIZE:ALIGN:LABEL trace_instance=P@LABEL[,EVENTS] trace_instance=B=P
 		name='[[:alnum:]][-_[:alnum:]]*'
-		form="^reserve_mem=[0-9]+[KMG]?:[0-9]+:($name) trace_instance=($name)@\\1(,[^ ]+)?( trace_instance=$name=\\2)?\$"
+		form="^reserve_mem=[0-9]+[KMG]?:[0-9]+:($name) trace_instance=($name)(\\^[a-z]+)*@\\1(,[^ ]+)?( trace_instance=$name=\\2)?\$"
 		if ! printf '%s\n' "$got" | grep -qE -- "$form"; then
 			fail "example 'bootrace setup $args' prints '$got', not a fragment of the documented form"
 		elif [ -n "$want" ] && [ "$got" != "$want" ]; then
