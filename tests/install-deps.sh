@@ -26,6 +26,10 @@ PACKAGES="
 	tar
 	coreutils
 	util-linux
+	patch
+	debootstrap
+	fdisk
+	e2fsprogs
 "
 
 missing_packages() {
