@@ -7,20 +7,31 @@
 #include "bootrace-cmd.h"
 #include "json.h"
 
-enum { OPT_JSON = 0x100 };
+enum { OPT_JSON = 0x100, OPT_ROOT };
 
 static const struct argp_option options[] = {
 	{ "json", OPT_JSON, NULL, 0, "Print one JSON object", 0 },
+	{ "root", OPT_ROOT, "DIR", 0, "Read the next boot's bootloader configuration under DIR (default /)", 0 },
 	{ 0 }
+};
+
+struct status_args {
+	bool json;
+	const char *root;
 };
 
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
-	bool *json = state->input;
+	struct status_args *args = state->input;
 
 	switch (key) {
 	case OPT_JSON:
-		*json = true;
+		args->json = true;
+		break;
+	case OPT_ROOT:
+		if (arg[0] != '/')
+			argp_error(state, "--root needs an absolute directory, not '%.60s'", arg);
+		args->root = arg;
 		break;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument '%s'", arg);
@@ -74,6 +85,26 @@ static void print_instance(const struct bootrace_instance_info *in)
 	}
 }
 
+/* The next boot, from the bootloader files, against the running one. */
+static void print_next_boot(const struct bootrace_status *st, const struct bootrace_next_boot *nb)
+{
+	if (nb->bootloader == BOOTRACE_BOOTLOADER_AUTO) {
+		printf("next boot: no known bootloader configuration (see bootrace-setup(1))\n");
+		return;
+	}
+	if (nb->fragment)
+		printf("next boot: configured by %s in %s%s%s: %s\n", bootrace_bootloader_name(nb->bootloader),
+		       nb->config, nb->kernel_release ? ", kernel " : "",
+		       nb->kernel_release ? nb->kernel_release : "", nb->fragment);
+	else
+		printf("next boot: not configured by bootrace (%s)\n", bootrace_bootloader_name(nb->bootloader));
+	if (nb->stale)
+		printf("  mismatch: the generated boot files lag behind %s: run update-grub\n", nb->config);
+	if (!bootrace_next_boot_matches(nb, st->proc_cmdline))
+		printf("  mismatch: the running kernel's command line differs from the next boot's%s\n",
+		       nb->fragment ? ": reboot to apply it" : " (bootrace's arguments come from elsewhere, or setup --remove was run)");
+}
+
 static void print_human(const struct bootrace_status *st)
 {
 	printf("tracefs:  %s\n", st->tracefs);
@@ -102,7 +133,7 @@ static const char *cap_json(enum bootrace_cap cap)
 	return cap == BOOTRACE_CAP_YES ? "yes" : cap == BOOTRACE_CAP_BY_VERSION ? "by-version" : "no";
 }
 
-static void print_json(const struct bootrace_status *st)
+static void print_json(const struct bootrace_status *st, const struct bootrace_next_boot *nb)
 {
 	struct json j;
 
@@ -146,6 +177,14 @@ static void print_json(const struct bootrace_status *st)
 		json_object_end(&j);
 	}
 	json_array_end(&j);
+	json_object_begin(&j, "next_boot");
+	json_string(&j, "bootloader", nb->bootloader ? bootrace_bootloader_name(nb->bootloader) : NULL);
+	json_string(&j, "config", nb->config);
+	json_string(&j, "fragment", nb->fragment);
+	json_string(&j, "kernel_release", nb->kernel_release);
+	json_bool(&j, "stale", nb->stale);
+	json_bool(&j, "matches_current", bootrace_next_boot_matches(nb, st->proc_cmdline));
+	json_object_end(&j);
 	json_string(&j, "next", st->next_step);
 	json_end(&j);
 }
@@ -154,11 +193,12 @@ static int run(int argc, char **argv)
 {
 	struct bootrace_tracefs *tfs;
 	struct bootrace_status st;
+	struct bootrace_next_boot nb;
 	struct bootrace_error err;
-	bool json = false;
+	struct status_args args = { 0 };
 	int ret;
 
-	argp_parse(&argp, argc, argv, 0, NULL, &json);
+	argp_parse(&argp, argc, argv, 0, NULL, &args);
 	ret = open_tracefs(&tfs);
 	if (ret)
 		return exit_code_for(ret, NULL);
@@ -168,10 +208,14 @@ static int run(int argc, char **argv)
 		print_error("%s", err.msg);
 		return exit_code_for(ret, &err);
 	}
-	if (json)
-		print_json(&st);
-	else
+	bootrace_next_boot_read(args.root, &nb, NULL);
+	if (args.json) {
+		print_json(&st, &nb);
+	} else {
 		print_human(&st);
+		print_next_boot(&st, &nb);
+	}
+	bootrace_next_boot_free(&nb);
 	bootrace_status_free(&st);
 	return EXIT_OK;
 }

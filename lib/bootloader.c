@@ -429,3 +429,14 @@ void bootrace_next_boot_free(struct bootrace_next_boot *nb)
 	free(nb->kernel_release);
 	memset(nb, 0, sizeof(*nb));
 }
+
+bool bootrace_next_boot_matches(const struct bootrace_next_boot *nb,
+				const char *proc_cmdline)
+{
+	struct bootrace_cmdline_config now;
+
+	if (!nb->fragment)
+		return !bootrace_cmdline_config_parse(proc_cmdline, &now) &&
+		       !now.has_reserve_mem && !now.has_persistent;
+	return bl_has_words(proc_cmdline, nb->fragment);
+}

@@ -619,6 +619,9 @@ struct bootrace_next_boot {
 
 int bootrace_next_boot_read(const char *root, struct bootrace_next_boot *nb,
 			    struct bootrace_error *err);
+/* Does @proc_cmdline (the running boot) carry exactly the next boot's arguments? */
+bool bootrace_next_boot_matches(const struct bootrace_next_boot *nb,
+				const char *proc_cmdline);
 void bootrace_next_boot_free(struct bootrace_next_boot *nb);
 
 #ifdef __cplusplus

@@ -142,7 +142,7 @@ static void advise(struct bootrace_status *st)
 			 st->release, st->junk_instance, st->junk_instance,
 			 st->cmdline.persistent, st->cmdline.persistent);
 	else if (!st->configured)
-		snprintf(s, n, "not configured: add the line 'bootrace setup --print' prints to the kernel command line and reboot");
+		snprintf(s, n, "not configured: run 'bootrace setup' (or add the line 'bootrace setup --print' prints to the kernel command line) and reboot");
 	else if (backup && bootrace_instance_entries(backup))
 		snprintf(s, n, "the previous boot's trace is in '%s' (%llu events): run 'bootrace collect'",
 			 backup->name, bootrace_instance_entries(backup));

@@ -194,6 +194,23 @@ else
 	n=$((n + 1)); echo "ok $n - grub: a read-only root # SKIP unshare -m is not permitted here"
 fi
 
+# status: the next boot (bootloader files) against the running one.
+fresh gs grub
+status() { rc=0; "$BOOTRACE" --tracefs "$WORK/tracefs" status --root "$R" "$@" > "$WORK/out" 2> "$WORK/err" || rc=$?; }
+status
+grep -q '^next boot: not configured by bootrace (grub)$' "$WORK/out" &&
+	pass "status --root: next boot not configured" || fail "status --root: next boot not configured" "$(grep 'next boot' "$WORK/out")"
+run --root "$R"
+status
+grep -qF "next boot: configured by grub in $R/etc/default/grub.d/bootrace.cfg, kernel 7.2.13+deb14-cloud-amd64: reserve_mem=12M:4096:trace" "$WORK/out" &&
+	grep -q '^  mismatch: the running kernel.s command line differs from the next boot.s: reboot to apply it$' "$WORK/out" &&
+	grep -q '^  mismatch: the generated boot files lag behind .*: run update-grub$' "$WORK/out" &&
+	pass "status --root after setup: configured, and both mismatches flagged" ||
+	fail "status --root after setup: configured, and both mismatches flagged" "$(sed -n '/next boot/,$p' "$WORK/out" | tr '\n' '|')"
+status --json
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))["next_boot"]; assert d["bootloader"]=="grub" and d["stale"] is True and d["matches_current"] is False and d["fragment"].startswith("reserve_mem=12M"), d' "$WORK/out" 2> "$WORK/err" &&
+	pass "status --json: next_boot" || fail "status --json: next_boot"
+
 # ------------------------------------------------------- kernel-install
 
 fresh k ki
