@@ -141,7 +141,16 @@ static int grub_eval(const char *root, const char *dropin, struct grub_vars *v,
 	}
 	if (d)
 		closedir(d);
-	if (dropin)
+	/* Room for the drop-in, the shift below and the NULL. */
+	if (!ret) {
+		char **tmp = realloc(argv, (nr + 8) * sizeof(*argv));
+
+		if (tmp)
+			argv = tmp;
+		else
+			ret = -ENOMEM;
+	}
+	if (!ret && dropin)
 		argv[4 + nr++] = strdup(dropin);
 	argv[4 + nr] = NULL;
 	if (ret)

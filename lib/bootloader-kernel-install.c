@@ -222,9 +222,10 @@ int bl_ki_plan(const struct bootrace_setup_opts *opts,
 	if (opts->remove) {
 		if (!st.added)
 			goto out;
-		if (st.created && st.created_text && !strcmp(old, st.created_text))
+		if (st.created && st.created_text && !strcmp(old, st.created_text)) {
+			free(others);
 			ret = bl_plan_edit(plan, CMDLINE, true, old, old_len, true, NULL, 0);
-		else
+		} else
 			ret = bl_plan_edit(plan, CMDLINE, true, old, old_len, false, others, strlen(others));
 		old = others = NULL;
 		if (!ret)
