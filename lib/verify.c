@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <trace-cmd.h>
@@ -145,53 +146,125 @@ static bool wait_gone(const struct bootrace_tracefs *tfs, const char *name,
 	return true;
 }
 
+static bool instance_tracing(const struct bootrace_tracefs *tfs, const char *name,
+			     char *last_boot, size_t len)
+{
+	char rel[256], *text = NULL;
+	bool on;
+
+	last_boot[0] = '\0';
+	snprintf(rel, sizeof(rel), "instances/%s/last_boot_info", name);
+	if (!bootrace_tracefs_read(tfs, rel, &text, NULL)) {
+		snprintf(last_boot, len, "%s", br_strip(text));
+		for (char *p = last_boot; *p; p++)
+			if (*p == '\n' || *p == '\t')
+				*p = ' ';
+		free(text);
+		text = NULL;
+	}
+	snprintf(rel, sizeof(rel), "instances/%s/tracing_on", name);
+	on = !bootrace_tracefs_read(tfs, rel, &text, NULL) && text[0] == '1';
+	free(text);
+	return on;
+}
+
+static enum bootrace_kernel_level running_level(void)
+{
+	struct utsname uts;
+	int major = 0, minor = 0;
+
+	if (!uname(&uts))
+		sscanf(uts.release, "%d.%d", &major, &minor);
+	return bootrace_kernel_level_of(major, minor);
+}
+
+/* The backup instance must be gone: by itself on 7.1+, removed by collect before. */
+static void check_backup_gone(const struct bootrace_verify_opts *opts, const char *name,
+			      const struct bootrace_cmdline_config *cfg,
+			      struct bootrace_verify_result *res)
+{
+	char path[512];
+
+	if (wait_gone(opts->tfs, name, opts->timeout_ms)) {
+		add_check(res, "backup-gone", BOOTRACE_CHECK_PASS, "instance '%s' is gone (%s)", name,
+			  running_level() >= BOOTRACE_KERNEL_READ_ONLY ?
+			  "the kernel removed it once it was read, 7.1+" :
+			  "bootrace collect removed it, as 6.19 and 7.0 do not");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/instances/%s/tracing_on",
+		 bootrace_tracefs_path(opts->tfs), name);
+	if (access(path, F_OK) || (cfg->has_backup && !strcmp(name, cfg->backup)))
+		add_check(res, "backup-gone", BOOTRACE_CHECK_FAIL,
+			  "instance '%s' still exists %u ms after collect: it was not read to the end, or not removed (rmdir it once the file is safe)",
+			  name, opts->timeout_ms);
+	else
+		add_check(res, "backup-gone", BOOTRACE_CHECK_SKIP,
+			  "'%s' is an ordinary writable instance, which nothing removes", name);
+}
+
+/* The persistent instance must exist and trace this boot, for the next crash. */
+static void check_persistent(const struct bootrace_verify_opts *opts, const char *name,
+			     bool was_source, struct bootrace_verify_result *res)
+{
+	char last_boot[128];
+	bool tracing;
+
+	if (!bootrace_instance_exists(opts->tfs, name)) {
+		add_check(res, "persistent", BOOTRACE_CHECK_FAIL,
+			  "instance '%s' is missing: the next crash will not be recorded", name);
+		return;
+	}
+	tracing = instance_tracing(opts->tfs, name, last_boot, sizeof(last_boot));
+	if (!tracing)
+		add_check(res, "persistent", BOOTRACE_CHECK_FAIL,
+			  "instance '%s' exists but does not trace (tracing_on 0): the next crash will not be recorded%s",
+			  name, was_source ? "; collect did not re-arm it" : "");
+	else if (was_source)
+		add_check(res, "persistent", BOOTRACE_CHECK_PASS,
+			  "instance '%s' held the previous boot (before 6.19); collect cleared it and it traces this boot (last_boot_info: %s)",
+			  name, last_boot[0] ? last_boot : "none");
+	else
+		add_check(res, "persistent", BOOTRACE_CHECK_PASS,
+			  "instance '%s' exists and traces this boot", name);
+}
+
 static void check_instances(const struct bootrace_verify_opts *opts,
 			    const struct tracedat_options *fopts,
 			    struct bootrace_verify_result *res)
 {
 	struct bootrace_cmdline_config cfg;
-	char *cmdline = NULL, path[512];
+	char *cmdline = NULL;
 	const char *persistent = opts->persistent, *proc = opts->proc_cmdline;
+	const char *source = fopts->last_boot_instance;
+	bool from_persistent;
 
 	if (!opts->tfs) {
 		add_check(res, "backup-gone", BOOTRACE_CHECK_SKIP, "offline: instances not checked");
 		add_check(res, "persistent", BOOTRACE_CHECK_SKIP, "offline: instances not checked");
 		return;
 	}
-	if (!fopts->last_boot_instance) {
+	if (!proc && !br_read_file("/proc/cmdline", &cmdline, NULL))
+		proc = cmdline;
+	bootrace_cmdline_config_parse(proc ? proc : "", &cfg);
+	if (!persistent)
+		persistent = cfg.has_persistent ? cfg.persistent : NULL;
+	from_persistent = source && persistent && !strcmp(source, persistent);
+
+	if (!source)
 		add_check(res, "backup-gone", BOOTRACE_CHECK_SKIP,
 			  "the file was not taken from a backup instance (no last-boot information)");
-	} else if (wait_gone(opts->tfs, fopts->last_boot_instance, opts->timeout_ms)) {
-		add_check(res, "backup-gone", BOOTRACE_CHECK_PASS,
-			  "instance '%s' removed itself", fopts->last_boot_instance);
-	} else {
-		snprintf(path, sizeof(path), "%s/instances/%s/tracing_on",
-			 bootrace_tracefs_path(opts->tfs), fopts->last_boot_instance);
-		if (!access(path, F_OK))
-			add_check(res, "backup-gone", BOOTRACE_CHECK_SKIP,
-				  "instance '%s' is writable; the kernel removes only read-only (7.1+) backups",
-				  fopts->last_boot_instance);
-		else
-			add_check(res, "backup-gone", BOOTRACE_CHECK_FAIL,
-				  "instance '%s' still exists %u ms after collect; was it read to the end?",
-				  fopts->last_boot_instance, opts->timeout_ms);
-	}
+	else if (from_persistent)
+		add_check(res, "backup-gone", BOOTRACE_CHECK_SKIP,
+			  "no backup instance: the previous boot was in '%s' itself (kernels before 6.19)", source);
+	else
+		check_backup_gone(opts, source, &cfg, res);
 
-	if (!persistent) {
-		if (!proc && !br_read_file("/proc/cmdline", &cmdline, NULL))
-			proc = cmdline;
-		bootrace_cmdline_config_parse(proc ? proc : "", &cfg);
-		persistent = cfg.has_persistent ? cfg.persistent : NULL;
-	}
 	if (!persistent)
 		add_check(res, "persistent", BOOTRACE_CHECK_SKIP,
 			  "no persistent instance on the kernel command line");
-	else if (bootrace_instance_exists(opts->tfs, persistent))
-		add_check(res, "persistent", BOOTRACE_CHECK_PASS,
-			  "instance '%s' exists and traces this boot", persistent);
 	else
-		add_check(res, "persistent", BOOTRACE_CHECK_FAIL,
-			  "instance '%s' is missing: the next crash will not be recorded", persistent);
+		check_persistent(opts, persistent, from_persistent, res);
 	free(cmdline);
 }
 

@@ -85,6 +85,15 @@ write_markers() {
 }
 
 boot_one() {
+	# What the boot unit does at every boot: nothing to collect on a cold
+	# boot (exit 4); before 6.19 this also lets the ^traceoff persistent
+	# instance start tracing.
+	if [ "$COLLECTOR" = bootrace ]; then
+		bootrace collect -o /tmp/boot1.dat > /tmp/boot1.out 2>&1
+		log "boot 1: bootrace collect exit $? (4: nothing yet): $(cat /tmp/boot1.out)"
+	else
+		echo 1 > "$TRACEFS/instances/$PERSISTENT/tracing_on"
+	fi
 	log "boot 1: instances: $(ls $TRACEFS/instances | tr '\n' ' ')"
 	log "boot 1: $BACKUP entries (cold boot): $(sum_entries $TRACEFS/instances/$BACKUP)"
 	write_markers
@@ -134,10 +143,15 @@ boot_two() {
 	cat /proc/kallsyms > "$OUT/kallsyms.txt"
 	log "boot 2: instances: $(tr '\n' ' ' < "$OUT/instances-before.txt")"
 	echo "backup_present_before=$([ -d "$inst/$BACKUP" ] && echo 1 || echo 0)" >> "$r"
-	cat "$inst/$BACKUP/last_boot_info" > "$OUT/backup-last_boot_info.txt" 2>&1
-	show_per_cpu_stats "$inst/$BACKUP" > "$OUT/backup-stats.txt" 2>&1
+	# Before 6.19 there is no backup: the persistent instance holds the
+	# previous boot itself.
+	source=$BACKUP
+	[ -d "$inst/$BACKUP" ] || source=$PERSISTENT
+	echo "source=$source" >> "$r"
+	cat "$inst/$source/last_boot_info" > "$OUT/backup-last_boot_info.txt" 2>&1
+	show_per_cpu_stats "$inst/$source" > "$OUT/backup-stats.txt" 2>&1
 	cat "$OUT/backup-stats.txt"
-	echo "backup_entries=$(sum_entries "$inst/$BACKUP")" >> "$r"
+	echo "backup_entries=$(sum_entries "$inst/$source")" >> "$r"
 
 	if [ "$COLLECTOR" = bootrace ]; then
 		step status bootrace status
@@ -161,6 +175,7 @@ boot_two() {
 
 	ls "$inst" > "$OUT/instances-after.txt"
 	echo "persistent_present=$([ -d "$inst/$PERSISTENT" ] && echo 1 || echo 0)" >> "$r"
+	sleep 1	# a re-armed persistent instance needs a moment to record events
 	echo "persistent_entries=$(sum_entries "$inst/$PERSISTENT")" >> "$r"
 	echo "persistent_tracing_on=$(cat "$inst/$PERSISTENT/tracing_on" 2>/dev/null)" >> "$r"
 	echo "persistent_last_boot_info=$(head -n 1 "$inst/$PERSISTENT/last_boot_info" 2>/dev/null)" >> "$r"

@@ -1,14 +1,21 @@
 #!/bin/bash
-# The whole bootrace lifecycle on a real 7.1+ kernel, in one QEMU run:
-# boot 1 writes known markers into the persistent instance and reboots
-# (RAM survives QEMU's reset); boot 2 runs bootrace status, collect and
-# verify on the backup instance and hands the results out on a raw disk.
-# The host then checks them and prints TAP.
+# The whole bootrace lifecycle on a real kernel (6.12 or later), in one
+# QEMU run: boot 1 runs collect as the boot unit would and writes known
+# markers into the persistent instance, then reboots (RAM survives QEMU's
+# reset); boot 2 runs bootrace status, collect and verify and hands the
+# results out on a raw disk. The host then checks them and prints TAP,
+# with what the kernel's level promises: a read-only backup that removes
+# itself (7.1+), a writable backup that collect removes (6.19, 7.0), or the
+# persistent instance itself, cleared and tracing again (6.12 - 6.18).
 #
 # Usage: lifecycle.sh --cpus N [--kernel VMLINUZ] [--modules DIR]
 #            [--bootrace PATH] [--keep DIR] [--markers N] [--timeout SEC]
 #            [--attempts N] [--events LIST] [--sid-collect]
-#   --kernel       default: the newest cloud kernel >= 7.1, via fetch.sh
+#            [--line X.Y] [--kernel-release RELEASE]
+#   --kernel       default: the newest cloud kernel >= 7.1, via fetch.sh;
+#                  its release is the name of its directory (fetch.sh's
+#                  layout) unless --kernel-release says otherwise
+#   --line X.Y     the newest kernel of that line, via fetch.sh --line
 #   --modules      default: the modules/ dir next to VMLINUZ (fetch.sh's layout)
 #   --bootrace     default: build/cmd/bootrace
 #   --keep DIR     work in DIR and keep console log, disk, trace.dat there
@@ -33,7 +40,7 @@ BACKUP=backup
 DISK_MB=512
 TAR_OFFSET_MB=1   # must match guest-init.sh
 
-cpus= kernel= modules= bootrace= keep= sid_collect=false
+cpus= kernel= modules= bootrace= keep= sid_collect=false line= release=
 markers=200 timeout=150 attempts=3 events=sched,irq,timer
 work= tap_n=0 tap_failed=0
 
@@ -54,7 +61,9 @@ parse_args() {
 		--attempts) attempts=$2; shift ;;
 		--events) events=$2; shift ;;
 		--sid-collect) sid_collect=true ;;
-		-h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+		--line) line=$2; shift ;;
+		--kernel-release) release=$2; shift ;;
+		-h|--help) sed -n '2,28p' "$0"; exit 0 ;;
 		*) die "unknown argument: $1" ;;
 		esac
 		shift
@@ -83,12 +92,18 @@ check() {
 find_kernel() {
 	if [ -z "$kernel" ]; then
 		rc=0
-		kdir=$("$HERE/fetch.sh" --quiet) || rc=$?
+		kdir=$("$HERE/fetch.sh" --quiet ${line:+--line "$line"}) || rc=$?
 		[ $rc -ne 77 ] || skip "no 7.1+ kernel: none cached in $CACHE and the Debian archive is unreachable"
 		[ $rc -eq 0 ] || die "fetch.sh failed ($rc)"
 		kernel=$kdir/vmlinuz
 	fi
 	[ -s "$kernel" ] || die "no kernel at $kernel"
+	[ -n "$release" ] || release=$(basename "$(dirname "$kernel")")
+	case $release in
+	[0-9]*.[0-9]*) ;;
+	*) die "cannot tell the release of $kernel: give --kernel-release" ;;
+	esac
+	level=$(kernel_level "$release")
 	[ -n "$modules" ] || modules=$(dirname "$kernel")/modules
 	[ -f "$modules/load-order" ] || die "no $modules/load-order (modules for the guest)"
 	[ -x "$CACHE/sid/root/usr/bin/trace-cmd" ] ||
@@ -99,7 +114,8 @@ find_kernel() {
 # checks the command line bootrace tells users to boot with.
 setup_fragment() {
 	if [ -x "$bootrace" ]; then
-		"$bootrace" setup --print --events "$events" > "$work/setup.out" ||
+		"$bootrace" setup --print --events "$events" --kernel-release "$release" \
+			> "$work/setup.out" 2> "$work/setup.err" ||
 			die "bootrace setup --print failed ($?): $(cat "$work/setup.out")"
 		tail -n 1 "$work/setup.out"
 	elif $sid_collect; then
@@ -235,6 +251,10 @@ check_symbols() {
 		note "symbol check skipped: no kallsyms from the guest or no timer events"
 		return
 	fi
+	if ! grep -qE '^[0-9a-f]*[1-9a-f][0-9a-f]*[[:space:]]+\[kernel\]' "$work/out/backup-last_boot_info.txt"; then
+		note "symbol check skipped: this kernel gives no previous-boot kernel address ($(head -n 1 "$work/out/backup-last_boot_info.txt"))"
+		return
+	fi
 	grep -o 'hrtimer_start:.* function=[^ ]*' "$rep" | sed 's/.* function=//; s|/.*||' |
 		sort -u > "$work/hrtimer-functions.txt"
 	awk '$2 ~ /^[tT]$/ { print $3 }' "$map" | sort -u > "$work/text-symbols.txt"
@@ -249,6 +269,33 @@ check_symbols() {
 
 rc_is_zero() { [ "$(result "$1")" = 0 ]; }
 
+# What the release promises: persistent (6.12-6.18), backup (6.19, 7.0),
+# read-only (7.1+).
+kernel_level() {
+	v=${1%%[!0-9.]*}
+	if dpkg --compare-versions "$v" ge 7.1; then echo read-only
+	elif dpkg --compare-versions "$v" ge 6.19; then echo backup
+	else echo persistent
+	fi
+}
+
+# The instances after collect, as the kernel's level promises.
+check_instances() {
+	case $level in
+	persistent)
+		check "no backup instance before 6.19; the previous boot was in $PERSISTENT" \
+			[ "$(result source)" = "$PERSISTENT" ]
+		check "$PERSISTENT re-armed by collect (tracing_on $(result persistent_tracing_on))" \
+			[ "$(result persistent_tracing_on)" = 1 ] ;;
+	backup)
+		check "backup instance present in boot 2" [ "$(result backup_present_before)" = 1 ]
+		check "writable backup removed by collect (6.19, 7.0)" [ "$(result backup_gone)" = 1 ] ;;
+	*)
+		check "backup instance present in boot 2" [ "$(result backup_present_before)" = 1 ]
+		check "read-only backup removed itself after collect (7.1+)" [ "$(result backup_gone)" = 1 ] ;;
+	esac
+}
+
 report_guest() {
 	note "guest console (last 60 lines of $work/console.log):"
 	tail -n 60 "$work/console.log" 2>/dev/null | sed 's/^/#   /'
@@ -256,14 +303,13 @@ report_guest() {
 
 check_results() {
 	echo "TAP version 13"
-	note "kernel $kernel, $cpus vCPUs, cmdline: $cmdline_fragment panic=1"
+	note "kernel $release ($level), $cpus vCPUs, cmdline: $cmdline_fragment panic=1"
 	echo "$retries" | tr '|' '\n' | sed '/^$/d; s/^/# /'
 	note "QEMU ran ${vm_seconds}s (attempt $attempt), exit $qemu_rc"
 	[ -z "${why:-}" ] || note "this attempt: $why"
 	check "guest powered off by itself within ${timeout}s" [ "$qemu_rc" = 0 ]
 	check "guest reached boot 2 and wrote its results" [ "$(result boot)" = 2 ]
 	[ "$(result boot)" = 2 ] || report_guest
-	check "backup instance present in boot 2" [ "$(result backup_present_before)" = 1 ]
 	note "backup per-CPU entries: $(result backup_entries)"
 	if $sid_collect; then
 		note "collected with sid trace-cmd extract -k; status/verify not run"
@@ -273,7 +319,7 @@ check_results() {
 		check "bootrace collect exit 0 (got $(result collect_rc))" rc_is_zero collect_rc
 		check "bootrace verify exit 0 (got $(result verify_rc))" rc_is_zero verify_rc
 	fi
-	check "backup instance gone after collect" [ "$(result backup_gone)" = 1 ]
+	check_instances
 	check "persistent instance still present" [ "$(result persistent_present)" = 1 ]
 	check "persistent instance traces the new boot ($(result persistent_entries) entries, last_boot_info '$(result persistent_last_boot_info)')" \
 		[ "$(result persistent_entries)" -gt 0 ] 2>/dev/null

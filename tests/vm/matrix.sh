@@ -1,0 +1,82 @@
+#!/bin/bash
+# The lifecycle test on one kernel of each line that matters, as the Debian
+# archive offers them today: 6.12 (the oldest with persistent instances),
+# 6.18 (the last without backups), 6.19 and 7.0 (writable backups), 7.1
+# (the first read-only, self-removing backup) and the newest. The oldest
+# and newest lines offered are always included; --all takes every line.
+#
+# Usage: matrix.sh [--all] [--cpus N] [--bootrace PATH] [--keep DIR]
+# Prints TAP, one test per kernel with lifecycle.sh's own checks as
+# comments. Exit 0 all passed, 1 a kernel failed, 77 no kernel available.
+set -u
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+CACHE=${BOOTRACE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bootrace}
+WANTED_LINES="6.12 6.18 6.19 7.0 7.1"
+all=false cpus=2 bootrace= keep=
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--all) all=true ;;
+	--cpus) cpus=$2; shift ;;
+	--bootrace) bootrace=$2; shift ;;
+	--keep) keep=$2; shift ;;
+	-h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+	*) echo "matrix: unknown argument: $1" >&2; exit 2 ;;
+	esac
+	shift
+done
+
+# Lines offered ("6.12" ...), from the archive, else from the cache.
+offered_lines() {
+	local abis
+	if abis=$("$HERE/fetch.sh" --quiet --lines 2>/dev/null) && [ -n "$abis" ]; then
+		echo "$abis" | sed 's/^\([0-9]*\.[0-9]*\).*/\1/'
+	else
+		ls "$CACHE/kernel" 2>/dev/null | sed -n 's/^line-//p' | sort -V
+	fi
+}
+
+choose_lines() {
+	local offered=$1 l
+	if $all; then
+		echo "$offered"
+		return
+	fi
+	{
+		echo "$offered" | head -n 1
+		for l in $WANTED_LINES; do
+			echo "$offered" | grep -qx "$l" && echo "$l"
+		done
+		echo "$offered" | tail -n 1
+	} | sort -uV
+}
+
+offered=$(offered_lines)
+if [ -z "$offered" ]; then
+	echo "1..0 # SKIP no kernel line offered by the archive nor cached in $CACHE"
+	exit 77
+fi
+lines=$(choose_lines "$offered")
+echo "TAP version 13"
+echo "# lines offered: $(echo $offered); tested: $(echo $lines)"
+n=0 failed=0
+for l in $lines; do
+	n=$((n + 1))
+	out=$(mktemp)
+	start=$(date +%s)
+	"$HERE/lifecycle.sh" --cpus "$cpus" --line "$l" ${bootrace:+--bootrace "$bootrace"} \
+		${keep:+--keep "$keep/$l"} > "$out" 2>&1
+	rc=$?
+	secs=$(( $(date +%s) - start ))
+	sed 's/^/#   /' "$out"
+	release=$(sed -n 's/^# kernel \([^ ]*\) (\([a-z-]*\)).*/\1, \2/p' "$out" | head -n 1)
+	case $rc in
+	0) echo "ok $n - kernel $l (${release:-?}): lifecycle passed in ${secs}s" ;;
+	77) echo "ok $n - kernel $l # SKIP $(grep -m1 SKIP "$out" | sed 's/.*SKIP //')" ;;
+	*) echo "not ok $n - kernel $l (${release:-?}): lifecycle failed (exit $rc)"; failed=$((failed + 1)) ;;
+	esac
+	rm -f "$out"
+done
+echo "1..$n"
+[ $failed -eq 0 ]
