@@ -240,6 +240,8 @@ static int run(int argc, char **argv)
 		opts->progress = show_progress;
 		opts->progress_data = &progress;
 	}
+	/* A tracefs given by path is not this machine's boot to note. */
+	opts->record_boot = !global.tracefs;
 	ret = open_tracefs(&tfs);
 	if (ret) {
 		bootrace_config_free(&cfg);

@@ -113,6 +113,11 @@ static void print_human(const struct bootrace_status *st)
 	printf("  persistent instance (6.12+):            %s\n", bootrace_cap_name(st->persistent));
 	printf("  backup instance (6.19+):                %s\n", bootrace_cap_name(st->backup));
 	printf("  read-only, self-removing backup (7.1+): %s\n", bootrace_cap_name(st->backup_read_only));
+	printf("what you get: %s\n", bootrace_kernel_level_words(st->level));
+	if (st->record.valid)
+		printf("last traced boot: %s%s, into '%s'\n", st->record.boot_id,
+		       bootrace_boot_record_previous(&st->record) ? " (the previous boot)" : " (this boot)",
+		       st->record.instance);
 	if (st->configured)
 		printf("command line: configured (persistent '%s' on label '%s'%s%s)\n",
 		       st->cmdline.persistent, st->cmdline.label,
@@ -133,6 +138,20 @@ static const char *cap_json(enum bootrace_cap cap)
 	return cap == BOOTRACE_CAP_YES ? "yes" : cap == BOOTRACE_CAP_BY_VERSION ? "by-version" : "no";
 }
 
+static const char *level_json(enum bootrace_kernel_level level)
+{
+	switch (level) {
+	case BOOTRACE_KERNEL_READ_ONLY:
+		return "read-only-backup";
+	case BOOTRACE_KERNEL_BACKUP:
+		return "writable-backup";
+	case BOOTRACE_KERNEL_PERSISTENT:
+		return "persistent-only";
+	default:
+		return "unsupported";
+	}
+}
+
 static void print_json(const struct bootrace_status *st, const struct bootrace_next_boot *nb)
 {
 	struct json j;
@@ -145,6 +164,18 @@ static void print_json(const struct bootrace_status *st, const struct bootrace_n
 	json_string(&j, "backup_instance", cap_json(st->backup));
 	json_string(&j, "read_only_backup", cap_json(st->backup_read_only));
 	json_object_end(&j);
+	json_string(&j, "level", level_json(st->level));
+	json_string(&j, "level_words", bootrace_kernel_level_words(st->level));
+	if (st->record.valid) {
+		json_object_begin(&j, "last_traced_boot");
+		json_string(&j, "boot_id", st->record.boot_id);
+		json_string(&j, "instance", st->record.instance);
+		json_int(&j, "time", st->record.time);
+		json_bool(&j, "previous_boot", bootrace_boot_record_previous(&st->record));
+		json_object_end(&j);
+	} else {
+		json_null(&j, "last_traced_boot");
+	}
 	json_object_begin(&j, "cmdline");
 	json_bool(&j, "configured", st->configured);
 	json_string(&j, "persistent", st->cmdline.has_persistent ? st->cmdline.persistent : NULL);

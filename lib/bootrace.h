@@ -222,6 +222,31 @@ int bootrace_backup_find(const struct bootrace_tracefs *tfs,
 			 const char *proc_cmdline, char **name,
 			 struct bootrace_error *err);
 
+/* --------------------------------------------------------- boot record */
+
+/* What collect noted about the boot it left tracing (STATE_DIR/traced-boot). */
+struct bootrace_boot_record {
+	bool valid;
+	char boot_id[64];
+	char instance[64];
+	long long time;			/* when, seconds since the epoch */
+};
+
+int bootrace_boot_id(char *buf, size_t len);
+int bootrace_boot_record_write(const char *state_dir, const char *instance);
+/* -ENOENT when no boot was ever noted. */
+int bootrace_boot_record_read(const char *state_dir, struct bootrace_boot_record *rec);
+/* The note is about an earlier boot than this one. */
+bool bootrace_boot_record_previous(const struct bootrace_boot_record *rec);
+
+/* What a kernel line offers (see bootrace_kernel_level_of()). */
+enum bootrace_kernel_level {
+	BOOTRACE_KERNEL_TOO_OLD = 0,	/* < 6.12: no trace_instance=NAME@LABEL */
+	BOOTRACE_KERNEL_PERSISTENT,	/* 6.12 - 6.18: no backup instances */
+	BOOTRACE_KERNEL_BACKUP,		/* 6.19, 7.0: a writable backup that stays */
+	BOOTRACE_KERNEL_READ_ONLY,	/* 7.1+: read-only, removes itself */
+};
+
 /* -------------------------------------------------------------- status */
 
 enum bootrace_cap {
@@ -241,6 +266,8 @@ struct bootrace_status {
 	enum bootrace_cap backup;	/* trace_instance=B=S, 6.19+ */
 	enum bootrace_cap backup_read_only;	/* read-only, self-removing, 7.1+ */
 	char junk_instance[128];	/* "backup=boot_map" made by an old kernel */
+	enum bootrace_kernel_level level;	/* judged from tracefs, else the release */
+	struct bootrace_boot_record record;	/* the boot collect last left tracing */
 	int nr_instances;
 	struct bootrace_instance_info **instances;	/* the ones that matter */
 	char next_step[768];		/* what the user should do now */
@@ -290,6 +317,13 @@ struct bootrace_collect_opts {
 	const char *proc_cmdline;	/* NULL: read /proc/cmdline */
 	bootrace_progress_fn progress;
 	void *progress_data;
+	/*
+	 * This machine's own boot (not a tracefs given by path): note in
+	 * state_dir which boot the persistent instance traces, so that the
+	 * next boot can tell lost data from a cold boot. The note is read
+	 * from state_dir either way.
+	 */
+	bool record_boot;
 };
 
 void bootrace_collect_opts_init(struct bootrace_collect_opts *opts);
@@ -501,12 +535,6 @@ bool bootrace_verify_passed(const struct bootrace_verify_result *res);
 /* ---------------------------------------------------------- bootloader */
 
 /* What a kernel release gives with bootrace's command line. */
-enum bootrace_kernel_level {
-	BOOTRACE_KERNEL_TOO_OLD = 0,	/* < 6.12: no trace_instance=NAME@LABEL */
-	BOOTRACE_KERNEL_PERSISTENT,	/* 6.12 - 6.18: no backup instances */
-	BOOTRACE_KERNEL_BACKUP,		/* 6.19, 7.0: a writable backup that stays */
-	BOOTRACE_KERNEL_READ_ONLY,	/* 7.1+: read-only, removes itself */
-};
 
 struct bootrace_kernel_release {
 	int major, minor, patch;

@@ -397,22 +397,34 @@ static int drain_all(struct drain *d, const char *output_base)
 }
 
 static int check_instance(const struct bootrace_instance_info *info,
+			  const struct bootrace_boot_record *rec,
 			  struct bootrace_error *err)
 {
+	char when[32] = "";
+	time_t t;
+
 	if (bootrace_instance_entries(info))
 		return 0;
 	if (info->last_boot.kind == BOOTRACE_LAST_BOOT_CURRENT)
 		return br_fail(err, -ENODATA,
 			       "no previous-boot data: instance '%s' traces the current boot and holds no entries",
 			       info->name);
+	if (bootrace_boot_record_previous(rec)) {
+		t = rec->time;
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&t));
+		return br_fail(err, -ENODATA,
+			       "no previous-boot data, although boot %.8s was traced into '%s' from %s: the reserved memory did not survive the reboot (power was cut, the firmware cleared memory, or reserve_mem= landed elsewhere: a larger alignment, e.g. 'bootrace setup --align 32M', keeps it in place)",
+			       rec->boot_id, rec->instance, when);
+	}
 	return br_fail(err, -ENODATA,
-		       "no previous-boot data: instance '%s' holds no entries (a cold boot, or the reserved memory did not survive the reboot)",
+		       "no previous-boot data in '%s': a cold boot, or the first boot since bootrace was set up (it traces this boot now)",
 		       info->name);
 }
 
 static int collect_instance(const struct bootrace_tracefs *tfs,
 			    const struct bootrace_collect_opts *opts,
 			    const struct bootrace_instance_info *info,
+			    const struct bootrace_boot_record *rec,
 			    struct bootrace_collect_result *res,
 			    struct bootrace_error *err)
 {
@@ -421,7 +433,7 @@ static int collect_instance(const struct bootrace_tracefs *tfs,
 	struct drain d = { .info = info, .opts = opts, .res = res };
 	int ret;
 
-	ret = check_instance(info, err);
+	ret = check_instance(info, rec, err);
 	if (!ret)
 		ret = br_snapshot_take(tfs, info, opts->kallsyms, &snap, err);
 	if (!ret)
@@ -526,13 +538,20 @@ static void remove_backup(const struct bootrace_instance_info *info,
 	br_info("removed backup instance %s", info->name);
 }
 
-static void after_collect(const struct bootrace_instance_info *info, int ret,
+static void after_collect(const struct bootrace_collect_opts *opts,
+			  const struct bootrace_instance_info *info,
+			  const struct bootrace_cmdline_config *cfg, int ret,
 			  struct bootrace_collect_result *res)
 {
 	if (res->source == BOOTRACE_SOURCE_PERSISTENT && (!ret || ret == -ENODATA))
 		rearm_persistent(info, res);
 	else if (res->source == BOOTRACE_SOURCE_BACKUP_WRITABLE && !ret && res->output)
 		remove_backup(info, res);
+	/* This boot is now traced: say so for the next one (see bootrecord.c). */
+	if (opts->record_boot && res->source != BOOTRACE_SOURCE_INSTANCE &&
+	    (!ret || ret == -ENODATA) && cfg->has_persistent &&
+	    (res->source != BOOTRACE_SOURCE_PERSISTENT || res->rearmed))
+		bootrace_boot_record_write(opts->state_dir, cfg->persistent);
 }
 
 static void read_cmdline_config(const char *proc_cmdline,
@@ -553,6 +572,7 @@ int bootrace_collect(const struct bootrace_tracefs *tfs,
 {
 	struct bootrace_instance_info *info = NULL;
 	struct bootrace_cmdline_config cfg;
+	struct bootrace_boot_record rec = { 0 };
 	char *name = NULL;
 	int ret;
 
@@ -580,8 +600,9 @@ int bootrace_collect(const struct bootrace_tracefs *tfs,
 	br_info("instance %s: %d CPUs, %llu entries, %llu bytes, sub-buffer %zu bytes: %s",
 		name, info->nr_cpus, res->entries, bootrace_instance_bytes(info),
 		info->subbuf_size, bootrace_source_kind_words(res->source));
-	ret = collect_instance(tfs, opts, info, res, err);
-	after_collect(info, ret, res);
+	bootrace_boot_record_read(opts->state_dir, &rec);
+	ret = collect_instance(tfs, opts, info, &rec, res, err);
+	after_collect(opts, info, &cfg, ret, res);
 	bootrace_instance_info_free(info);
 	return ret;
 }

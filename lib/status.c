@@ -122,40 +122,86 @@ find_backup(const struct bootrace_status *st)
 	return NULL;
 }
 
-static bool bootrace_instance_exists_in(const struct bootrace_status *st, const char *name)
+static const struct bootrace_instance_info *
+find_instance(const struct bootrace_status *st, const char *name)
 {
 	for (int i = 0; i < st->nr_instances; i++)
 		if (!strcmp(st->instances[i]->name, name))
-			return true;
-	return false;
+			return st->instances[i];
+	return NULL;
+}
+
+/* Why an instance that should hold the previous boot is empty. */
+static const char *empty_why(const struct bootrace_status *st, char *buf, size_t len)
+{
+	if (bootrace_boot_record_previous(&st->record))
+		snprintf(buf, len, "boot %.8s was being traced, so its reserved memory did not survive the reboot "
+			 "(power cut, firmware clearing memory, or reserve_mem= placed elsewhere: a larger --align helps)",
+			 st->record.boot_id);
+	else
+		snprintf(buf, len, "a cold boot, or the first boot since bootrace was set up");
+	return buf;
+}
+
+/* Before 6.19: the persistent instance itself holds the previous boot. */
+static void advise_persistent(struct bootrace_status *st, const struct bootrace_instance_info *p)
+{
+	char *s = st->next_step, why[256];
+	size_t n = sizeof(st->next_step);
+
+	if (!p->tracing_on && bootrace_instance_entries(p))
+		snprintf(s, n, "the previous boot's trace is in '%s' (%llu events, kept apart by ^traceoff): run 'bootrace collect'; it then clears '%s' and turns tracing on",
+			 p->name, bootrace_instance_entries(p), p->name);
+	else if (!p->tracing_on)
+		snprintf(s, n, "'%s' holds nothing (%s) and does not trace yet: run 'bootrace collect' (the boot unit does at every boot) to start tracing this boot",
+			 p->name, empty_why(st, why, sizeof(why)));
+	else if (!st->cmdline.persistent_traceoff)
+		snprintf(s, n, "'%s' traces this boot on top of the previous one: before 6.19 the line needs ^traceoff to keep them apart (run 'bootrace setup'); 'bootrace collect --instance %s' reads both",
+			 p->name, p->name);
+	else
+		snprintf(s, n, "'%s' traces this boot; after the next crash or warm reboot, run 'bootrace collect'", p->name);
 }
 
 static void advise(struct bootrace_status *st)
 {
 	const struct bootrace_instance_info *backup = find_backup(st);
-	char *s = st->next_step;
+	const struct bootrace_instance_info *persistent = find_instance(st, st->cmdline.persistent);
+	char *s = st->next_step, why[256];
 	size_t n = sizeof(st->next_step);
 
 	if (st->junk_instance[0])
-		snprintf(s, n, "kernel %s does not support backup instances (6.19+): it made an instance named '%s'. "
-			 "Remove trace_instance=%s from the command line, and collect '%s' with 'bootrace collect --instance %s'",
-			 st->release, st->junk_instance, st->junk_instance,
-			 st->cmdline.persistent, st->cmdline.persistent);
+		snprintf(s, n, "kernel %s has no backup instances (6.19+): its trace_instance=%s made a junk instance, and '%s' mixes both boots. "
+			 "Run 'bootrace setup' (it composes for the kernel: no backup, ^traceoff) and reboot; meanwhile 'bootrace collect --instance %s' reads what is there",
+			 st->release, st->junk_instance, st->cmdline.persistent, st->cmdline.persistent);
 	else if (!st->configured)
 		snprintf(s, n, "not configured: run 'bootrace setup' (or add the line 'bootrace setup --print' prints to the kernel command line) and reboot");
 	else if (backup && bootrace_instance_entries(backup))
 		snprintf(s, n, "the previous boot's trace is in '%s' (%llu events): run 'bootrace collect'",
 			 backup->name, bootrace_instance_entries(backup));
 	else if (backup)
-		snprintf(s, n, "backup instance '%s' is empty: a cold boot, or the reserved memory did not survive the reboot; "
-			 "'%s' traces this boot, so the next warm reboot or crash will be kept",
-			 backup->name, st->cmdline.persistent);
-	else if (!bootrace_instance_exists_in(st, st->cmdline.persistent))
+		snprintf(s, n, "backup instance '%s' is empty: %s; '%s' traces this boot, so the next warm reboot or crash will be kept",
+			 backup->name, empty_why(st, why, sizeof(why)), st->cmdline.persistent);
+	else if (!persistent)
 		snprintf(s, n, "configured, but instance '%s' does not exist: check that kernel %s supports trace_instance= (6.12+) and that reserve_mem= succeeded (dmesg | grep -i reserve_mem)",
 			 st->cmdline.persistent, st->release);
+	else if (st->level <= BOOTRACE_KERNEL_PERSISTENT)
+		advise_persistent(st, persistent);
 	else
 		snprintf(s, n, "'%s' traces this boot; after the next crash or warm reboot, run 'bootrace collect'",
 			 st->cmdline.persistent);
+}
+
+/* What the kernel shows beats what its version says. */
+static void judge_level(struct bootrace_status *st)
+{
+	if (st->backup_read_only == BOOTRACE_CAP_YES)
+		st->level = BOOTRACE_KERNEL_READ_ONLY;
+	else if (st->backup == BOOTRACE_CAP_YES)
+		st->level = BOOTRACE_KERNEL_BACKUP;
+	else if (st->junk_instance[0])
+		st->level = BOOTRACE_KERNEL_PERSISTENT;
+	else
+		st->level = bootrace_kernel_level_of(st->major, st->minor);
 }
 
 int bootrace_status_read(const struct bootrace_tracefs *tfs,
@@ -186,6 +232,10 @@ int bootrace_status_read(const struct bootrace_tracefs *tfs,
 		return br_fail(err, ret, "cannot list the instances in %s: %s",
 			       st->tracefs, strerror(-ret));
 	judge_caps(st);
+	judge_level(st);
+	/* Only this machine's own boots are noted (see bootrecord.c). */
+	if (!proc_cmdline)
+		bootrace_boot_record_read(BOOTRACE_DEFAULT_STATE_DIR, &st->record);
 	advise(st);
 	return 0;
 }

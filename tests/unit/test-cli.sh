@@ -325,6 +325,20 @@ mkdir "$WORK/e"
 expect 4 "collect from a backup with 0 entries (cold boot)" backup -- --tracefs "$EMPTY" collect -o "$WORK/e/trace.dat"
 if [ -z "$(ls -A "$WORK/e")" ]; then pass "cold boot: no file written"; else fail "cold boot: no file written" "$(ls -A "$WORK/e")"; fi
 
+# An empty backup after a boot that collect had left tracing (its note in
+# the state directory names another boot): the data was lost, not a cold boot.
+mkdir -p "$WORK/st-cold" "$WORK/st-lost"
+expect 4 "empty backup, no note of a traced boot: a cold boot" "cold boot" -- \
+	--tracefs "$EMPTY" collect --state-dir "$WORK/st-cold" -o "$WORK/e/trace.dat"
+printf 'boot_id=00000000-1111-2222-3333-444444444444\ninstance=boot_map\ntime=1764000000\n' > "$WORK/st-lost/traced-boot"
+expect 4 "empty backup after a traced boot: the memory did not survive" "did not survive" -- \
+	--tracefs "$EMPTY" collect --state-dir "$WORK/st-lost" -o "$WORK/e/trace.dat"
+if [ "$(ls -A "$WORK/st-cold")" = "" ]; then
+	pass "a tracefs given by path leaves no note of this machine's boot"
+else
+	fail "a tracefs given by path leaves no note of this machine's boot" "$(ls -A "$WORK/st-cold")"
+fi
+
 # Two read-only instances with last_boot_info: bootrace_backup_find()
 # returns -EEXIST, which exits 2 (usage: choose one with --instance).
 expect 2 "collect with two backup instances" "--instance" -- --tracefs "$TWO" collect -o "$WORK/t.dat"

@@ -279,8 +279,24 @@ kernel_level() {
 	fi
 }
 
+# bootrace status (run before collect) names the level, and the next step.
+check_status() {
+	$sid_collect && return
+	got=$(sed -n 's/^what you get: //p' "$work/out/status.out")
+	case $level in
+	persistent) want="no backup instances" ;;
+	backup) want="stays (writable) until bootrace removes it" ;;
+	*) want="read-only backup of the previous boot that the kernel removes" ;;
+	esac
+	check "status names the kernel's level: '$(echo "$got" | cut -c1-70)...'" \
+		grep -qF "$want" "$work/out/status.out"
+	check "status says the previous boot's trace is waiting" \
+		grep -q "^next: the previous boot's trace is in " "$work/out/status.out"
+}
+
 # The instances after collect, as the kernel's level promises.
 check_instances() {
+	check_status
 	case $level in
 	persistent)
 		check "no backup instance before 6.19; the previous boot was in $PERSISTENT" \
