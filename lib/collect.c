@@ -429,7 +429,7 @@ static int collect_instance(const struct bootrace_tracefs *tfs,
 			    struct bootrace_error *err)
 {
 	struct br_snapshot *snap = NULL;
-	struct br_output out = { .fd = -1 };
+	struct br_output out = BR_OUTPUT_INIT;
 	struct drain d = { .info = info, .opts = opts, .res = res };
 	int ret;
 

@@ -5,6 +5,7 @@
  * only then renamed. The files hold kernel addresses, so they are 0600.
  */
 #include <dirent.h>
+#include <sys/file.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -62,6 +63,105 @@ static void read_boot_id(char id[33])
 		strcpy(id, "unknown-boot");
 }
 
+static int rename_noreplace(const char *from, const char *to);
+static bool keep_interrupted_data(const char *dir);
+
+/* One collect at a time per state directory: at boot and by hand can meet. */
+static int lock_state_dir(const char *state_dir, struct br_output *out,
+			  struct bootrace_error *err)
+{
+	char *path;
+
+	if (asprintf(&path, "%s/.lock", state_dir) < 0)
+		return br_fail(err, -ENOMEM, "out of memory");
+	out->lock_fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	free(path);
+	if (out->lock_fd < 0)
+		return br_fail(err, -errno, "cannot lock %s: %s", state_dir, strerror(errno));
+	if (flock(out->lock_fd, LOCK_EX | LOCK_NB) < 0)
+		return br_fail(err, -EBUSY, "another bootrace collect is writing to %s; wait for it to finish",
+			       state_dir);
+	return 0;
+}
+
+/*
+ * A collect killed outright (SIGKILL, power loss) leaves its data in a
+ * hidden .new-XXXXXX directory. With the lock held no other collect owns
+ * one, so each is given a visible name ending in ".partial", its data file
+ * named trace.dat.partial (its CPU table may be unfilled), or removed if it
+ * holds no data.
+ */
+static void recover_interrupted(const char *state_dir)
+{
+	struct dirent *de;
+	DIR *d = opendir(state_dir);
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char *dir = NULL, *target = NULL, stamp[32];
+		struct stat st;
+		struct tm tm;
+
+		if (strncmp(de->d_name, ".new-", 5) ||
+		    asprintf(&dir, "%s/%s", state_dir, de->d_name) < 0)
+			continue;
+		if (!stat(dir, &st) && S_ISDIR(st.st_mode) && keep_interrupted_data(dir)) {
+			gmtime_r(&st.st_mtime, &tm);
+			strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+			if (asprintf(&target, "%s/%s-interrupted.partial", state_dir, stamp) > 0 &&
+			    !rename_noreplace(dir, target))
+				br_warn("an interrupted collection's data was kept in %s", target);
+			free(target);
+		}
+		free(dir);
+	}
+	closedir(d);
+}
+
+/* Name the data file of an interrupted collection; false: nothing to keep (removed). */
+static bool keep_interrupted_data(const char *dir)
+{
+	struct dirent *de;
+	bool kept = false;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return false;
+	while ((de = readdir(d))) {
+		char *from = NULL, *to = NULL;
+		struct stat st;
+
+		/* Cut after its data file was renamed: that file is the data. */
+		if (!strcmp(de->d_name, "trace.dat") || !strcmp(de->d_name, "trace.dat.partial")) {
+			kept = true;
+			continue;
+		}
+		if (strncmp(de->d_name, ".trace.dat.", 11) ||
+		    asprintf(&from, "%s/%s", dir, de->d_name) < 0)
+			continue;
+		if (!kept && !stat(from, &st) && st.st_size > 0 &&
+		    asprintf(&to, "%s/trace.dat.partial", dir) > 0 && !rename_noreplace(from, to))
+			kept = true;
+		else
+			unlink(from);
+		free(from);
+		free(to);
+	}
+	closedir(d);
+	if (!kept) {
+		/* Only the info file or nothing: not worth a collection. */
+		char *info;
+
+		if (asprintf(&info, "%s/" BOOTRACE_INFO_FILE, dir) > 0) {
+			unlink(info);
+			free(info);
+		}
+		rmdir(dir);
+	}
+	return kept;
+}
+
 /*
  * A new collection is built in STATE_DIR/.new-XXXXXX and renamed to
  * STATE_DIR/<UTC time>Z-<boot id> only when it is complete (see
@@ -80,6 +180,10 @@ static int make_collection_dir(const char *state_dir, struct br_output *out,
 	if (ret)
 		return br_fail(err, ret, "cannot create %s: %s; choose a file with -o",
 			       state_dir, strerror(-ret));
+	ret = lock_state_dir(state_dir, out, err);
+	if (ret)
+		return ret;
+	recover_interrupted(state_dir);
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	read_boot_id(boot_id);
@@ -208,13 +312,15 @@ void br_output_release(struct br_output *out)
 		close(out->fd);
 	if (out->dirfd >= 0)
 		close(out->dirfd);
+	if (out->lock_fd >= 0)
+		close(out->lock_fd);
 	free(out->dir);
 	free(out->final_dir);
 	free(out->state_dir);
 	free(out->tmp_path);
 	free(out->final_path);
 	memset(out, 0, sizeof(*out));
-	out->fd = out->dirfd = -1;
+	out->fd = out->dirfd = out->lock_fd = -1;
 }
 
 static int rename_noreplace(const char *from, const char *to)

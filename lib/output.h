@@ -19,7 +19,11 @@ struct br_output {
 	char *final_path;
 	bool created_dir;	/* a new collection directory: remove on discard */
 	bool force;
+	int lock_fd;		/* STATE_DIR/.lock, held while collecting */
 };
+
+/* Nothing open yet: what br_output_release() can always be given. */
+#define BR_OUTPUT_INIT { .fd = -1, .dirfd = -1, .lock_fd = -1 }
 
 /* Check the output path and create the temporary file; reads nothing. */
 int br_output_prepare(const struct bootrace_collect_opts *opts,

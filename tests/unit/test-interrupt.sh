@@ -36,6 +36,12 @@ all_complete() {
 	local d
 	for d in "$1"/*; do
 		[ -e "$d" ] || continue
+		# What a killed collect had read, kept by the next one.
+		case $d in
+		*-interrupted.partial)
+			[ -s "$d/trace.dat.partial" ] || [ -s "$d/trace.dat" ] || return 1
+			continue ;;
+		esac
 		[ -s "$d/trace.dat" ] && [ -s "$d/info" ] || return 1
 		"$BOOTRACE" verify --offline "$d/trace.dat" > /dev/null 2>&1 || return 1
 	done
@@ -58,12 +64,22 @@ for call in write fsync renameat renameat2; do
 			not_ok "cut at $call #$i: every visible directory complete, list works"
 			ls -la "$state" "$state"/* 2>&1 | sed 's/^/#   /'
 		fi
+		want_kept=0
+		for f in "$state"/.new-*/.trace.dat.* "$state"/.new-*/trace.dat; do
+			[ -s "$f" ] && want_kept=1
+		done
 		collect "$state"
-		if [ "$rc" -eq 0 ] && all_complete "$state" &&
-		   [ "$(ls "$state" | wc -l)" -eq $((visible + 1)) ]; then
+		complete=$(ls "$state" | grep -vc -- '-interrupted.partial$')
+		if [ "$rc" -eq 0 ] && all_complete "$state" && [ "$complete" -eq $((visible + 1)) ]; then
 			ok "cut at $call #$i: the next collect makes one complete directory"
 		else
 			not_ok "cut at $call #$i: the next collect makes one complete directory (exit $rc)"
+		fi
+		kept=$(ls -d "$state"/*-interrupted.partial 2>/dev/null | wc -l)
+		if ! ls -d "$state"/.new-* > /dev/null 2>&1 && [ "$kept" -eq "$want_kept" ]; then
+			ok "cut at $call #$i: no hidden leftovers; what was read before the cut is kept ($kept)"
+		else
+			not_ok "cut at $call #$i: no hidden leftovers; what was read before the cut is kept ($kept, want $want_kept)"
 		fi
 		i=$((i + 1))
 		[ "$call" != write ] || i=$((i + 7))	# many writes: every 8th
