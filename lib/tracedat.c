@@ -31,6 +31,7 @@ struct tracedat_writer {
 	unsigned long long table_offset; /* flyrecord per-CPU table */
 	int open_cpu;			/* -1: no CPU being written */
 	int last_cpu;			/* highest CPU begun, -1: none */
+	unsigned long long queued;	/* queued for writeback up to here */
 	struct tracedat_cpu_slot *cpus;
 };
 
@@ -348,6 +349,23 @@ int tracedat_cpu_begin(struct tracedat_writer *w, int cpu)
 	return 0;
 }
 
+/* Queue the data for writeback every this many bytes. */
+#define WRITEBACK_STEP (8ULL << 20)
+
+/*
+ * The disk works while the next pages are read: what is written is
+ * queued for writeback now (without waiting for it), so the final
+ * fsync() finds little left to do. A failure here changes nothing;
+ * fsync() still reports any error.
+ */
+static void start_writeback(struct tracedat_writer *w)
+{
+	if (w->offset - w->queued < WRITEBACK_STEP)
+		return;
+	sync_file_range(w->fd, w->queued, w->offset - w->queued, SYNC_FILE_RANGE_WRITE);
+	w->queued = w->offset;
+}
+
 int tracedat_cpu_write(struct tracedat_writer *w, const void *buf, size_t len)
 {
 	unsigned long long before = w->offset;
@@ -358,6 +376,7 @@ int tracedat_cpu_write(struct tracedat_writer *w, const void *buf, size_t len)
 	ret = write_all(w, buf, len);
 	/* Count what reached the file even on failure: it is there. */
 	w->cpus[w->open_cpu].size += w->offset - before;
+	start_writeback(w);
 	return ret;
 }
 
@@ -408,6 +427,7 @@ int tracedat_cpu_splice(struct tracedat_writer *w, int pipe_fd, size_t len)
 		return -EINVAL;
 	ret = splice_full(w, pipe_fd, len);
 	w->cpus[w->open_cpu].size += w->offset - before;
+	start_writeback(w);
 	return ret;
 }
 
