@@ -62,7 +62,7 @@ static const char global_doc[] =
 	"Harvest the previous boot's persistent ftrace buffer into trace.dat."
 	"\v"
 	"Commands:\n"
-	"  setup     compose the kernel command line (--print)\n"
+	"  setup     install (or --print) the kernel command line that keeps a trace\n"
 	"  collect   write the previous boot's trace to trace.dat\n"
 	"  verify    prove a collected trace.dat is complete\n"
 	"  status    show what the kernel offers and what to do next\n"
