@@ -34,6 +34,14 @@ int br_read_file_at(int dirfd, const char *rel, char **text, size_t *len);
 /* Join path parts with '/'; malloc()ed, NULL on ENOMEM. */
 char *br_path_join(const char *a, const char *b);
 
+/*
+ * A rejected value as it goes into a one-line message: control characters
+ * escaped (a newline would split the line, an escape sequence would reach
+ * the terminal) and long values cut. Returns @buf.
+ */
+#define BR_SHOWN_MAX 64
+const char *br_shown(const char *s, size_t n, char buf[BR_SHOWN_MAX]);
+
 /* Strip trailing whitespace in place; returns @s. */
 char *br_strip(char *s);
 

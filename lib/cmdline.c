@@ -17,7 +17,6 @@
 #define NAME_MAX_LEN 63
 /* The kernel's RESERVE_MEM_NAME_SIZE (mm/memblock.c) is 16, with the NUL. */
 #define LABEL_MAX_LEN 15
-#define SHOWN_MAX 64
 /* COMMAND_LINE_SIZE on x86 and arm64, for the whole command line. */
 #define CMDLINE_MAX 2048
 
@@ -37,35 +36,6 @@ static bool name_char(char c)
 	return isalnum((unsigned char)c) || c == '_' || c == '-';
 }
 
-/*
- * A rejected value as it goes into the one-line message: control
- * characters escaped (a newline would split the line, an escape sequence
- * would reach the terminal) and long values cut.
- */
-static const char *shown(const char *s, size_t n, char buf[SHOWN_MAX])
-{
-	size_t used = 0;
-
-	for (size_t i = 0; i < n && s[i]; i++) {
-		unsigned char c = s[i];
-
-		if (used + 8 >= SHOWN_MAX) {
-			memcpy(buf + used, "...", 4);
-			return buf;
-		}
-		if (c == '\n')
-			used += sprintf(buf + used, "\\n");
-		else if (c == '\t')
-			used += sprintf(buf + used, "\\t");
-		else if (c < 0x20 || c >= 0x7f)
-			used += sprintf(buf + used, "\\x%02x", c);
-		else
-			buf[used++] = c;
-	}
-	buf[used] = '\0';
-	return buf;
-}
-
 /* Printable form of a rejected character for the message. */
 static const char *char_name(char c, char buf[8])
 {
@@ -83,7 +53,7 @@ static const char *char_name(char c, char buf[8])
 int bootrace_name_check(const char *what, const char *name,
 			struct bootrace_error *err)
 {
-	char cbuf[8], sbuf[SHOWN_MAX];
+	char cbuf[8], sbuf[BR_SHOWN_MAX];
 	size_t len;
 
 	if (!name || !*name)
@@ -91,15 +61,15 @@ int bootrace_name_check(const char *what, const char *name,
 	len = strlen(name);
 	if (len > NAME_MAX_LEN)
 		return br_fail(err, -EINVAL, "%s '%s...' is longer than %d characters",
-			       what, shown(name, 20, sbuf), NAME_MAX_LEN);
+			       what, br_shown(name, 20, sbuf), NAME_MAX_LEN);
 	if (!isalnum((unsigned char)name[0]))
 		return br_fail(err, -EINVAL, "%s '%s' must start with a letter or digit",
-			       what, shown(name, len, sbuf));
+			       what, br_shown(name, len, sbuf));
 	for (size_t i = 0; i < len; i++)
 		if (!name_char(name[i]))
 			return br_fail(err, -EINVAL,
 				       "%s '%s' contains %s: use only letters, digits, '_' and '-'",
-				       what, shown(name, len, sbuf), char_name(name[i], cbuf));
+				       what, br_shown(name, len, sbuf), char_name(name[i], cbuf));
 	return 0;
 }
 
@@ -147,12 +117,12 @@ static int event_check(const char *item, size_t n, const char *avail,
 	const char *ev = colon ? colon + 1 : NULL;
 	size_t ev_len = colon ? n - sys_len - 1 : 0;
 	bool glob = ev && ev_len == 1 && *ev == '*';
-	char sbuf[SHOWN_MAX];
+	char sbuf[BR_SHOWN_MAX];
 
 	if (!event_word_ok(item, sys_len) || (ev && !glob && !event_word_ok(ev, ev_len)))
 		return br_fail(err, -EINVAL,
 			       "event '%s' is malformed: use SYSTEM or SYSTEM:EVENT (letters, digits, '_'), e.g. sched or sched:sched_switch",
-			       shown(item, n, sbuf));
+			       br_shown(item, n, sbuf));
 	if (!avail)
 		return 0;
 	if (!event_available(avail, item, sys_len, glob ? NULL : ev, ev_len)) {
@@ -171,7 +141,7 @@ static int events_check(const char *events, const char *avail,
 			struct bootrace_error *err)
 {
 	const char *p = events;
-	char sbuf[SHOWN_MAX];
+	char sbuf[BR_SHOWN_MAX];
 
 	if (!*events)
 		return 0;
@@ -183,7 +153,7 @@ static int events_check(const char *events, const char *avail,
 		if (!n)
 			return br_fail(err, -EINVAL,
 				       "events '%s' has an empty item: separate events with single commas, e.g. sched,irq",
-				       shown(events, strlen(events), sbuf));
+				       br_shown(events, strlen(events), sbuf));
 		ret = event_check(p, n, avail, err);
 		if (ret)
 			return ret;
@@ -292,14 +262,14 @@ int bootrace_cmdline_compose(const struct bootrace_cmdline_opts *opts,
 	}
 	/* A longer fragment could never fit the kernel's COMMAND_LINE_SIZE. */
 	if (strlen(*out) >= CMDLINE_MAX) {
-		char sbuf[SHOWN_MAX];
+		char sbuf[BR_SHOWN_MAX];
 		size_t len = strlen(*out);
 
 		free(*out);
 		*out = NULL;
 		return br_fail(err, -EINVAL,
 			       "events '%s' make the fragment %zu characters long: the kernel command line holds at most %d",
-			       shown(events, strlen(events), sbuf), len, CMDLINE_MAX - 1);
+			       br_shown(events, strlen(events), sbuf), len, CMDLINE_MAX - 1);
 	}
 	return 0;
 }

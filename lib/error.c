@@ -151,3 +151,27 @@ void bootrace_strv_free(char **strv)
 		free(*p);
 	free(strv);
 }
+
+const char *br_shown(const char *s, size_t n, char buf[BR_SHOWN_MAX])
+{
+	size_t used = 0;
+
+	for (size_t i = 0; i < n && s[i]; i++) {
+		unsigned char c = s[i];
+
+		if (used + 8 >= BR_SHOWN_MAX) {
+			memcpy(buf + used, "...", 4);
+			return buf;
+		}
+		if (c == '\n')
+			used += sprintf(buf + used, "\\n");
+		else if (c == '\t')
+			used += sprintf(buf + used, "\\t");
+		else if (c < 0x20 || c >= 0x7f)
+			used += sprintf(buf + used, "\\x%02x", c);
+		else
+			buf[used++] = c;
+	}
+	buf[used] = '\0';
+	return buf;
+}

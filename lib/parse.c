@@ -16,43 +16,13 @@
 
 #include "bootrace-local.h"
 
-#define SHOWN_MAX 64
-
-/*
- * A rejected value as it goes into the one-line message: control
- * characters escaped (a newline would split the line, an escape sequence
- * would reach the terminal) and long values cut.
- */
-static const char *shown(const char *s, size_t n, char buf[SHOWN_MAX])
-{
-	size_t used = 0;
-
-	for (size_t i = 0; i < n && s[i]; i++) {
-		unsigned char c = s[i];
-
-		if (used + 8 >= SHOWN_MAX) {
-			memcpy(buf + used, "...", 4);
-			return buf;
-		}
-		if (c == '\n')
-			used += sprintf(buf + used, "\\n");
-		else if (c == '\t')
-			used += sprintf(buf + used, "\\t");
-		else if (c < 0x20 || c >= 0x7f)
-			used += sprintf(buf + used, "\\x%02x", c);
-		else
-			buf[used++] = c;
-	}
-	buf[used] = '\0';
-	return buf;
-}
 
 int bootrace_size_parse(const char *text, unsigned long long *bytes,
 			struct bootrace_error *err)
 {
 	unsigned long long value = 0, shift = 0;
 	const char *p = text;
-	char sbuf[SHOWN_MAX];
+	char sbuf[BR_SHOWN_MAX];
 
 	if (!text || !*text)
 		return br_fail(err, -EINVAL, "size is empty: give a number with an optional K, M or G suffix, e.g. 12M");
@@ -60,11 +30,11 @@ int bootrace_size_parse(const char *text, unsigned long long *bytes,
 		unsigned int digit = *p - '0';
 
 		if (value > (ULLONG_MAX - digit) / 10)
-			return br_fail(err, -ERANGE, "size '%s' is too large", shown(text, strlen(text), sbuf));
+			return br_fail(err, -ERANGE, "size '%s' is too large", br_shown(text, strlen(text), sbuf));
 		value = value * 10 + digit;
 	}
 	if (p == text)
-		return br_fail(err, -EINVAL, "size '%s' is not a number: use e.g. 12M, 4096 or 1G", shown(text, strlen(text), sbuf));
+		return br_fail(err, -EINVAL, "size '%s' is not a number: use e.g. 12M, 4096 or 1G", br_shown(text, strlen(text), sbuf));
 	switch (*p) {
 	case '\0':
 		break;
@@ -81,14 +51,14 @@ int bootrace_size_parse(const char *text, unsigned long long *bytes,
 		p++;
 		break;
 	default:
-		return br_fail(err, -EINVAL, "size '%s' has an unknown suffix: use K, M or G", shown(text, strlen(text), sbuf));
+		return br_fail(err, -EINVAL, "size '%s' has an unknown suffix: use K, M or G", br_shown(text, strlen(text), sbuf));
 	}
 	if (*p)
-		return br_fail(err, -EINVAL, "size '%s' has trailing characters: use e.g. 12M", shown(text, strlen(text), sbuf));
+		return br_fail(err, -EINVAL, "size '%s' has trailing characters: use e.g. 12M", br_shown(text, strlen(text), sbuf));
 	if (value == 0)
-		return br_fail(err, -EINVAL, "size '%s' is zero", shown(text, strlen(text), sbuf));
+		return br_fail(err, -EINVAL, "size '%s' is zero", br_shown(text, strlen(text), sbuf));
 	if (value > (ULLONG_MAX >> shift))
-		return br_fail(err, -ERANGE, "size '%s' is too large", shown(text, strlen(text), sbuf));
+		return br_fail(err, -ERANGE, "size '%s' is too large", br_shown(text, strlen(text), sbuf));
 	*bytes = value << shift;
 	return 0;
 }
