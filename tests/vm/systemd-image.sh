@@ -1,0 +1,96 @@
+#!/bin/bash
+# Build (once) and cache a bootable BIOS disk image of a small Debian 12
+# system with systemd as init, made the way grub-image.sh makes its image:
+# debootstrap --variant=minbase bookworm with systemd-sysv and udev, the
+# runtime libraries bootrace links (libtracefs1, libtraceevent1,
+# libtracecmd1) and GRUB (grub-pc-bin, grub2-common), one ext4 partition,
+# GRUB's boot.img and core image in front of it. No kernel, no bootrace and
+# no grub.cfg yet: systemd-crash.sh adds those per run (bootrace by its
+# build's "meson install").
+#
+# Usage: systemd-image.sh [--rebuild]
+# Prints the image's path as the last stdout line.
+# Exit 0 ok, 77 no cached image and the Debian archive unreachable, 1 error.
+set -eu
+PATH=$PATH:/usr/sbin:/sbin
+
+CACHE=${BOOTRACE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bootrace}
+MIRROR=${BOOTRACE_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+SUITE=bookworm
+PACKAGES=grub-pc-bin,grub2-common,systemd-sysv,udev,libtracefs1,libtraceevent1,libtracecmd1
+IMAGE_MB=1024
+# Bump when the recipe changes: a new name, a new image.
+NAME=systemd-bookworm-v1
+IMG=$CACHE/$NAME.img
+
+say() { echo "systemd-image: $*" >&2; }
+die() { echo "systemd-image: error: $*" >&2; exit 1; }
+skip() { echo "systemd-image: SKIP: $*" >&2; exit 77; }
+
+[ "${1:-}" != --rebuild ] || rm -f "$IMG"
+if [ -s "$IMG" ]; then
+	echo "$IMG"
+	exit 0
+fi
+[ "$(id -u)" = 0 ] || skip "building the systemd image needs root (debootstrap, loop devices)"
+command -v debootstrap > /dev/null || skip "debootstrap is not installed (tests/install-deps.sh)"
+command -v sfdisk > /dev/null || skip "sfdisk is not installed (tests/install-deps.sh)"
+
+mkdir -p "$CACHE"
+work=$(mktemp -d "$CACHE/.tmp-systemd-image.XXXXXX")
+loop= mnt=$work/mnt
+cleanup() {
+	for d in dev/pts dev proc sys; do
+		mountpoint -q "$mnt/$d" 2>/dev/null && umount "$mnt/$d"
+	done
+	mountpoint -q "$mnt" 2>/dev/null && umount "$mnt"
+	[ -z "$loop" ] || losetup -d "$loop"
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+start=$(date +%s)
+say "debootstrap --variant=minbase $SUITE + $PACKAGES (a few minutes, once)"
+if ! debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$work/root" "$MIRROR" \
+	> "$work/debootstrap.log" 2>&1; then
+	if grep -qiE 'Failed getting release file|Could not resolve|unable to connect|Temporary failure' "$work/debootstrap.log"; then
+		skip "the Debian archive ($MIRROR) cannot be reached and $IMG is not cached"
+	fi
+	tail -n 20 "$work/debootstrap.log" >&2
+	die "debootstrap failed"
+fi
+rm -rf "$work/root/var/cache/apt/archives"/*.deb "$work/root/var/lib/apt/lists"/*_Packages
+# What grub-pc's postinst does with ucf.
+cp "$work/root/usr/share/grub/default/grub" "$work/root/etc/default/grub"
+echo bootrace-systemd > "$work/root/etc/hostname"
+
+truncate -s "${IMAGE_MB}M" "$work/disk.img"
+echo 'start=2048, type=83, bootable' | sfdisk -q "$work/disk.img"
+# The kernel here does not scan loop devices for partitions: the file
+# system gets a loop device of its own at the partition's offset.
+loop=$(losetup --show -f -o $((2048 * 512)) --sizelimit $(( (IMAGE_MB - 1) * 1024 * 1024 )) "$work/disk.img")
+mkfs.ext4 -q -L bootrace-root "$loop"
+mkdir -p "$mnt"
+mount "$loop" "$mnt"
+cp -a "$work/root/." "$mnt/"
+uuid=$(blkid -s UUID -o value "$loop")
+echo "UUID=$uuid / ext4 defaults 0 1" > "$mnt/etc/fstab"
+# What grub-install does, without its probing of a partitioned disk:
+# modules under /boot/grub, a core image that finds them on (hd0,msdos1),
+# boot.img in the MBR (it loads the core from sector 1, its default) and
+# the core image in the gap before the partition.
+mkdir -p "$mnt/boot/grub"
+cp -r "$mnt/usr/lib/grub/i386-pc" "$mnt/boot/grub/"
+chroot "$mnt" grub-mkimage -O i386-pc -o /boot/grub/i386-pc/core.img \
+	-p '(hd0,msdos1)/boot/grub' biosdisk part_msdos ext2 search ||
+	die "grub-mkimage failed"
+core=$mnt/boot/grub/i386-pc/core.img
+[ "$(stat -c %s "$core")" -lt $((2047 * 512)) ] || die "core.img does not fit before the partition"
+dd if="$mnt/boot/grub/i386-pc/boot.img" of="$work/disk.img" bs=440 count=1 conv=notrunc status=none
+dd if="$core" of="$work/disk.img" bs=512 seek=1 conv=notrunc status=none
+umount "$mnt"
+losetup -d "$loop"
+loop=
+mv "$work/disk.img" "$IMG"
+say "built $IMG in $(( $(date +%s) - start ))s"
+echo "$IMG"
