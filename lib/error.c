@@ -114,7 +114,9 @@ int br_read_file_at(int dirfd, const char *rel, char **text, size_t *len)
 		return ret;
 	}
 	buf[used] = '\0';
-	*text = buf;
+	/* Thousands of small format files are kept: give back the slack. */
+	tmp = realloc(buf, used + 1);
+	*text = tmp ? tmp : buf;
 	if (len)
 		*len = used;
 	return 0;

@@ -186,10 +186,8 @@ static void read_host(const struct bootrace_tracefs *tfs,
 	 * Symbols are this boot's; trace-cmd 3.4 shifts them by the previous
 	 * boot's kernel address from LAST_BOOT_INFO.
 	 */
-	if (kallsyms && !br_read_file("/proc/kallsyms", &text, &len)) {
-		snap->meta.kallsyms.data = text;
-		snap->meta.kallsyms.len = len;
-	}
+	if (kallsyms)
+		snap->meta.kallsyms_path = "/proc/kallsyms";
 	if (!bootrace_tracefs_read(tfs, "printk_formats", &text, &len)) {
 		snap->meta.printk_formats.data = text;
 		snap->meta.printk_formats.len = len;

@@ -33,7 +33,15 @@ struct tracedat_writer {
 	int last_cpu;			/* highest CPU begun, -1: none */
 	unsigned long long queued;	/* queued for writeback up to here */
 	struct tracedat_cpu_slot *cpus;
+	/*
+	 * The metadata is thousands of small fields: gathered here and
+	 * written in large pieces until tracedat_begin() returns.
+	 */
+	char *buf;
+	size_t buf_used;
 };
+
+#define METADATA_BUFFER (256 * 1024)
 
 /* ------------------------------------------------------------------ */
 /* Writing                                                            */
@@ -65,9 +73,78 @@ static int write_full(int fd, const void *buf, size_t len, off_t off,
 	return 0;
 }
 
+static int write_u32(struct tracedat_writer *w, uint32_t v);
+static int write_blob32(struct tracedat_writer *w, const struct tracedat_blob *b);
+
+static int flush_buffer(struct tracedat_writer *w)
+{
+	unsigned long long done = 0;
+	int ret;
+
+	if (!w->buf_used)
+		return 0;
+	ret = write_full(w->fd, w->buf, w->buf_used, -1, &done);
+	w->buf_used = 0;
+	return ret;
+}
+
 static int write_all(struct tracedat_writer *w, const void *buf, size_t len)
 {
-	return write_full(w->fd, buf, len, -1, &w->offset);
+	unsigned long long done = 0;
+	int ret;
+
+	if (!w->buf)
+		return write_full(w->fd, buf, len, -1, &w->offset);
+	if (w->buf_used + len > METADATA_BUFFER) {
+		ret = flush_buffer(w);
+		if (ret)
+			return ret;
+	}
+	if (len > METADATA_BUFFER) {
+		ret = write_full(w->fd, buf, len, -1, &done);
+		w->offset += done;
+		return ret;
+	}
+	memcpy(w->buf + w->buf_used, buf, len);
+	w->buf_used += len;
+	w->offset += len;
+	return 0;
+}
+
+/*
+ * The kallsyms section, copied from a file whose size is known only once
+ * read (/proc/kallsyms): a placeholder size, the text, then the real size.
+ */
+static int write_kallsyms(struct tracedat_writer *w, const struct tracedat_meta *m)
+{
+	unsigned long long size_at = w->offset, len = 0, done = 0;
+	char chunk[64 * 1024];
+	uint32_t size;
+	ssize_t n;
+	int fd, ret;
+
+	if (!m->kallsyms_path)
+		return write_blob32(w, &m->kallsyms);
+	fd = open(m->kallsyms_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return write_u32(w, 0);	/* no symbols: an empty section, as trace-cmd */
+	ret = write_u32(w, 0);
+	while (!ret && (n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = -errno;
+			break;
+		}
+		len += n;
+		ret = len > UINT32_MAX ? -EOVERFLOW : write_all(w, chunk, n);
+	}
+	close(fd);
+	if (ret)
+		return ret;
+	size = len;
+	ret = flush_buffer(w);
+	return ret ?: write_full(w->fd, &size, sizeof(size), size_at, &done);
 }
 
 static int write_u16(struct tracedat_writer *w, uint16_t v)
@@ -307,15 +384,22 @@ int tracedat_begin(int fd, const struct tracedat_meta *meta,
 	w->open_cpu = -1;
 	w->last_cpu = -1;
 
-	ret = write_initial(w) ?:
+	w->buf = malloc(METADATA_BUFFER);
+	ret = w->buf ? 0 : -ENOMEM;
+	ret = ret ?:
+	      write_initial(w) ?:
 	      write_headers(w, meta) ?:
 	      write_formats(w, meta) ?:
-	      write_blob32(w, &meta->kallsyms) ?:
+	      write_kallsyms(w, meta) ?:
 	      write_blob32(w, &meta->printk_formats) ?:
 	      write_blob64(w, &meta->cmdlines) ?:
 	      write_u32(w, meta->nr_cpus) ?:
 	      write_options(w, meta) ?:
 	      write_flyrecord(w, meta);
+	ret = ret ?: flush_buffer(w);
+	/* From here on pages go straight to the file. */
+	free(w->buf);
+	w->buf = NULL;
 	if (ret) {
 		tracedat_free(w);
 		return ret;
@@ -471,5 +555,6 @@ void tracedat_free(struct tracedat_writer *w)
 	if (!w)
 		return;
 	free(w->cpus);
+	free(w->buf);
 	free(w);
 }

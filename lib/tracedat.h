@@ -46,6 +46,12 @@ struct tracedat_meta {
 	int nr_systems;				/* every other system */
 	const struct tracedat_system *systems;
 	struct tracedat_blob kallsyms;		/* may be empty */
+	/*
+	 * Or a file to copy the kallsyms section from as it is written (e.g.
+	 * /proc/kallsyms: megabytes that need not sit in memory); wins over
+	 * the blob when set.
+	 */
+	const char *kallsyms_path;
 	struct tracedat_blob printk_formats;	/* may be empty */
 	struct tracedat_blob cmdlines;		/* may be empty */
 

@@ -608,9 +608,46 @@ static void cleanup(void)
 	rmdir(tmpdir);
 }
 
+/* kallsyms copied from a file as the section is written, size patched after. */
+static void check_kallsyms_path(const char *path, const char *scratch)
+{
+	struct tracedat_writer *w;
+	struct tracedat_meta meta;
+	char *text = NULL, syms[80];
+	int fd, ret;
+
+	fd = open(scratch, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ret = fd < 0 ? -errno : (int)write(fd, kallsyms, sizeof(kallsyms) - 1);
+	if (fd >= 0)
+		close(fd);
+	tap_is_int(ret, sizeof(kallsyms) - 1, "kallsyms file for the writer");
+	fill_meta(&meta, 4096);
+	meta.kallsyms = (struct tracedat_blob){ 0 };
+	meta.kallsyms_path = scratch;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	ret = tracedat_begin(fd, &meta, &w);
+	if (!ret)
+		ret = tracedat_finish(w);
+	tracedat_free(w);
+	close(fd);
+	tap_is_int(ret, 0, "write with kallsyms copied from a file");
+	tap_is_int(tracedat_kallsyms_read(path, &text), 0, "kallsyms read back");
+	tap_is_str(text, kallsyms, "kallsyms copied whole, size patched in");
+	free(text);
+	snprintf(syms, sizeof(syms), "%s/none", tmpdir);
+	meta.kallsyms_path = syms;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	ret = tracedat_begin(fd, &meta, &w);
+	if (!ret)
+		ret = tracedat_finish(w);
+	tracedat_free(w);
+	close(fd);
+	tap_is_int(ret, 0, "a missing kallsyms file gives an empty section");
+}
+
 int main(void)
 {
-	char path[64], scratch[64];
+	char path[64], scratch[64], kpath[64];
 	unsigned int sizes[] = { 4096, 8192 };
 	/* A current-boot address, then a previous-boot one (LAST_BOOT_INFO). */
 	unsigned long long ips[] = { 0xffffffff81234560ULL, 0xffffffff85234560ULL };
@@ -626,6 +663,8 @@ int main(void)
 		check_with_libtracecmd(path, sizes[i]);
 		check_options(path, sizes[i]);
 	}
+	snprintf(kpath, sizeof(kpath), "%s/kallsyms-path.dat", tmpdir);
+	check_kallsyms_path(kpath, scratch);
 	check_writer_errors();
 	check_short_write(scratch);
 	check_malformed(path, scratch);
