@@ -93,6 +93,8 @@ static int write_all(struct tracedat_writer *w, const void *buf, size_t len)
 	unsigned long long done = 0;
 	int ret;
 
+	if (!len)
+		return 0;
 	if (!w->buf)
 		return write_full(w->fd, buf, len, -1, &w->offset);
 	if (w->buf_used + len > METADATA_BUFFER) {
