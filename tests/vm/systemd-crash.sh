@@ -24,7 +24,7 @@ PATH=$PATH:/usr/sbin:/sbin
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 SRCROOT=$(cd "$HERE/../.." && pwd)
-usr_build= keep= timeout=300 attempts=2 markers=50
+usr_build='' keep='' timeout=300 attempts=2 markers=50
 EVENTS=sched,irq,timer
 
 skip() { echo "1..0 # SKIP $*"; exit 77; }
@@ -58,10 +58,10 @@ rc=0; image=$("$HERE/systemd-image.sh" | tail -n 1) || rc=$?
 [ $rc -eq 0 ] || die "systemd-image.sh failed ($rc)"
 abi=$(basename "$kdir")
 
-if [ -n "$keep" ]; then mkdir -p "$keep"; work=$(cd "$keep" && pwd); rm -rf "$work/mnt"
+if [ -n "$keep" ]; then mkdir -p "$keep"; work=$(cd "$keep" && pwd); rm -rf "${work:?}/mnt"
 else work=$(mktemp -d "${TMPDIR:-/tmp}/bootrace-systemd.XXXXXX"); fi
 [ -n "$usr_build" ] || usr_build=$work/usr-build
-mnt=$work/mnt loop= made_node=
+mnt=$work/mnt loop='' made_node=''
 cleanup() {
 	for d in sys proc dev/pts dev; do mountpoint -q "$mnt/$d" 2>/dev/null && umount "$mnt/$d"; done
 	mountpoint -q "$mnt" 2>/dev/null && umount "$mnt"

@@ -38,7 +38,7 @@ command -v sfdisk > /dev/null || skip "sfdisk is not installed (tests/install-de
 
 mkdir -p "$CACHE"
 work=$(mktemp -d "$CACHE/.tmp-systemd-image.XXXXXX")
-loop= mnt=$work/mnt
+loop='' mnt=$work/mnt
 cleanup() {
 	for d in dev/pts dev proc sys; do
 		mountpoint -q "$mnt/$d" 2>/dev/null && umount "$mnt/$d"
