@@ -430,17 +430,23 @@ static int collect_instance(const struct bootrace_tracefs *tfs,
 {
 	struct br_snapshot *snap = NULL;
 	struct br_output out = BR_OUTPUT_INIT;
+	struct br_kallsyms_prefetch kallsyms = { .fd = -1 };
 	struct drain d = { .info = info, .opts = opts, .res = res };
 	int ret;
 
 	ret = check_instance(info, rec, err);
 	if (!ret)
-		ret = br_snapshot_take(tfs, info, opts->kallsyms, &snap, err);
-	if (!ret)
 		ret = br_output_prepare(opts, &out, err);
 	if (ret)
 		goto out;
+	if (opts->kallsyms)
+		br_kallsyms_prefetch_start(&kallsyms, out.dir);
+	ret = br_snapshot_take(tfs, info, opts->kallsyms, &snap, err);
+	br_kallsyms_prefetch_finish(&kallsyms, snap);
+	if (ret)
+		goto discard;
 	ret = tracedat_begin(out.fd, &snap->meta, &d.writer);
+	br_kallsyms_prefetch_release(&kallsyms);
 	if (ret == -ENOSPC || ret == -EDQUOT) {
 		br_fail(err, -ENOSPC,
 			"not enough space in %s even for the trace's metadata; nothing was read: free some space or choose another place with -o",
@@ -475,6 +481,7 @@ static int collect_instance(const struct bootrace_tracefs *tfs,
 discard:
 	br_output_discard(&out);
 out:
+	br_kallsyms_prefetch_release(&kallsyms);
 	close_cpus(d.cpus, info->nr_cpus);
 	free(d.page);
 	tracedat_free(d.writer);

@@ -6,6 +6,7 @@
  * per-CPU stats, last_boot_info, and this machine's symbols and uname.
  */
 #include <dirent.h>
+#include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -274,4 +275,69 @@ void br_snapshot_free(struct br_snapshot *snap)
 	blob_free(&snap->clock);
 	free(snap->uname);
 	free(snap);
+}
+
+/*
+ * /proc/kallsyms takes the kernel tens of milliseconds to print, as long as
+ * reading every event format: read it on another CPU meanwhile, into an
+ * unnamed file beside the output (so it needs no memory), from which the
+ * writer then copies it.
+ */
+static void *prefetch_kallsyms(void *arg)
+{
+	struct br_kallsyms_prefetch *kp = arg;
+	char chunk[64 * 1024];
+	int in = open("/proc/kallsyms", O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (in < 0) {
+		kp->ret = -errno;
+		return NULL;
+	}
+	while ((n = read(in, chunk, sizeof(chunk))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || write(kp->fd, chunk, n) != n) {
+			kp->ret = n < 0 ? -errno : -EIO;
+			break;
+		}
+	}
+	close(in);
+	return NULL;
+}
+
+void br_kallsyms_prefetch_start(struct br_kallsyms_prefetch *kp, const char *dir)
+{
+	memset(kp, 0, sizeof(*kp));
+	kp->fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (kp->fd < 0)
+		return;		/* no O_TMPFILE here: the writer reads /proc/kallsyms itself */
+	if (pthread_create(&kp->thread, NULL, prefetch_kallsyms, kp)) {
+		close(kp->fd);
+		kp->fd = -1;
+		return;
+	}
+	kp->started = true;
+}
+
+void br_kallsyms_prefetch_finish(struct br_kallsyms_prefetch *kp, struct br_snapshot *snap)
+{
+	if (!kp->started)
+		return;
+	pthread_join(kp->thread, NULL);
+	kp->started = false;
+	if (kp->ret || !snap || !snap->meta.kallsyms_path)
+		return;
+	snprintf(kp->path, sizeof(kp->path), "/proc/self/fd/%d", kp->fd);
+	snap->meta.kallsyms_path = kp->path;
+}
+
+void br_kallsyms_prefetch_release(struct br_kallsyms_prefetch *kp)
+{
+	if (kp->started)
+		pthread_join(kp->thread, NULL);
+	if (kp->fd >= 0)
+		close(kp->fd);
+	kp->fd = -1;
+	kp->started = false;
 }

@@ -3,6 +3,8 @@
 #ifndef BOOTRACE_SNAPSHOT_H
 #define BOOTRACE_SNAPSHOT_H
 
+#include <pthread.h>
+
 #include "bootrace.h"
 #include "tracedat.h"
 
@@ -22,5 +24,19 @@ int br_snapshot_take(const struct bootrace_tracefs *tfs,
 		     const struct bootrace_instance_info *info, bool kallsyms,
 		     struct br_snapshot **out, struct bootrace_error *err);
 void br_snapshot_free(struct br_snapshot *snap);
+
+/* /proc/kallsyms read on another thread while the formats are read. */
+struct br_kallsyms_prefetch {
+	int fd;			/* unnamed file in the output directory, or -1 */
+	bool started;
+	int ret;
+	pthread_t thread;
+	char path[32];		/* /proc/self/fd/N, for the writer */
+};
+
+void br_kallsyms_prefetch_start(struct br_kallsyms_prefetch *kp, const char *dir);
+/* Join; on success, make @snap's writer copy from the prefetched file. */
+void br_kallsyms_prefetch_finish(struct br_kallsyms_prefetch *kp, struct br_snapshot *snap);
+void br_kallsyms_prefetch_release(struct br_kallsyms_prefetch *kp);
 
 #endif
