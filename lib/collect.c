@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
@@ -169,6 +170,7 @@ struct drain {
 	int *fds;		/* per CPU for splice(2), -1: read(2) only */
 	int pipe[2];		/* trace_pipe_raw -> pipe -> file */
 	size_t pipe_size;
+	const char *output_base;	/* where rescued data goes beside */
 };
 
 static void report_progress(struct drain *d, int cpu, unsigned long long expected)
@@ -251,6 +253,33 @@ static int read_pages(struct drain *d, int cpu, unsigned long long expected)
  * read_pages() takes the rest. Any failure here leaves the CPU to
  * read(2), which reports real errors itself.
  */
+/*
+ * Writing the file failed with pages still in the pipe: they are already
+ * out of the kernel, so they go beside the output rather than nowhere.
+ */
+static void rescue_pipe(struct drain *d, int cpu)
+{
+	int left = 0, saved = 0;
+
+	if (ioctl(d->pipe[0], FIONREAD, &left) < 0)
+		return;
+	while (left > 0) {
+		ssize_t n = read(d->pipe[0], d->page,
+				 (size_t)left < d->info->subbuf_size ? (size_t)left : d->info->subbuf_size);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		br_output_save_late(d->output_base, cpu, d->page, n, NULL);
+		saved += n;
+		left -= n;
+	}
+	if (saved)
+		br_warn("CPU %d: %d bytes already read when writing failed are kept in %s.late-cpu%d",
+			cpu, saved, d->output_base, cpu);
+}
+
 static int splice_pages(struct drain *d, int cpu, unsigned long long expected)
 {
 	int ret;
@@ -264,8 +293,10 @@ static int splice_pages(struct drain *d, int cpu, unsigned long long expected)
 		if (n <= 0)	/* EAGAIN: no full sub-buffer left */
 			return 0;
 		ret = tracedat_cpu_splice(d->writer, d->pipe[0], n);
-		if (ret)
+		if (ret) {
+			rescue_pipe(d, cpu);
 			return d->write_err = ret;
+		}
 		d->res->cpu_bytes[cpu] += n;
 		d->res->total_bytes += n;
 		report_progress(d, cpu, expected);
@@ -307,7 +338,8 @@ static void mark_drained(struct drain *d, const char *output_base)
 			continue;
 		n = tracefs_cpu_read(d->cpus[cpu], d->page, true);
 		if (n > 0)
-			br_output_save_late(output_base, cpu, d->page, n);
+			br_output_save_late(output_base, cpu, d->page, n,
+					    "returned after draining");
 	}
 }
 
@@ -387,6 +419,7 @@ static int drain_all(struct drain *d, const char *output_base)
 	unsigned long long expected = estimate_data_bytes(d->info);
 	int ret = 0;
 
+	d->output_base = output_base;
 	drain_setup(d);
 	for (int cpu = 0; cpu < d->info->nr_cpus && !ret; cpu++)
 		ret = drain_cpu(d, cpu, expected);

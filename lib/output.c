@@ -460,7 +460,8 @@ int br_output_commit(struct br_output *out, struct tracedat_writer *writer,
 	return drain_ret;
 }
 
-void br_output_save_late(const char *base, int cpu, const void *page, size_t len)
+void br_output_save_late(const char *base, int cpu, const void *page, size_t len,
+			 const char *why)
 {
 	char *path;
 	int fd;
@@ -473,7 +474,8 @@ void br_output_save_late(const char *base, int cpu, const void *page, size_t len
 			fsync(fd);
 		close(fd);
 	}
-	br_warn("CPU %d returned %zu bytes after draining; kept in %s", cpu, len, path);
+	if (why)
+		br_warn("CPU %d: %zu bytes %s; kept in %s", cpu, len, why, path);
 	free(path);
 }
 

@@ -48,7 +48,8 @@ void br_output_release(struct br_output *out);
  */
 void br_collection_info_write(int dirfd, const char *dir, const char *trace,
 			      bool partial, const struct bootrace_collect_result *res);
-/* Keep a page that arrived after draining, beside the output. */
-void br_output_save_late(const char *base, int cpu, const void *page, size_t len);
+/* Keep pages beside the output (BASE.late-cpuN); @why, if set, is logged. */
+void br_output_save_late(const char *base, int cpu, const void *page, size_t len,
+			 const char *why);
 
 #endif

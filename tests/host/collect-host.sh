@@ -6,13 +6,14 @@
 # sub-buffers (libtracefs sizes reads from the top level's sub-buffer
 # unless told otherwise), and once on an instance that is still tracing.
 #
-# Usage: collect-host.sh BOOTRACE FETCH_SH TRACE_CMD_SID
+# Usage: collect-host.sh BOOTRACE FETCH_SH TRACE_CMD_SID [FAIL_SPLICE_SO]
 # Prints TAP; exits 1 if a check failed, 77 if not root or no tracefs.
 set -u
 
 BOOTRACE=$1
 FETCH=$2
 TRACE_CMD_SID=$3
+FAIL_SPLICE=${4:-}
 MARKERS=400
 
 n=0
@@ -150,6 +151,33 @@ collect_live() {
 	echo 0 >"$dir/events/sched/enable"
 }
 
+# The disk fails while whole pages are between the kernel and the file
+# (in the pipe of the splice path): they must end up beside the output,
+# and what was written before stays a valid, shorter trace.dat.
+collect_failing_disk() {
+	local name=bootrace-test-$$-faildisk dir out
+	dir=$TRACEFS/instances/$name
+	mkdir "$dir" && INSTANCES+=("$name")
+	echo 4096 >"$dir/buffer_size_kb"
+	echo 1 >"$dir/events/sched/sched_switch/enable"
+	write_markers "$name" $MARKERS
+	echo 0 >"$dir/tracing_on"
+	out=$WORK/faildisk.dat
+	# Under AddressSanitizer the shim comes before its runtime: allowed here.
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
+	BOOTRACE_FAIL_SPLICE=2 LD_PRELOAD=$FAIL_SPLICE \
+		"$BOOTRACE" --tracefs "$TRACEFS" collect --instance "$name" -o "$out" >/dev/null 2>"$WORK/err"
+	check "failing disk: collect exits 1 ($?)" test $? -eq 1
+	sed 's/^/#   /' "$WORK/err"
+	check "failing disk: the message names the partial file" grep -qF "$out.partial" "$WORK/err"
+	check "failing disk: what was written is a valid trace.dat" verify_parses "$out.partial"
+	check "failing disk: the pages in flight are kept beside it" late_kept "$out"
+	echo 0 >"$dir/events/sched/sched_switch/enable"
+}
+
+verify_parses() { "$BOOTRACE" verify --offline --json "$1" 2>/dev/null | grep -q '"status":"pass"'; }
+late_kept() { ls "$1".late-cpu* >/dev/null 2>&1 && [ "$(cat "$1".late-cpu* | wc -c)" -gt 0 ]; }
+
 echo "TAP version 13"
 collect_stopped default ""
 if [ -e "$TRACEFS/buffer_subbuf_size_kb" ]; then
@@ -158,5 +186,8 @@ else
 	n=$((n + 1)); echo "ok $n - 8 KB sub-buffers # SKIP kernel has no buffer_subbuf_size_kb"
 fi
 collect_live
+if [ -n "$FAIL_SPLICE" ]; then
+	collect_failing_disk
+fi
 echo "1..$n"
 [ $failed -eq 0 ]
