@@ -3,6 +3,7 @@
 #ifndef BOOTRACE_CMD_H
 #define BOOTRACE_CMD_H
 
+#include <argp.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -38,7 +39,18 @@ extern const struct command cmd_list, cmd_report;
  * The state directory: @state_dir if given, else the configuration file's
  * (cmd/list.c). 0, or an exit code after printing the error.
  */
-int config_state_dir(const char *config, const char *state_dir, char **out);
+/* --state-dir and --config: an argp child, its input a struct collection_args. */
+struct collection_args {
+	const char *state_dir;
+	const char *config;
+};
+
+extern const struct argp collection_argp;
+
+/* The configuration file, with --state-dir over its state_dir; prints errors. */
+int load_collection_config(const struct collection_args *args, struct bootrace_config *cfg);
+/* Just the state directory that results. */
+int config_state_dir(const struct collection_args *args, char **out);
 
 /* "bootrace: " + message, on stderr. */
 void print_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -10,11 +10,11 @@
 
 #include "bootrace-cmd.h"
 
-enum { OPT_NO_KALLSYMS = 0x100, OPT_STATE_DIR, OPT_CONFIG, OPT_ONELINE };
+enum { OPT_NO_KALLSYMS = 0x100, OPT_ONELINE };
 
 struct collect_args {
 	struct bootrace_collect_opts opts;
-	const char *config;
+	struct collection_args collection;
 	bool oneline;
 };
 
@@ -23,8 +23,6 @@ static const struct argp_option options[] = {
 	{ "output", 'o', "FILE", 0, "Write trace.dat here (default: a new directory under " BOOTRACE_DEFAULT_STATE_DIR ")", 0 },
 	{ "force", 'f', NULL, 0, "Overwrite FILE if it exists", 0 },
 	{ "no-kallsyms", OPT_NO_KALLSYMS, NULL, 0, "Do not store /proc/kallsyms (smaller file, no symbol names)", 0 },
-	{ "state-dir", OPT_STATE_DIR, "DIR", 0, "Where new collections go (default: state_dir of the configuration file, " BOOTRACE_DEFAULT_STATE_DIR ")", 0 },
-	{ "config", OPT_CONFIG, "FILE", 0, "Read this configuration file (default " BOOTRACE_DEFAULT_CONFIG ", if present)", 0 },
 	{ "oneline", OPT_ONELINE, NULL, 0, "Say in one line on stdout what was collected (path, events, time span, lost events) or why nothing was; what the systemd unit runs", 0 },
 	{ 0 }
 };
@@ -35,6 +33,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	struct bootrace_collect_opts *opts = &args->opts;
 
 	switch (key) {
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &args->collection;
+		break;
 	case 'i':
 		opts->instance = arg;
 		break;
@@ -49,16 +50,6 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_NO_KALLSYMS:
 		opts->kallsyms = false;
 		break;
-	case OPT_STATE_DIR:
-		if (!*arg)
-			argp_error(state, "--state-dir needs a directory");
-		opts->state_dir = arg;
-		break;
-	case OPT_CONFIG:
-		if (!*arg)
-			argp_error(state, "--config needs a file name");
-		args->config = arg;
-		break;
 	case OPT_ONELINE:
 		args->oneline = true;
 		break;
@@ -70,6 +61,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	}
 	return 0;
 }
+
+static const struct argp_child children[] = {
+	{ &collection_argp, 0, NULL, 0 },
+	{ 0 }
+};
 
 static const struct argp argp = {
 	options, parse_opt, NULL,
@@ -83,7 +79,7 @@ static const struct argp argp = {
 	"2 usage or I/O error, 3 system not ready, 4 no previous-boot data. "
 	"After a collection into the state directory, the oldest collections are "
 	"removed as the configuration file's keep and max_size say; see bootrace.conf(5).",
-	NULL, NULL, NULL,
+	children, NULL, NULL,
 };
 
 struct progress_state {
@@ -195,25 +191,11 @@ static void prune(const struct bootrace_config *cfg)
 
 static int load_config(struct collect_args *args, struct bootrace_config *cfg)
 {
-	struct bootrace_error err;
-	int ret = bootrace_config_init(cfg);
+	int ret = load_collection_config(&args->collection, cfg);
 
 	if (!ret)
-		ret = bootrace_config_load(args->config, cfg, &err);
-	if (ret) {
-		print_error("%s", ret == -ENOMEM ? "out of memory" : err.msg);
-		return EXIT_USAGE;
-	}
-	if (args->opts.state_dir) {
-		char *dir = strdup(args->opts.state_dir);
-
-		if (!dir)
-			return EXIT_USAGE;
-		free(cfg->state_dir);
-		cfg->state_dir = dir;
-	}
-	args->opts.state_dir = cfg->state_dir;
-	return 0;
+		args->opts.state_dir = cfg->state_dir;
+	return ret;
 }
 
 static int run(int argc, char **argv)

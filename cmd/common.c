@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <argp.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -89,4 +90,75 @@ const char *human_bytes(unsigned long long bytes, char buf[32])
 	else
 		snprintf(buf, 32, "%.1f %s", v, unit[u]);
 	return buf;
+}
+
+/* --state-dir and --config, shared by every command that finds collections. */
+enum { OPT_STATE_DIR = 0x200, OPT_CONFIG };
+
+static const struct argp_option collection_options[] = {
+	{ "state-dir", OPT_STATE_DIR, "DIR", 0, "Where the collections are (default: state_dir of the configuration file, " BOOTRACE_DEFAULT_STATE_DIR ")", 0 },
+	{ "config", OPT_CONFIG, "FILE", 0, "Read this configuration file (default " BOOTRACE_DEFAULT_CONFIG ", if present)", 0 },
+	{ 0 }
+};
+
+static error_t parse_collection(int key, char *arg, struct argp_state *state)
+{
+	struct collection_args *args = state->input;
+
+	switch (key) {
+	case OPT_STATE_DIR:
+		if (!*arg)
+			argp_error(state, "--state-dir needs a directory");
+		args->state_dir = arg;
+		break;
+	case OPT_CONFIG:
+		if (!*arg)
+			argp_error(state, "--config needs a file name");
+		args->config = arg;
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+const struct argp collection_argp = {
+	collection_options, parse_collection, NULL, NULL, NULL, NULL, NULL,
+};
+
+int load_collection_config(const struct collection_args *args, struct bootrace_config *cfg)
+{
+	struct bootrace_error err;
+	char *dir;
+	int ret = bootrace_config_init(cfg);
+
+	if (!ret)
+		ret = bootrace_config_load(args->config, cfg, &err);
+	if (ret) {
+		print_error("%s", ret == -ENOMEM ? "out of memory" : err.msg);
+		bootrace_config_free(cfg);
+		return EXIT_USAGE;
+	}
+	if (args->state_dir) {
+		dir = strdup(args->state_dir);
+		if (!dir) {
+			bootrace_config_free(cfg);
+			return EXIT_USAGE;
+		}
+		free(cfg->state_dir);
+		cfg->state_dir = dir;
+	}
+	return 0;
+}
+
+int config_state_dir(const struct collection_args *args, char **out)
+{
+	struct bootrace_config cfg;
+	int ret = load_collection_config(args, &cfg);
+
+	if (ret)
+		return ret;
+	*out = strdup(cfg.state_dir);
+	bootrace_config_free(&cfg);
+	return *out ? 0 : EXIT_USAGE;
 }

@@ -8,18 +8,15 @@
 #include "bootrace-cmd.h"
 #include "json.h"
 
-enum { OPT_JSON = 0x100, OPT_STATE_DIR, OPT_CONFIG };
+enum { OPT_JSON = 0x100 };
 
 struct list_args {
 	bool json;
-	const char *state_dir;
-	const char *config;
+	struct collection_args collection;
 };
 
 static const struct argp_option options[] = {
 	{ "json", OPT_JSON, NULL, 0, "Print one JSON object", 0 },
-	{ "state-dir", OPT_STATE_DIR, "DIR", 0, "Look in DIR (default: state_dir of the configuration file, " BOOTRACE_DEFAULT_STATE_DIR ")", 0 },
-	{ "config", OPT_CONFIG, "FILE", 0, "Read this configuration file (default " BOOTRACE_DEFAULT_CONFIG ", if present)", 0 },
 	{ 0 }
 };
 
@@ -28,18 +25,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	struct list_args *args = state->input;
 
 	switch (key) {
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &args->collection;
+		break;
 	case OPT_JSON:
 		args->json = true;
-		break;
-	case OPT_STATE_DIR:
-		if (!*arg)
-			argp_error(state, "--state-dir needs a directory");
-		args->state_dir = arg;
-		break;
-	case OPT_CONFIG:
-		if (!*arg)
-			argp_error(state, "--config needs a file name");
-		args->config = arg;
 		break;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument '%s'", arg);
@@ -49,6 +39,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	}
 	return 0;
 }
+
+static const struct argp_child children[] = {
+	{ &collection_argp, 0, NULL, 0 },
+	{ 0 }
+};
 
 static const struct argp argp = {
 	options, parse_opt, NULL,
@@ -61,26 +56,8 @@ static const struct argp argp = {
 	"unless the machine booted another. A name ending in .partial holds the "
 	"data of a collection that failed after reading began. "
 	"Exit status: 0 listed (also when there is none), 2 usage or I/O error.",
-	NULL, NULL, NULL,
+	children, NULL, NULL,
 };
-
-int config_state_dir(const char *config, const char *state_dir, char **out)
-{
-	struct bootrace_config cfg;
-	struct bootrace_error err;
-	int ret = bootrace_config_init(&cfg);
-
-	if (!ret)
-		ret = bootrace_config_load(config, &cfg, &err);
-	if (ret) {
-		print_error("%s", ret == -ENOMEM ? "out of memory" : err.msg);
-		bootrace_config_free(&cfg);
-		return EXIT_USAGE;
-	}
-	*out = strdup(state_dir ? state_dir : cfg.state_dir);
-	bootrace_config_free(&cfg);
-	return *out ? 0 : EXIT_USAGE;
-}
 
 static void print_json(const char *dir, const struct bootrace_collection *list, int nr)
 {
@@ -146,7 +123,7 @@ static int run(int argc, char **argv)
 	int nr, ret;
 
 	argp_parse(&argp, argc, argv, 0, NULL, &args);
-	ret = config_state_dir(args.config, args.state_dir, &dir);
+	ret = config_state_dir(&args.collection, &dir);
 	if (ret)
 		return ret;
 	ret = bootrace_history_read(dir, &list, &nr, &err);

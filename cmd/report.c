@@ -11,21 +11,18 @@
 
 #define DEFAULT_LAST 20
 
-enum { OPT_JSON = 0x100, OPT_STATE_DIR, OPT_CONFIG };
+enum { OPT_JSON = 0x100 };
 
 struct report_args {
 	bool json;
 	const char *what;
-	const char *state_dir;
-	const char *config;
+	struct collection_args collection;
 	unsigned int last;
 };
 
 static const struct argp_option options[] = {
 	{ "last", 'n', "N", 0, "Show the last N events of each CPU (default 20; 0: none)", 0 },
 	{ "json", OPT_JSON, NULL, 0, "Print one JSON object", 0 },
-	{ "state-dir", OPT_STATE_DIR, "DIR", 0, "Find collections in DIR (default: state_dir of the configuration file, " BOOTRACE_DEFAULT_STATE_DIR ")", 0 },
-	{ "config", OPT_CONFIG, "FILE", 0, "Read this configuration file (default " BOOTRACE_DEFAULT_CONFIG ", if present)", 0 },
 	{ 0 }
 };
 
@@ -36,6 +33,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	unsigned long n;
 
 	switch (key) {
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &args->collection;
+		break;
 	case 'n':
 		errno = 0;
 		n = strtoul(arg, &end, 10);
@@ -45,16 +45,6 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_JSON:
 		args->json = true;
-		break;
-	case OPT_STATE_DIR:
-		if (!*arg)
-			argp_error(state, "--state-dir needs a directory");
-		args->state_dir = arg;
-		break;
-	case OPT_CONFIG:
-		if (!*arg)
-			argp_error(state, "--config needs a file name");
-		args->config = arg;
 		break;
 	case ARGP_KEY_ARG:
 		if (args->what)
@@ -67,6 +57,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
+static const struct argp_child children[] = {
+	{ &collection_argp, 0, NULL, 0 },
+	{ 0 }
+};
+
 static const struct argp argp = {
 	options, parse_opt, "[COLLECTION|FILE]",
 	"Show the last words of the previous boot: the time span of its trace, "
@@ -77,7 +72,7 @@ static const struct argp argp = {
 	"\v"
 	"Exit status: 0 shown, 2 usage or I/O error (no such collection, "
 	"unreadable or corrupt file).",
-	NULL, NULL, NULL,
+	children, NULL, NULL,
 };
 
 static void print_lost(const struct bootrace_report *rep, FILE *out)
@@ -198,7 +193,7 @@ static int run(int argc, char **argv)
 	int ret;
 
 	argp_parse(&argp, argc, argv, 0, NULL, &args);
-	ret = config_state_dir(args.config, args.state_dir, &dir);
+	ret = config_state_dir(&args.collection, &dir);
 	if (ret)
 		return ret;
 	ret = bootrace_collection_resolve(dir, args.what, &file, &err);

@@ -8,7 +8,7 @@
 #include "bootrace-cmd.h"
 #include "json.h"
 
-enum { OPT_TAP = 0x100, OPT_JSON, OPT_TIMEOUT, OPT_PERSISTENT, OPT_OFFLINE, OPT_STATE_DIR };
+enum { OPT_TAP = 0x100, OPT_JSON, OPT_TIMEOUT, OPT_PERSISTENT, OPT_OFFLINE };
 
 static const struct argp_option options[] = {
 	{ "tap", OPT_TAP, NULL, 0, "Print TAP version 13", 0 },
@@ -16,13 +16,12 @@ static const struct argp_option options[] = {
 	{ "timeout", OPT_TIMEOUT, "SECONDS", 0, "Wait this long for the backup instance to go away (default 2)", 0 },
 	{ "persistent", OPT_PERSISTENT, "NAME", 0, "Persistent instance to check (default: from /proc/cmdline)", 0 },
 	{ "offline", OPT_OFFLINE, NULL, 0, "Check only the file, not this machine's instances", 0 },
-	{ "state-dir", OPT_STATE_DIR, "DIR", 0, "Where to find the newest collection when FILE is not given (default " BOOTRACE_DEFAULT_STATE_DIR ")", 0 },
 	{ 0 }
 };
 
 struct verify_args {
 	struct bootrace_verify_opts opts;
-	const char *state_dir;
+	struct collection_args collection;
 	bool tap, json, offline;
 };
 
@@ -33,6 +32,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	double secs;
 
 	switch (key) {
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &args->collection;
+		break;
 	case OPT_TAP:
 		args->tap = true;
 		break;
@@ -51,9 +53,6 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_OFFLINE:
 		args->offline = true;
 		break;
-	case OPT_STATE_DIR:
-		args->state_dir = arg;
-		break;
 	case ARGP_KEY_ARG:
 		if (args->opts.file)
 			argp_error(state, "only one FILE can be verified at a time");
@@ -69,6 +68,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
+static const struct argp_child children[] = {
+	{ &collection_argp, 0, NULL, 0 },
+	{ 0 }
+};
+
 static const struct argp argp = {
 	options, parse_opt, "[FILE]",
 	"Check that a trace.dat written by bootrace collect is complete: it "
@@ -79,7 +83,7 @@ static const struct argp argp = {
 	"FILE defaults to the newest collection. Exit status: 0 every check "
 	"passed (or was skipped), 1 a check failed, 2 usage or I/O error, "
 	"3 system not ready.",
-	NULL, NULL, NULL,
+	children, NULL, NULL,
 };
 
 static const char *status_word(enum bootrace_check_status s)
@@ -152,7 +156,7 @@ static void print_json(const struct bootrace_verify_result *res, const char *fil
 
 static int run(int argc, char **argv)
 {
-	struct verify_args args = { .opts.timeout_ms = 2000, .state_dir = BOOTRACE_DEFAULT_STATE_DIR };
+	struct verify_args args = { .opts.timeout_ms = 2000 };
 	struct bootrace_verify_result res;
 	struct bootrace_tracefs *tfs = NULL;
 	struct bootrace_error err;
@@ -161,7 +165,13 @@ static int run(int argc, char **argv)
 
 	argp_parse(&argp, argc, argv, 0, NULL, &args);
 	if (!args.opts.file) {
-		ret = bootrace_collection_latest(args.state_dir, &latest, &err);
+		char *dir;
+
+		ret = config_state_dir(&args.collection, &dir);
+		if (ret)
+			return ret;
+		ret = bootrace_collection_latest(dir, &latest, &err);
+		free(dir);
 		if (ret) {
 			print_error("%s", err.msg);
 			return EXIT_USAGE;
