@@ -1,6 +1,6 @@
 #!/bin/bash
 # bootrace setup on a real GRUB: a Debian 12 disk image with grub-pc's files
-# (grub-image.sh, cached), the 7.1+ test kernel and a busybox initramfs in
+# (debian-image.sh grub, cached), the 7.1+ test kernel and a busybox initramfs in
 # its /boot; "bootrace setup --root" on the image's root; grub.cfg made by
 # the image's own update-grub (grub-mkconfig) in a chroot; QEMU boots the
 # disk through SeaBIOS and GRUB, twice (boot 1 writes markers and reboots,
@@ -49,9 +49,9 @@ bootrace=$(realpath "$bootrace")
 rc=0; kdir=$("$HERE/fetch.sh" --quiet) || rc=$?
 [ $rc -ne 77 ] || skip "no 7.1+ kernel cached and the Debian archive is unreachable"
 [ $rc -eq 0 ] || die "fetch.sh failed ($rc)"
-rc=0; image=$("$HERE/grub-image.sh" | tail -n 1) || rc=$?
-[ $rc -ne 77 ] || skip "no GRUB image cached and it cannot be built (see grub-image.sh's message)"
-[ $rc -eq 0 ] || die "grub-image.sh failed ($rc)"
+rc=0; image=$("$HERE/debian-image.sh" grub | tail -n 1) || rc=$?
+[ $rc -ne 77 ] || skip "no GRUB image cached and it cannot be built (see debian-image.sh's message)"
+[ $rc -eq 0 ] || die "debian-image.sh grub failed ($rc)"
 abi=$(basename "$kdir")
 
 if [ -n "$keep" ]; then mkdir -p "$keep"; work=$(cd "$keep" && pwd); rm -rf "$work/out" "$work/mnt"

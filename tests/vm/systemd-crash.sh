@@ -1,6 +1,6 @@
 #!/bin/bash
 # The unit under real systemd, across a real panic. A Debian 12 image with
-# systemd as init (systemd-image.sh, cached) gets bootrace from its build's
+# systemd as init (debian-image.sh systemd, cached) gets bootrace from its build's
 # "meson install --destdir" (configured with --prefix=/usr), the unit
 # enabled with the image's own systemctl, the 7.1+ test kernel in /boot,
 # "bootrace setup --root" and the image's update-grub; QEMU boots it
@@ -53,9 +53,9 @@ command -v meson > /dev/null || die "meson is not installed (tests/install-deps.
 rc=0; kdir=$("$HERE/fetch.sh" --quiet) || rc=$?
 [ $rc -ne 77 ] || skip "no 7.1+ kernel cached and the Debian archive is unreachable"
 [ $rc -eq 0 ] || die "fetch.sh failed ($rc)"
-rc=0; image=$("$HERE/systemd-image.sh" | tail -n 1) || rc=$?
-[ $rc -ne 77 ] || skip "no systemd image cached and it cannot be built (see systemd-image.sh's message)"
-[ $rc -eq 0 ] || die "systemd-image.sh failed ($rc)"
+rc=0; image=$("$HERE/debian-image.sh" systemd | tail -n 1) || rc=$?
+[ $rc -ne 77 ] || skip "no systemd image cached and it cannot be built (see debian-image.sh's message)"
+[ $rc -eq 0 ] || die "debian-image.sh systemd failed ($rc)"
 abi=$(basename "$kdir")
 
 if [ -n "$keep" ]; then mkdir -p "$keep"; work=$(cd "$keep" && pwd); rm -rf "${work:?}/mnt"

@@ -1,13 +1,19 @@
 #!/bin/bash
-# Build (once) and cache a bootable BIOS disk image with Debian 12's real
-# GRUB: debootstrap --variant=minbase bookworm with grub-pc-bin and
-# grub2-common (grub-pc's own files; grub-pc itself only adds debconf
-# prompts and the postinst that copies /usr/share/grub/default/grub, which
-# this script does), one ext4 partition, GRUB's boot.img and core image in
-# front of it (what grub-install writes). No
-# kernel and no grub.cfg yet: grub-boot.sh adds those per run.
+# Build (once) and cache a bootable BIOS disk image of a small Debian 12
+# with Debian's real GRUB: debootstrap --variant=minbase bookworm with
+# grub-pc-bin and grub2-common (grub-pc's own files; grub-pc itself only
+# adds debconf prompts and the postinst that copies
+# /usr/share/grub/default/grub, which this script does), one ext4
+# partition, GRUB's boot.img and core image in front of it (what
+# grub-install writes). No kernel and no grub.cfg yet: the tests add those
+# per run.
+#   grub     for grub-boot.sh: the guest runs a busybox initramfs
+#   systemd  for systemd-crash.sh: systemd as init (systemd-sysv, udev)
+#            and the runtime libraries bootrace links (libtracefs1,
+#            libtraceevent1, libtracecmd1); bootrace comes from its build's
+#            "meson install" per run
 #
-# Usage: grub-image.sh [--rebuild]
+# Usage: debian-image.sh grub|systemd [--rebuild]
 # Prints the image's path as the last stdout line.
 # Exit 0 ok, 77 no cached image and the Debian archive unreachable, 1 error.
 set -eu
@@ -16,27 +22,38 @@ PATH=$PATH:/usr/sbin:/sbin
 CACHE=${BOOTRACE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bootrace}
 MIRROR=${BOOTRACE_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 SUITE=bookworm
-PACKAGES=grub-pc-bin,grub2-common
-IMAGE_MB=768
+KIND=${1:-}
+case $KIND in
+grub)
+	PACKAGES=grub-pc-bin,grub2-common
+	IMAGE_MB=768 ;;
+systemd)
+	PACKAGES=grub-pc-bin,grub2-common,systemd-sysv,udev,libtracefs1,libtraceevent1,libtracecmd1
+	IMAGE_MB=1024 ;;
+*)
+	echo "usage: debian-image.sh grub|systemd [--rebuild]" >&2
+	exit 1 ;;
+esac
+shift
 # Bump when the recipe changes: a new name, a new image.
-NAME=grub-bookworm-v1
+NAME=$KIND-bookworm-v1
 IMG=$CACHE/$NAME.img
 
-say() { echo "grub-image: $*" >&2; }
-die() { echo "grub-image: error: $*" >&2; exit 1; }
-skip() { echo "grub-image: SKIP: $*" >&2; exit 77; }
+say() { echo "debian-image: $*" >&2; }
+die() { echo "debian-image: error: $*" >&2; exit 1; }
+skip() { echo "debian-image: SKIP: $*" >&2; exit 77; }
 
 [ "${1:-}" != --rebuild ] || rm -f "$IMG"
 if [ -s "$IMG" ]; then
 	echo "$IMG"
 	exit 0
 fi
-[ "$(id -u)" = 0 ] || skip "building the GRUB image needs root (debootstrap, loop devices)"
+[ "$(id -u)" = 0 ] || skip "building the $KIND image needs root (debootstrap, loop devices)"
 command -v debootstrap > /dev/null || skip "debootstrap is not installed (tests/install-deps.sh)"
 command -v sfdisk > /dev/null || skip "sfdisk is not installed (tests/install-deps.sh)"
 
 mkdir -p "$CACHE"
-work=$(mktemp -d "$CACHE/.tmp-grub-image.XXXXXX")
+work=$(mktemp -d "$CACHE/.tmp-$KIND-image.XXXXXX")
 loop= mnt=$work/mnt
 cleanup() {
 	for d in dev/pts dev proc sys; do
@@ -61,7 +78,7 @@ fi
 rm -rf "$work/root/var/cache/apt/archives"/*.deb "$work/root/var/lib/apt/lists"/*_Packages
 # What grub-pc's postinst does with ucf.
 cp "$work/root/usr/share/grub/default/grub" "$work/root/etc/default/grub"
-echo bootrace-grub > "$work/root/etc/hostname"
+echo "bootrace-$KIND" > "$work/root/etc/hostname"
 
 truncate -s "${IMAGE_MB}M" "$work/disk.img"
 echo 'start=2048, type=83, bootable' | sfdisk -q "$work/disk.img"
