@@ -7,43 +7,14 @@
 # result disk, laid out as guest-init.sh's (boot number, tar at 1 MiB).
 
 TRACEFS=/sys/kernel/tracing
-DISK=/dev/vda
+DISK=/dev/nvme0n1
 TAR_OFFSET_MB=1
 OUT=/out
 
 # Written by mkinitramfs.sh: MARKERS, PERSISTENT, BACKUP, EXEC.
 . /etc/vmtest.conf
 
-log() { echo "vmtest: $*"; }
-
-halt_now() {
-	sync
-	poweroff -f
-	sleep 60
-}
-
-setup_system() {
-	/bin/busybox --install -s /bin
-	export PATH=/bin
-	mount -t proc proc /proc
-	mount -t sysfs sysfs /sys
-	mount -t devtmpfs devtmpfs /dev 2>/dev/null
-	mount -t tracefs nodev "$TRACEFS"
-	for m in $(cat /lib/modules/load-order); do
-		insmod "/lib/modules/$m" || log "insmod $m failed"
-	done
-	i=0
-	while [ ! -b "$DISK" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-	[ -b "$DISK" ] || { log "FATAL: no result disk $DISK"; halt_now; }
-}
-
-next_boot_number() {
-	n=$(dd if="$DISK" bs=512 count=1 2>/dev/null | tr -d '\000' |
-		sed -n 's/^boot=\([0-9]*\)$/\1/p')
-	n=$((${n:-0} + 1))
-	printf 'boot=%d\n' "$n" | dd of="$DISK" bs=512 count=1 conv=sync,fsync 2>/dev/null
-	echo "$n"
-}
+. /etc/vmtest-lib.sh
 
 boot_one() {
 	marker_file=$TRACEFS/instances/$PERSISTENT/trace_marker

@@ -84,7 +84,8 @@ run_vm() {
 		-serial "file:$work/console.log" \
 		-kernel "$kernel" -initrd "$work/initramfs.gz" \
 		-append "console=ttyS0 $cmdline panic=1" \
-		-drive "file=$work/disk.img,format=raw,if=virtio" \
+		-drive "file=$work/disk.img,format=raw,if=none,id=results" \
+		-device nvme,drive=results,serial=results \
 		< /dev/null > "$work/qemu.out" 2>&1 || qemu_rc=$?
 	vm_seconds=$(( $(date +%s) - start ))
 }

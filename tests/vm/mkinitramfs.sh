@@ -79,6 +79,7 @@ main() {
 	ln -s busybox "$root/bin/sh"
 	cp "$init" "$root/init"
 	chmod 755 "$root/init"
+	cp "$HERE/guest-lib.sh" "$root/etc/vmtest-lib.sh"
 	while read -r m; do
 		cp "$modules/$m" "$root/lib/modules/$m"
 	done < "$modules/load-order"
