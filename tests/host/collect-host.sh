@@ -28,9 +28,11 @@ skip_all() { echo "1..0 # SKIP $*"; exit 77; }
 
 [ "$(id -u)" = 0 ] || skip_all "needs root to create tracefs instances"
 TRACEFS=$(awk '$3 == "tracefs" { print $2; exit }' /proc/mounts)
+mounted_here=false
 if [ -z "$TRACEFS" ]; then
 	mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null || skip_all "no tracefs on this kernel"
 	TRACEFS=/sys/kernel/tracing
+	mounted_here=true
 fi
 [ -d "$TRACEFS/instances" ] || skip_all "tracefs at $TRACEFS has no instances"
 
@@ -42,6 +44,8 @@ cleanup() {
 		[ -d "$TRACEFS/instances/$i" ] && rmdir "$TRACEFS/instances/$i"
 	done
 	rm -rf "$WORK"
+	# Leave tracing as found: unmount what this test mounted.
+	! $mounted_here || umount "$TRACEFS" 2>/dev/null || true
 }
 trap cleanup EXIT
 
