@@ -15,6 +15,7 @@
 set -eu
 
 HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/host-lib.sh"
 SRCROOT=$(cd "$HERE/../.." && pwd)
 CACHE=${BOOTRACE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bootrace}
 DISK_MB=64
@@ -73,23 +74,6 @@ cmdline=$("$bootrace" setup --print --events "$events" | tail -n 1)
 	--bootrace "$bootrace" --markers "$markers" --init "$HERE/crash-init.sh" \
 	--exec "$exec_cmd"
 
-run_vm() {
-	rm -f "$work/disk.img"
-	truncate -s "${DISK_MB}M" "$work/disk.img"
-	start=$(date +%s)
-	qemu_rc=0
-	timeout --kill-after=10 "$timeout" qemu-system-x86_64 \
-		-accel tcg,thread=multi -cpu max -smp "$cpus" -m 1G \
-		-nographic -nodefaults -no-user-config -monitor none \
-		-serial "file:$work/console.log" \
-		-kernel "$kernel" -initrd "$work/initramfs.gz" \
-		-append "console=ttyS0 $cmdline panic=1" \
-		-drive "file=$work/disk.img,format=raw,if=none,id=results" \
-		-device nvme,drive=results,serial=results \
-		< /dev/null > "$work/qemu.out" 2>&1 || qemu_rc=$?
-	vm_seconds=$(( $(date +%s) - start ))
-}
-
 # As lifecycle.sh: a guest kernel that fails under TCG before bootrace
 # runs (an early oops, a hang, reserved memory wiped) is retried. The
 # intended panic is the one after "panicking from CPU 0".
@@ -109,7 +93,7 @@ environment_failure() {
 
 attempt=1
 while :; do
-	run_vm
+	run_vm "$cmdline"
 	why=$(environment_failure) || { why=; break; }
 	[ "$attempt" -lt "$attempts" ] || break
 	note "attempt $attempt (${vm_seconds}s): $why; retried"

@@ -16,6 +16,7 @@ set -eu
 PATH=$PATH:/usr/sbin:/sbin
 
 HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/host-lib.sh"
 SRCROOT=$(cd "$HERE/../.." && pwd)
 bootrace=$SRCROOT/build/cmd/bootrace
 keep= timeout=180 attempts=2
@@ -56,7 +57,7 @@ abi=$(basename "$kdir")
 
 if [ -n "$keep" ]; then mkdir -p "$keep"; work=$(cd "$keep" && pwd); rm -rf "$work/out" "$work/mnt"
 else work=$(mktemp -d "${TMPDIR:-/tmp}/bootrace-grub.XXXXXX"); fi
-mnt=$work/mnt loop=
+mnt=$work/mnt loop= made_node=
 cleanup() {
 	for d in sys proc dev/pts dev; do mountpoint -q "$mnt/$d" 2>/dev/null && umount "$mnt/$d"; done
 	mountpoint -q "$mnt" 2>/dev/null && umount "$mnt"
@@ -67,39 +68,6 @@ cleanup() {
 	[ -n "$keep" ] || [ "$failed" -ne 0 ] || rm -rf "$work"
 }
 trap cleanup EXIT
-
-# Debian's /etc/grub.d/10_linux writes no entry at all when / is on
-# /dev/loop[0-9] backed by a file ("we can't cope with devices loop-mounted
-# from files"); its pattern misses two-digit loop devices, so use one.
-made_node=
-mount_image() {
-	local i
-	for i in $(seq 10 99); do
-		if [ ! -e "/dev/loop$i" ]; then
-			mknod "/dev/loop$i" b 7 "$i"
-			made_node="$made_node /dev/loop$i"
-		fi
-		losetup "/dev/loop$i" > /dev/null 2>&1 && continue
-		losetup -o $((2048 * 512)) "/dev/loop$i" "$work/disk.img" 2> /dev/null || continue
-		loop=/dev/loop$i
-		break
-	done
-	[ -n "$loop" ] || die "no free loop device between loop10 and loop99"
-	mkdir -p "$mnt"
-	mount "$loop" "$mnt"
-}
-umount_image() {
-	umount "$mnt"
-	losetup -d "$loop"
-	loop=
-}
-in_chroot() { # COMMAND...: with /dev, /proc and /sys, as update-grub needs them
-	local d r=0
-	for d in dev dev/pts proc sys; do mount --bind "/$d" "$mnt/$d"; done
-	chroot "$mnt" "$@" || r=$?
-	for d in sys proc dev/pts dev; do umount "$mnt/$d"; done
-	return $r
-}
 
 echo "TAP version 13"
 start=$(date +%s)

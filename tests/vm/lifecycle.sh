@@ -32,6 +32,7 @@
 set -eu
 
 HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/host-lib.sh"
 SRCROOT=$(cd "$HERE/../.." && pwd)
 CACHE=${BOOTRACE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bootrace}
 TRACE_CMD_BOOKWORM=/usr/bin/trace-cmd
@@ -152,26 +153,6 @@ build_initramfs() {
 	"$HERE/mkinitramfs.sh" "$@"
 }
 
-# One QEMU run for both boots: no -no-reboot, so the guest's "reboot -f"
-# resets the machine with RAM (and the persistent ring buffer) intact. The
-# host-side timeout makes a hung guest a failure instead of a hang.
-run_vm() {
-	rm -f "$work/disk.img"
-	truncate -s "${DISK_MB}M" "$work/disk.img"
-	start=$(date +%s)
-	qemu_rc=0
-	timeout --kill-after=10 "$timeout" qemu-system-x86_64 \
-		-accel tcg,thread=multi -cpu max -smp "$cpus" -m 1G \
-		-nographic -nodefaults -no-user-config -monitor none \
-		-serial "file:$work/console.log" \
-		-kernel "$kernel" -initrd "$work/initramfs.gz" \
-		-append "console=ttyS0 $cmdline_fragment panic=1" \
-		-drive "file=$work/disk.img,format=raw,if=none,id=results" \
-		-device nvme,drive=results,serial=results \
-		< /dev/null > "$work/qemu.out" 2>&1 || qemu_rc=$?
-	vm_seconds=$(( $(date +%s) - start ))
-}
-
 # Under TCG (thread=multi, -cpu max, QEMU 7.2) the guest kernel sometimes
 # oopses or hangs early in boot (seen: "RIP: set_next_task_fair", an
 # instruction pointer inside a patched NOP: cross-CPU code patching), and
@@ -199,7 +180,7 @@ run_attempts() {
 	retries=
 	attempt=1
 	while :; do
-		run_vm
+		run_vm "$cmdline_fragment"
 		why=$(environment_failure) || break
 		[ "$attempt" -lt "$attempts" ] || break
 		cp "$work/console.log" "$work/console-attempt$attempt.log"
