@@ -322,6 +322,20 @@ expect 2 "collect --instance ../.." "../.." -- --tracefs "$FAKE" collect -i ../.
 if [ ! -e "$WORK/x.dat" ]; then pass "no file after the refusals"; else fail "no file after the refusals"; fi
 
 mkdir "$WORK/e"
+# The kernel claimed one event more on CPU 0 than its pages hold: verify
+# must notice (the counts check compares the file with those stats).
+OFF=$WORK/off
+"$HERE/fake-tracefs.sh" make "$FIXTURE" "$OFF"
+awk '/^entries:/ { $2 = $2 + 1 } { print }' "$OFF/instances/backup/per_cpu/cpu0/stats" > "$WORK/stats"
+cp "$WORK/stats" "$OFF/instances/backup/per_cpu/cpu0/stats"
+run --tracefs "$OFF" collect -o "$WORK/off.dat"
+run verify --offline --tap "$WORK/off.dat"
+if [ "$rc" -eq 1 ] && grep -q '^not ok .* counts: .*CPU 0' "$WORK/out"; then
+	pass "verify fails when a CPU holds fewer records than the kernel reported"
+else
+	fail "verify fails when a CPU holds fewer records than the kernel reported" "exit $rc"
+fi
+
 expect 4 "collect from a backup with 0 entries (cold boot)" backup -- --tracefs "$EMPTY" collect -o "$WORK/e/trace.dat"
 if [ -z "$(ls -A "$WORK/e")" ]; then pass "cold boot: no file written"; else fail "cold boot: no file written" "$(ls -A "$WORK/e")"; fi
 
