@@ -42,6 +42,10 @@ char *br_path_join(const char *a, const char *b);
 #define BR_SHOWN_MAX 64
 const char *br_shown(const char *s, size_t n, char buf[BR_SHOWN_MAX]);
 
+/* The configuration on @proc_cmdline, or on the running kernel's when NULL. */
+void br_cmdline_config_read(const char *proc_cmdline,
+			    struct bootrace_cmdline_config *cfg);
+
 /* Strip trailing whitespace in place; returns @s. */
 char *br_strip(char *s);
 

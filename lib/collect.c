@@ -594,17 +594,6 @@ static void after_collect(const struct bootrace_collect_opts *opts,
 		bootrace_boot_record_write(opts->state_dir, cfg->persistent);
 }
 
-static void read_cmdline_config(const char *proc_cmdline,
-				struct bootrace_cmdline_config *cfg)
-{
-	char *cmdline = NULL;
-
-	if (!proc_cmdline && !br_read_file("/proc/cmdline", &cmdline, NULL))
-		proc_cmdline = cmdline;
-	bootrace_cmdline_config_parse(proc_cmdline ? proc_cmdline : "", cfg);
-	free(cmdline);
-}
-
 int bootrace_collect(const struct bootrace_tracefs *tfs,
 		     const struct bootrace_collect_opts *opts,
 		     struct bootrace_collect_result *res,
@@ -633,7 +622,7 @@ int bootrace_collect(const struct bootrace_tracefs *tfs,
 	ret = bootrace_instance_info_read(tfs, name, &info, err);
 	if (ret)
 		return ret;
-	read_cmdline_config(opts->proc_cmdline, &cfg);
+	br_cmdline_config_read(opts->proc_cmdline, &cfg);
 	res->entries = bootrace_instance_entries(info);
 	res->read_only = info->read_only;
 	res->source = bootrace_source_kind_of(info, &cfg);

@@ -337,13 +337,10 @@ int bootrace_backup_find(const struct bootrace_tracefs *tfs,
 			 struct bootrace_error *err)
 {
 	struct bootrace_cmdline_config cfg;
-	char *cmdline = NULL, **names = NULL, *found = NULL;
+	char **names = NULL, *found = NULL;
 	int ret, nr_found = 0;
 
-	if (!proc_cmdline && !br_read_file("/proc/cmdline", &cmdline, NULL))
-		proc_cmdline = cmdline;
-	bootrace_cmdline_config_parse(proc_cmdline ? proc_cmdline : "", &cfg);
-	free(cmdline);
+	br_cmdline_config_read(proc_cmdline, &cfg);
 
 	if (cfg.has_backup && bootrace_instance_exists(tfs, cfg.backup)) {
 		*name = strdup(cfg.backup);

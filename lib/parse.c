@@ -332,3 +332,14 @@ int bootrace_cmdline_config_parse(const char *cmdline,
 	}
 	return 0;
 }
+
+void br_cmdline_config_read(const char *proc_cmdline,
+			    struct bootrace_cmdline_config *cfg)
+{
+	char *cmdline = NULL;
+
+	if (!proc_cmdline && !br_read_file("/proc/cmdline", &cmdline, NULL))
+		proc_cmdline = cmdline;
+	bootrace_cmdline_config_parse(proc_cmdline ? proc_cmdline : "", cfg);
+	free(cmdline);
+}

@@ -234,8 +234,7 @@ static void check_instances(const struct bootrace_verify_opts *opts,
 			    struct bootrace_verify_result *res)
 {
 	struct bootrace_cmdline_config cfg;
-	char *cmdline = NULL;
-	const char *persistent = opts->persistent, *proc = opts->proc_cmdline;
+	const char *persistent = opts->persistent;
 	const char *source = fopts->last_boot_instance;
 	bool from_persistent;
 
@@ -244,9 +243,7 @@ static void check_instances(const struct bootrace_verify_opts *opts,
 		add_check(res, "persistent", BOOTRACE_CHECK_SKIP, "offline: instances not checked");
 		return;
 	}
-	if (!proc && !br_read_file("/proc/cmdline", &cmdline, NULL))
-		proc = cmdline;
-	bootrace_cmdline_config_parse(proc ? proc : "", &cfg);
+	br_cmdline_config_read(opts->proc_cmdline, &cfg);
 	if (!persistent)
 		persistent = cfg.has_persistent ? cfg.persistent : NULL;
 	from_persistent = source && persistent && !strcmp(source, persistent);
@@ -265,7 +262,6 @@ static void check_instances(const struct bootrace_verify_opts *opts,
 			  "no persistent instance on the kernel command line");
 	else
 		check_persistent(opts, persistent, from_persistent, res);
-	free(cmdline);
 }
 
 int bootrace_verify(const struct bootrace_verify_opts *opts,
