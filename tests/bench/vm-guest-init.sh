@@ -13,43 +13,12 @@ TAR_OFFSET_MB=1
 OUT=/out
 WORK=/tmp/bench
 
+DISK=/dev/nvme0n1
+
+# The VM tests' guest helpers (mkinitramfs.sh installs them), with this
+# benchmark's own log prefix, which bench-vm.sh looks for.
+. /etc/vmtest-lib.sh
 log() { echo "benchvm: $*"; }
-
-halt_now() {
-	sync
-	poweroff -f
-	sleep 60
-}
-
-setup_system() {
-	/bin/busybox --install -s /bin
-	export PATH=/bin
-	mount -t proc proc /proc
-	mount -t sysfs sysfs /sys
-	mount -t devtmpfs devtmpfs /dev 2>/dev/null
-	mount -t tracefs nodev "$TRACEFS"
-	for m in $(cat /lib/modules/load-order 2>/dev/null); do
-		insmod "/lib/modules/$m" || log "insmod $m failed"
-	done
-	i=0
-	while [ $i -lt 50 ]; do
-		for DISK in /dev/nvme0n1 /dev/vda; do
-			[ -b "$DISK" ] && return
-		done
-		sleep 0.1
-		i=$((i + 1))
-	done
-	log "FATAL: no result disk"
-	halt_now
-}
-
-next_boot_number() {
-	n=$(dd if="$DISK" bs=512 count=1 2>/dev/null | tr -d '\000' |
-		sed -n 's/^boot=\([0-9]*\)$/\1/p')
-	n=$((${n:-0} + 1))
-	printf 'boot=%d\n' "$n" | dd of="$DISK" bs=512 count=1 conv=sync,fsync 2>/dev/null
-	echo "$n"
-}
 
 stat_sum() { # INSTANCE_DIR FIELD
 	cat "$1"/per_cpu/cpu*/stats 2>/dev/null |
