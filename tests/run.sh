@@ -47,5 +47,13 @@ sum() { awk -v k="$1" '$1 == k { s += $2 } END { print s + 0 }' "$LOG"; }
 passed=$(sum Ok:)
 failed=$(( $(sum Fail:) + $(sum Timeout:) ))
 skipped=$(sum Skipped:)
+# meson prints only the end of a long failing log: the failed checks
+# themselves, from the full logs, come last.
+if [ "$failed" -ne 0 ]; then
+	echo "failed checks (full logs: $BUILD*/meson-logs/testlog.txt):"
+	for log in "$BUILD/meson-logs/testlog.txt" "$BUILD-asan/meson-logs/testlog.txt"; do
+		[ -f "$log" ] && grep -E '^(#[[:space:]]+)*not ok ' "$log" | head -n 40
+	done || true
+fi
 echo "$passed passed, $failed failed, $skipped skipped"
 exit $status

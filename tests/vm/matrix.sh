@@ -61,6 +61,9 @@ lines=$(choose_lines "$offered")
 echo "TAP version 13"
 echo "# lines offered: $(echo $offered); tested: $(echo $lines)"
 n=0 failed=0
+# meson keeps only the end of a long log: each failure is summed up again
+# after the plan, so that the end says what went wrong.
+failures=$(mktemp)
 for l in $lines; do
 	n=$((n + 1))
 	out=$(mktemp)
@@ -74,9 +77,18 @@ for l in $lines; do
 	case $rc in
 	0) echo "ok $n - kernel $l (${release:-?}): lifecycle passed in ${secs}s" ;;
 	77) echo "ok $n - kernel $l # SKIP $(grep -m1 SKIP "$out" | sed 's/.*SKIP //')" ;;
-	*) echo "not ok $n - kernel $l (${release:-?}): lifecycle failed (exit $rc)"; failed=$((failed + 1)) ;;
+	*) echo "not ok $n - kernel $l (${release:-?}): lifecycle failed (exit $rc)"
+	   failed=$((failed + 1))
+	   {
+		echo "# kernel $l failed (exit $rc):"
+		grep -E '^(not ok|# QEMU ran|# attempt|# this attempt)' "$out" | sed 's/^/#   /'
+		echo "#   end of its output:"
+		tail -n 25 "$out" | sed 's/^/#     /'
+	   } >> "$failures" ;;
 	esac
 	rm -f "$out"
 done
 echo "1..$n"
+cat "$failures"
+rm -f "$failures"
 [ $failed -eq 0 ]
