@@ -169,6 +169,9 @@ static int compose(struct setup_args *args, char **fragment)
 	free(*fragment);
 	*fragment = NULL;
 	events = available_events();
+	if (events && args->root)
+		print_info("events checked against the running kernel's, not those of the system under %s",
+			   args->root);
 	args->cmdline.available_events = events;
 	ret = bootrace_cmdline_compose(&args->cmdline, fragment, &err);
 	args->cmdline.available_events = NULL;
@@ -190,6 +193,9 @@ static int check_size(const struct setup_args *args)
 	if (bootrace_size_parse(args->cmdline.size, &size, NULL))
 		return EXIT_OK;
 	bootrace_machine_read(&m);
+	if (args->root)
+		print_info("size checked against this machine's RAM and CPUs; the system under %s may boot elsewhere",
+			   args->root);
 	if (bootrace_size_check(size, &m, warning, sizeof(warning), &err)) {
 		print_error("%s", err.msg);
 		return EXIT_USAGE;
