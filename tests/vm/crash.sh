@@ -81,9 +81,8 @@ environment_failure() {
 	before=$(sed '/^vmtest: + /q' "$work/console.log")
 	if echo "$before" | sed '/panicking from CPU 0/q' | grep -q 'Kernel panic'; then
 		echo "guest kernel panicked before the test's own panic"
-	elif echo "$before" | sed -n '/panicking from CPU 0/,$p' |
-	     grep -q 'Ring buffer boot meta mismatch of magic'; then
-		echo "the reserved memory did not survive the reboot"
+	elif lost=$(echo "$before" | sed -n '/panicking from CPU 0/,$p' | ring_buffer_lost "$cpus"); then
+		echo "the reserved memory did not survive the reboot ($lost)"
 	elif ! grep -q '^vmtest: + ' "$work/console.log"; then
 		echo "the guest never reached boot 2's collection (exit $qemu_rc)"
 	else

@@ -60,3 +60,32 @@ in_chroot() { # COMMAND...: with /dev, /proc and /sys, as update-grub needs them
 	for d in sys proc dev/pts dev; do umount "$mnt/$d"; done
 	return $r
 }
+
+# Whether the persistent ring buffer survived into the boot whose console
+# comes on stdin. The kernel checks each CPU's buffer early in boot and
+# says "Ring buffer meta [N] is from previous boot!" for each one it
+# keeps; a lost one gets a "mismatch", "out of range" or "invalid" line
+# (the wording changed between 6.12 and 7.x). Prints why and succeeds when
+# something was lost; a kernel that prints neither (quiet) counts as kept.
+ring_buffer_lost() { # CPUS < console of that boot
+	awk -v cpus="$1" '
+		/Ring buffer .*(mismatch|out of range|invalid|not found)/ && why == "" { why = $0 }
+		/Ring buffer meta \[[0-9]+\] is from previous boot/ {
+			match($0, /\[[0-9]+\]/)
+			kept[substr($0, RSTART, RLENGTH)] = 1
+		}
+		END {
+			n = 0
+			for (k in kept) n++
+			if (why != "") {
+				sub(/^\[ *[0-9.]+\] /, "", why)
+				print "kernel: " why
+				exit 0
+			}
+			if (n > 0 && n < cpus) {
+				print "the kernel kept " n " of " cpus " CPU buffers"
+				exit 0
+			}
+			exit 1
+		}'
+}

@@ -156,8 +156,8 @@ build_initramfs() {
 # Under TCG (thread=multi, -cpu max, QEMU 7.2) the guest kernel sometimes
 # oopses or hangs early in boot (seen: "RIP: set_next_task_fair", an
 # instruction pointer inside a patched NOP: cross-CPU code patching), and
-# now and then the reserved memory comes back wiped ("Ring buffer boot meta
-# mismatch of magic" in boot 2). Either way the run holds no clean previous
+# now and then the reserved memory comes back wiped, whole or for one CPU
+# (boot 2's kernel says so, see ring_buffer_lost). Either way the run holds no clean previous
 # boot to collect, through no fault of bootrace. Such a run is retried, but
 # only if bootrace had not started yet; everything after that is judged.
 environment_failure() {
@@ -166,9 +166,8 @@ environment_failure() {
 	before=$(sed '/^vmtest: + /q' "$log")
 	if echo "$before" | grep -q 'Kernel panic'; then
 		echo "guest kernel panicked before bootrace ran: $(echo "$before" | grep -m1 'RIP:' | cut -c1-80)"
-	elif echo "$before" | sed -n '/vmtest: boot 1: rebooting/,$p' |
-	     grep -q 'Ring buffer boot meta mismatch of magic'; then
-		echo "the reserved memory did not survive the reboot (kernel: Ring buffer boot meta mismatch of magic; $(grep -m1 'vmtest: collect exit' "$log" | sed 's/vmtest: //'))"
+	elif lost=$(echo "$before" | sed -n '/vmtest: boot 1: rebooting/,$p' | ring_buffer_lost "$cpus"); then
+		echo "the reserved memory did not survive the reboot ($lost)"
 	elif ! grep -q '^vmtest: + ' "$log" && { [ "$qemu_rc" = 124 ] || [ "$qemu_rc" = 137 ]; }; then
 		echo "guest hung before bootrace ran (last line: $(tail -n 1 "$log" | cut -c1-80))"
 	else
