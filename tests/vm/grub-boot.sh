@@ -150,12 +150,14 @@ attempt=1
 while :; do
 	boot
 	# The same environment failures lifecycle.sh retries (guest kernel
-	# oops under TCG, wiped memory) show as no boot 2 or an empty backup.
-	[ "$(result boot)" = 2 ] && [ "$(result backup_entries)" != 0 ] && break
+	# oops under TCG, wiped memory) show as no boot 2, an empty backup or
+	# the kernel's own word that a CPU's buffer was lost.
+	lost=$(sed -n '/vmtest: boot 1: rebooting/,/^vmtest: + /p' "$work/console.log" | ring_buffer_lost 2) || lost=
+	[ "$(result boot)" = 2 ] && [ "$(result backup_entries)" != 0 ] && [ -z "$lost" ] && break
 	[ $attempt -lt $attempts ] || break
 	# GRUB or the setup failing is not the environment: no retry.
 	grep -aq 'Linux version' "$work/console.log" || break
-	note "attempt $attempt: boot=$(result boot) backup_entries=$(result backup_entries); retrying"
+	note "attempt $attempt: boot=$(result boot) backup_entries=$(result backup_entries)${lost:+, $lost}; retrying"
 	cp "$work/console.log" "$work/console-attempt$attempt.log"
 	attempt=$((attempt + 1))
 done

@@ -243,6 +243,14 @@ while :; do
 		attempt=$((attempt + 1))
 		continue
 	fi
+	# Or only some CPU's buffer was lost: boot 2's kernel says so.
+	if lost=$(sed -n '/sysrq: Trigger a crash/,$p' "$work/console.log" | ring_buffer_lost 2) &&
+		[ $attempt -lt $attempts ]; then
+		note "attempt $attempt: the reserved memory did not survive the reset ($lost); retrying"
+		cp "$work/console.log" "$work/console-attempt$attempt.log"
+		attempt=$((attempt + 1))
+		continue
+	fi
 	# Under TCG the kernel now and then oopses early and panic=1 restarts
 	# it: boot 1's unit then rightly collects that crashed boot, and the
 	# test's two boots are shifted. Not bootrace's doing: try once more.
