@@ -3,8 +3,9 @@
 # twice: boot 1 writes markers, then a marker from CPU 0 right before a
 # real kernel panic (sysrq c; panic=1 restarts the machine, RAM survives);
 # boot 2 runs exactly the systemd unit's command line (EXEC), then
-# "bootrace report" and "bootrace list", and hands everything out on the
-# result disk, laid out as guest-init.sh's (boot number, tar at 1 MiB).
+# "bootrace report", "bootrace list" and the man pages' examples, and
+# hands everything out on the result disk, laid out as guest-init.sh's
+# (boot number, tar at 1 MiB).
 
 TRACEFS=/sys/kernel/tracing
 DISK=/dev/nvme0n1
@@ -57,6 +58,29 @@ boot_two() {
 	bootrace list --json > "$OUT/list.json" 2>> "$OUT/list.err"
 	ls -la /var/lib/bootrace /var/lib/bootrace/* > "$OUT/state.txt" 2>&1
 	cat "$OUT/report.txt" | head -n 40
+	run_examples
+}
+
+# The man pages' EXAMPLES (crash.sh picks them), as a user would type
+# them after the unit ran: their collection name becomes the real one,
+# and "previous-boot.dat" is a copy of it in the working directory.
+run_examples() {
+	[ -s /etc/vmtest-examples ] || return 0
+	newest=$(ls -d /var/lib/bootrace/*/ | tail -n 1)
+	name=$(basename "$newest")
+	mkdir -p /tmp/examples
+	cd /tmp/examples || return
+	cp "$newest/trace.dat" previous-boot.dat
+	i=0
+	while IFS= read -r cmd; do
+		i=$((i + 1))
+		cmd=$(echo "$cmd" | sed -E "s/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z-[0-9a-f]{32}/$name/g")
+		echo "$cmd" > "$OUT/example-$i.cmd"
+		log "+ $cmd"
+		sh -c "$cmd" > "$OUT/example-$i.out" 2>&1
+		echo "example_${i}_rc=$?" >> "$OUT/results.env"
+	done < /etc/vmtest-examples
+	cd /
 }
 
 save_results() {

@@ -2,7 +2,8 @@
 # A real crash, then the boot after it, on a real 7.1+ kernel in one QEMU
 # run: boot 1 writes markers and panics (sysrq c; panic=1 restarts the
 # machine with RAM intact); boot 2 runs exactly the command line of the
-# built bootrace-collect.service, then "bootrace report" and "list". The
+# built bootrace-collect.service, then "bootrace report" and "list", and
+# the EXAMPLES of bootrace-verify(1), -status(1), -list(1), -report(1). The
 # host checks that one journal-ready line was said, that the collection
 # directory is complete and named by time and boot id, and that report
 # holds the crashed boot's events up to the panic, per CPU, with counts
@@ -70,9 +71,18 @@ exec_args=$(sed -n 's|^ExecStart=[^ ]*/bootrace ||p' "$unit")
 [ -n "$exec_args" ] || die "no 'ExecStart=.../bootrace ...' in $unit"
 exec_cmd="/bin/bootrace $exec_args"
 cmdline=$("$bootrace" setup --print --events "$events" | tail -n 1)
+# The EXAMPLES of the pages for what a user runs after a collection: each
+# "# bootrace ..." or "$ bootrace ..." line (none with a pipe: no jq in the
+# guest). collect would find nothing left (the unit ran): not its lines.
+examples=$work/examples.txt
+for page in verify status list report; do
+	sed -n '/^# EXAMPLES/,/^# SEE ALSO/p' "$SRCROOT/man/bootrace-$page.1.scd" |
+		sed -n 's/^[#$] \(bootrace .*\)/\1/p' | grep -v -e '|' -e '^bootrace collect' || true
+done > "$examples"
+[ -s "$examples" ] || die "no examples found in $SRCROOT/man"
 "$HERE/mkinitramfs.sh" -o "$work/initramfs.gz" --modules "$modules" \
 	--bootrace "$bootrace" --markers "$markers" --init "$HERE/crash-init.sh" \
-	--exec "$exec_cmd"
+	--exec "$exec_cmd" --examples "$examples"
 
 # As lifecycle.sh: a guest kernel that fails under TCG before bootrace
 # runs (an early oops, a hang, reserved memory wiped) is retried. The
@@ -122,6 +132,13 @@ check "no temporary or partial directory left" sh -c "! grep -qE '\.new-|\.parti
 check "bootrace report exit 0 (got $(result report_rc)), --json too ($(result report_json_rc))" \
 	[ "$(result report_rc)" = 0 -a "$(result report_json_rc)" = 0 ]
 check "bootrace list shows the collection" grep -qF "$(basename "$(dirname "$path")")" "$out/list.txt"
+i=0
+while IFS= read -r example; do
+	i=$((i + 1))
+	rc=$(result "example_${i}_rc")
+	check "man page example '$(cat "$out/example-$i.cmd" 2>/dev/null || echo "$example")' exit 0 (got ${rc:-nothing})" [ "$rc" = 0 ]
+	[ "$rc" = 0 ] || sed 's/^/#   /' "$out/example-$i.out" 2>/dev/null | head -n 10
+done < "$examples"
 
 # Per CPU, report's event count equals the kernel's entries before collect.
 if [ -s "$out/report.json" ]; then

@@ -6,18 +6,21 @@
 # Usage: mkinitramfs.sh -o OUT.cpio.gz --modules DIR [--bootrace BIN]
 #            [--sid-root DIR] [--markers N] [--persistent NAME]
 #            [--backup NAME] [--init SCRIPT] [--exec COMMAND]
+#            [--examples FILE]
 #   --modules DIR   holds load-order and the .ko files it names (fetch.sh)
 #   --sid-root DIR  also add sid's trace-cmd (unpacked by fetch.sh) and use
 #                   "trace-cmd extract -k" instead of bootrace to collect
 #   --init SCRIPT   the guest's /init (default: guest-init.sh)
 #   --exec COMMAND  EXEC in the guest's settings: the command line the
 #                   systemd unit runs (crash-init.sh runs it)
+#   --examples FILE command lines, one a line, that crash-init.sh runs
+#                   after the unit (the man pages' EXAMPLES)
 set -eu
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 BUSYBOX=/bin/busybox
 
-out= modules= bootrace= sid_root= init=$HERE/guest-init.sh exec_cmd=
+out= modules= bootrace= sid_root= init=$HERE/guest-init.sh exec_cmd= examples=
 markers=200 persistent=boot_map backup=backup
 
 die() { echo "mkinitramfs: error: $*" >&2; exit 1; }
@@ -34,6 +37,7 @@ parse_args() {
 		--backup) backup=$2; shift ;;
 		--init) init=$2; shift ;;
 		--exec) exec_cmd=$2; shift ;;
+		--examples) examples=$2; shift ;;
 		*) die "unknown argument: $1" ;;
 		esac
 		shift
@@ -92,6 +96,7 @@ main() {
 		add_sid_trace_cmd
 		collector=trace-cmd
 	fi
+	[ -z "$examples" ] || cp "$examples" "$root/etc/vmtest-examples"
 	cat > "$root/etc/vmtest.conf" <<-EOF
 	MARKERS=$markers
 	PERSISTENT=$persistent
