@@ -45,7 +45,8 @@ struct collection_args {
 	const char *config;
 };
 
-extern const struct argp collection_argp;
+/* The children list of a command that takes them: its own argp's children. */
+extern const struct argp_child collection_children[];
 
 /* The configuration file, with --state-dir over its state_dir; prints errors. */
 int load_collection_config(const struct collection_args *args, struct bootrace_config *cfg);

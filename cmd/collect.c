@@ -62,11 +62,6 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-static const struct argp_child children[] = {
-	{ &collection_argp, 0, NULL, 0 },
-	{ 0 }
-};
-
 static const struct argp argp = {
 	options, parse_opt, NULL,
 	"Write the previous boot's trace, held by the backup instance, into a "
@@ -79,7 +74,7 @@ static const struct argp argp = {
 	"2 usage or I/O error, 3 system not ready, 4 no previous-boot data. "
 	"After a collection into the state directory, the oldest collections are "
 	"removed as the configuration file's keep and max_size say; see bootrace.conf(5).",
-	children, NULL, NULL,
+	collection_children, NULL, NULL,
 };
 
 struct progress_state {

@@ -122,8 +122,13 @@ static error_t parse_collection(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-const struct argp collection_argp = {
+static const struct argp collection_argp = {
 	collection_options, parse_collection, NULL, NULL, NULL, NULL, NULL,
+};
+
+const struct argp_child collection_children[] = {
+	{ &collection_argp, 0, NULL, 0 },
+	{ 0 }
 };
 
 int load_collection_config(const struct collection_args *args, struct bootrace_config *cfg)

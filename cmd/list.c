@@ -40,11 +40,6 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-static const struct argp_child children[] = {
-	{ &collection_argp, 0, NULL, 0 },
-	{ 0 }
-};
-
 static const struct argp argp = {
 	options, parse_opt, NULL,
 	"List the collections of previous boots, oldest first: when each was "
@@ -56,7 +51,7 @@ static const struct argp argp = {
 	"unless the machine booted another. A name ending in .partial holds the "
 	"data of a collection that failed after reading began. "
 	"Exit status: 0 listed (also when there is none), 2 usage or I/O error.",
-	children, NULL, NULL,
+	collection_children, NULL, NULL,
 };
 
 static void print_json(const char *dir, const struct bootrace_collection *list, int nr)

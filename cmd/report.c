@@ -57,11 +57,6 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-static const struct argp_child children[] = {
-	{ &collection_argp, 0, NULL, 0 },
-	{ 0 }
-};
-
 static const struct argp argp = {
 	options, parse_opt, "[COLLECTION|FILE]",
 	"Show the last words of the previous boot: the time span of its trace, "
@@ -72,7 +67,7 @@ static const struct argp argp = {
 	"\v"
 	"Exit status: 0 shown, 2 usage or I/O error (no such collection, "
 	"unreadable or corrupt file).",
-	children, NULL, NULL,
+	collection_children, NULL, NULL,
 };
 
 static void print_lost(const struct bootrace_report *rep, FILE *out)

@@ -68,11 +68,6 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-static const struct argp_child children[] = {
-	{ &collection_argp, 0, NULL, 0 },
-	{ 0 }
-};
-
 static const struct argp argp = {
 	options, parse_opt, "[FILE]",
 	"Check that a trace.dat written by bootrace collect is complete: it "
@@ -83,7 +78,7 @@ static const struct argp argp = {
 	"FILE defaults to the newest collection. Exit status: 0 every check "
 	"passed (or was skipped), 1 a check failed, 2 usage or I/O error, "
 	"3 system not ready.",
-	children, NULL, NULL,
+	collection_children, NULL, NULL,
 };
 
 static const char *status_word(enum bootrace_check_status s)
