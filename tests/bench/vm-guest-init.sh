@@ -89,23 +89,10 @@ boot_two() {
 	nproc > "$OUT/ncpu"
 }
 
-save_results() {
-	tar -C "$OUT" -cf - . |
-		dd of="$DISK" bs=1M seek=$TAR_OFFSET_MB conv=fsync 2>/dev/null
-	sync
-}
-
 main() {
 	setup_system
 	mkdir -p "$OUT"
-	boot=$(next_boot_number)
-	log "this is boot $boot"
-	case $boot in
-	1) boot_one ;;
-	2) boot_two; save_results; log "done, powering off" ;;
-	*) log "FATAL: unexpected boot $boot" ;;
-	esac
-	halt_now
+	run_boots boot_one boot_two
 }
 
 main

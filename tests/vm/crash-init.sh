@@ -83,27 +83,10 @@ run_examples() {
 	cd /
 }
 
-save_results() {
-	tar -C "$OUT" -cf - . |
-		dd of="$DISK" bs=1M seek=$TAR_OFFSET_MB conv=fsync 2>/dev/null
-	sync
-	log "results written to $DISK"
-}
-
 main() {
 	setup_system
 	mkdir -p "$OUT" /var/lib
-	boot=$(next_boot_number)
-	log "this is boot $boot"
-	case $boot in
-	1) boot_one ;;
-	2) echo "boot=2" > "$OUT/results.env"
-	   boot_two
-	   save_results
-	   log "done, powering off" ;;
-	*) log "FATAL: unexpected boot $boot" ;;
-	esac
-	halt_now
+	run_boots boot_one boot_two
 }
 
 main

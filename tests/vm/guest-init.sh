@@ -151,32 +151,10 @@ boot_two() {
 	cat "$r"
 }
 
-save_results() {
-	# tar needs a known end on a raw disk: it stops at its end-of-archive
-	# blocks, and conv=fsync makes the data reach the host before poweroff.
-	tar -C "$OUT" -cf - . |
-		dd of="$DISK" bs=1M seek=$TAR_OFFSET_MB conv=fsync 2>/dev/null
-	sync
-	log "results written to $DISK"
-}
-
 main() {
 	setup_system
 	mkdir -p "$OUT"
-	boot=$(next_boot_number)
-	log "this is boot $boot"
-	# Where this kernel landed in physical memory: with KASLR it can land
-	# on the reserved trace memory, which explains a lost previous boot.
-	log "$(grep -E 'Kernel (code|data|bss)' /proc/iomem | tr -s ' \n' ' ')"
-	case $boot in
-	1) boot_one ;;
-	2) echo "boot=2" > "$OUT/results.env"
-	   boot_two
-	   save_results
-	   log "done, powering off" ;;
-	*) log "FATAL: unexpected boot $boot (a reboot during boot 2?)" ;;
-	esac
-	halt_now
+	run_boots boot_one boot_two
 }
 
 main

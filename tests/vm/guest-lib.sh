@@ -1,6 +1,6 @@
 # Shared by the guests' /init scripts (guest-init.sh, crash-init.sh), which
 # source it from the initramfs (mkinitramfs.sh puts it at /etc/vmtest-lib.sh).
-# Expects TRACEFS and DISK to be set.
+# Expects TRACEFS, DISK, OUT and TAR_OFFSET_MB to be set.
 
 log() { echo "vmtest: $*"; }
 
@@ -38,4 +38,33 @@ next_boot_number() {
 	n=$((${n:-0} + 1))
 	printf 'boot=%d\n' "$n" | dd of="$DISK" bs=512 count=1 conv=sync,fsync 2>/dev/null
 	echo "$n"
+}
+
+# Hand OUT to the host: a tar on the result disk at TAR_OFFSET_MB. tar
+# needs a known end on a raw disk: it stops at its end-of-archive blocks,
+# and conv=fsync makes the data reach the host before poweroff.
+save_results() {
+	tar -C "$OUT" -cf - . |
+		dd of="$DISK" bs=1M seek=$TAR_OFFSET_MB conv=fsync 2>/dev/null
+	sync
+	log "results written to $DISK"
+}
+
+# Boot 1 does the test's first part; boot 2 its second and hands out the
+# results; a third boot means something rebooted boot 2.
+run_boots() { # BOOT-1-FUNCTION BOOT-2-FUNCTION
+	boot=$(next_boot_number)
+	log "this is boot $boot"
+	# Where this kernel landed in physical memory: with KASLR it can land
+	# on the reserved trace memory, which explains a lost previous boot.
+	log "$(grep -E 'Kernel (code|data|bss)' /proc/iomem | tr -s ' \n' ' ')"
+	case $boot in
+	1) "$1" ;;
+	2) echo "boot=2" > "$OUT/results.env"
+	   "$2"
+	   save_results
+	   log "done, powering off" ;;
+	*) log "FATAL: unexpected boot $boot (a reboot during boot 2?)" ;;
+	esac
+	halt_now
 }
