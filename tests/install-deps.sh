@@ -30,6 +30,9 @@ PACKAGES="
 	debootstrap
 	fdisk
 	e2fsprogs
+	ovmf
+	dosfstools
+	mtools
 "
 
 missing_packages() {

@@ -20,7 +20,6 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 SRCROOT=$(cd "$HERE/../.." && pwd)
 CACHE=${BOOTRACE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bootrace}
 DISK_MB=64
-TAR_OFFSET_MB=1   # must match crash-init.sh
 
 cpus=2 kernel= bootrace= unit= keep= timeout=150 attempts=3 markers=50
 events=sched,irq,timer

@@ -12,13 +12,23 @@
 #            and the runtime libraries bootrace links (libtracefs1,
 #            libtraceevent1, libtracecmd1); bootrace comes from its build's
 #            "meson install" per run
+#   sdboot   for sdboot-boot.sh: systemd-boot and kernel-install instead
+#            of GRUB, on a UEFI disk (GPT): an EFI system partition of
+#            SDBOOT_ESP_MB, left empty, and the root file system after it.
+#            The ESP's files live in the root's /boot/efi (systemd-boot as
+#            EFI/BOOT/BOOTX64.EFI, loader.conf, the entry-token directory
+#            that makes kernel-install write Boot Loader Specification
+#            entries there); the test copies them into the partition with
+#            mtools after each kernel-install (no vfat mount needed)
 #
-# Usage: debian-image.sh grub|systemd [--rebuild]
+# Usage: debian-image.sh grub|systemd|sdboot [--rebuild]
 # Prints the image's path as the last stdout line.
 # Exit 0 ok, 77 no cached image and the Debian archive unreachable, 1 error.
 set -eu
 PATH=$PATH:/usr/sbin:/sbin
 
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/host-lib.sh"
 CACHE=${BOOTRACE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bootrace}
 MIRROR=${BOOTRACE_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 SUITE=bookworm
@@ -30,8 +40,11 @@ grub)
 systemd)
 	PACKAGES=grub-pc-bin,grub2-common,systemd-sysv,udev,libtracefs1,libtraceevent1,libtracecmd1
 	IMAGE_MB=1024 ;;
+sdboot)
+	PACKAGES=systemd,systemd-boot,systemd-boot-efi
+	IMAGE_MB=768 ;;
 *)
-	echo "usage: debian-image.sh grub|systemd [--rebuild]" >&2
+	echo "usage: debian-image.sh grub|systemd|sdboot [--rebuild]" >&2
 	exit 1 ;;
 esac
 shift
@@ -76,21 +89,60 @@ if ! debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$work/root" "
 	die "debootstrap failed"
 fi
 rm -rf "$work/root/var/cache/apt/archives"/*.deb "$work/root/var/lib/apt/lists"/*_Packages
-# What grub-pc's postinst does with ucf.
-cp "$work/root/usr/share/grub/default/grub" "$work/root/etc/default/grub"
 echo "bootrace-$KIND" > "$work/root/etc/hostname"
 
+# What bootctl install would put on the ESP and in /etc/kernel (it cannot
+# run in a chroot without a mounted vfat ESP): systemd-boot as the
+# removable-media loader that OVMF starts, no menu delay, and the
+# entry-token directory that makes kernel-install choose /boot/efi and
+# the BLS layout.
+sdboot_files() {
+	r=$work/root
+	mkdir -p "$r/boot/efi/EFI/BOOT" "$r/boot/efi/loader/entries" "$r/etc/kernel"
+	cp "$r/usr/lib/systemd/boot/efi/systemd-bootx64.efi" "$r/boot/efi/EFI/BOOT/BOOTX64.EFI"
+	printf 'timeout 0\nconsole-mode keep\n' > "$r/boot/efi/loader/loader.conf"
+	token=$(cat "$r/etc/machine-id")
+	[ -n "$token" ] || die "debootstrap left no /etc/machine-id"
+	mkdir -p "$r/boot/efi/$token"
+	echo "$token" > "$r/etc/kernel/entry-token"
+	echo "layout=bls" > "$r/etc/kernel/install.conf"
+}
+
+if [ "$KIND" = sdboot ]; then
+	sdboot_files
+	root_start=$SDBOOT_ROOT_START
+	printf 'label: gpt\nstart=2048, size=%d, type=U, name=esp\nstart=%d, type=L, name=root\n' \
+		$((root_start - 2048)) "$root_start" > "$work/partitions"
+else
+	# What grub-pc's postinst does with ucf.
+	cp "$work/root/usr/share/grub/default/grub" "$work/root/etc/default/grub"
+	root_start=2048
+	echo 'start=2048, type=83, bootable' > "$work/partitions"
+fi
 truncate -s "${IMAGE_MB}M" "$work/disk.img"
-echo 'start=2048, type=83, bootable' | sfdisk -q "$work/disk.img"
+sfdisk -q "$work/disk.img" < "$work/partitions"
 # The kernel here does not scan loop devices for partitions: the file
-# system gets a loop device of its own at the partition's offset.
-loop=$(losetup --show -f -o $((2048 * 512)) --sizelimit $(( (IMAGE_MB - 1) * 1024 * 1024 )) "$work/disk.img")
+# system gets a loop device of its own at the partition's offset (to the
+# end of the image; GPT's backup header there is not overwritten by
+# mkfs.ext4, which stays within the size sfdisk gave it).
+root_bytes=$(sfdisk -l -o Start,Sectors "$work/disk.img" | awk -v s="$root_start" '$1 == s { print $2 * 512 }')
+[ -n "$root_bytes" ] || die "no partition at sector $root_start in the new image"
+loop=$(losetup --show -f -o $((root_start * 512)) --sizelimit "$root_bytes" "$work/disk.img")
 mkfs.ext4 -q -L bootrace-root "$loop"
 mkdir -p "$mnt"
 mount "$loop" "$mnt"
 cp -a "$work/root/." "$mnt/"
 uuid=$(blkid -s UUID -o value "$loop")
 echo "UUID=$uuid / ext4 defaults 0 1" > "$mnt/etc/fstab"
+if [ "$KIND" = sdboot ]; then
+	umount "$mnt"
+	losetup -d "$loop"
+	loop=
+	mv "$work/disk.img" "$IMG"
+	say "built $IMG in $(( $(date +%s) - start ))s"
+	echo "$IMG"
+	exit 0
+fi
 # What grub-install does, without its probing of a partitioned disk:
 # modules under /boot/grub, a core image that finds them on (hd0,msdos1),
 # boot.img in the MBR (it loads the core from sector 1, its default) and

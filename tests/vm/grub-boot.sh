@@ -21,7 +21,6 @@ SRCROOT=$(cd "$HERE/../.." && pwd)
 bootrace=$SRCROOT/build/cmd/bootrace
 keep= timeout=180 attempts=2
 EVENTS=sched,irq,timer
-TAR_OFFSET_MB=1   # as guest-init.sh
 
 skip() { echo "1..0 # SKIP $*"; exit 77; }
 die() { echo "grub-boot: error: $*" >&2; exit 1; }
@@ -82,22 +81,9 @@ sed -i -e 's/^GRUB_TIMEOUT=.*/GRUB_TIMEOUT=0/' \
 rm -rf "$work/etc.before"
 cp -a "$mnt/etc" "$work/etc.before"
 
-# The kernel, and the lifecycle initramfs with an /init that first keeps
-# /proc/cmdline for the host (appended cpio archives override earlier files).
+# The kernel, and the lifecycle initramfs.
 cp "$kdir/vmlinuz" "$mnt/boot/vmlinuz-$abi"
-"$HERE/mkinitramfs.sh" -o "$work/initramfs.gz" --modules "$kdir/modules" --bootrace "$bootrace"
-mkdir -p "$work/extra"
-cp "$HERE/guest-init.sh" "$work/extra/lifecycle-init"
-cat > "$work/extra/init" <<'EOF'
-#!/bin/sh
-/bin/busybox mkdir -p /out /proc
-/bin/busybox mount -t proc proc /proc
-/bin/busybox cat /proc/cmdline > /out/proc-cmdline.txt
-/bin/busybox umount /proc
-exec /bin/busybox sh /lifecycle-init
-EOF
-chmod 755 "$work/extra/init" "$work/extra/lifecycle-init"
-(cd "$work/extra" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0 | gzip -1) >> "$work/initramfs.gz"
+boot_initramfs "$work/initramfs.gz" "$kdir/modules"
 cp "$work/initramfs.gz" "$mnt/boot/initrd.img-$abi"
 
 # bootrace setup on the image's root, then the image's own update-grub.
@@ -127,53 +113,15 @@ umount_image
 note "image prepared in $(( $(date +%s) - start ))s"
 
 # Two boots through SeaBIOS and GRUB in one QEMU run (RAM survives the reset).
-boot() {
-	rm -f "$work/results.img"
-	truncate -s 512M "$work/results.img"
-	qstart=$(date +%s)
-	qrc=0
-	timeout --kill-after=10 "$timeout" qemu-system-x86_64 \
-		-accel tcg,thread=multi -cpu max -smp 2 -m 1G \
-		-nographic -nodefaults -no-user-config -monitor none \
-		-serial "file:$work/console.log" \
-		-drive "if=none,id=boot,file=$work/disk.img,format=raw" \
-		-device ide-hd,drive=boot,bootindex=0 \
-		-drive "file=$work/results.img,format=raw,if=none,id=results" \
-		-device nvme,drive=results,serial=results \
-		< /dev/null > "$work/qemu.out" 2>&1 || qrc=$?
-	note "QEMU ran $(( $(date +%s) - qstart ))s, exit $qrc"
-	rm -rf "$work/out"; mkdir -p "$work/out"
-	dd if="$work/results.img" bs=1M skip=$TAR_OFFSET_MB 2>/dev/null | tar -xf - -C "$work/out" 2>/dev/null || true
-}
-result() { sed -n "s/^$1=//p" "$work/out/results.env" 2>/dev/null | tail -n 1; }
-attempt=1
-while :; do
-	boot
-	# The same environment failures lifecycle.sh retries (guest kernel
-	# oops under TCG, wiped memory) show as no boot 2, an empty backup or
-	# the kernel's own word that a CPU's buffer was lost.
-	lost=$(sed -n '/vmtest: boot 1: rebooting/,/^vmtest: + /p' "$work/console.log" | ring_buffer_lost 2) || lost=
-	[ "$(result boot)" = 2 ] && [ "$(result backup_entries)" != 0 ] && [ -z "$lost" ] && break
-	[ $attempt -lt $attempts ] || break
-	# GRUB or the setup failing is not the environment: no retry.
-	grep -aq 'Linux version' "$work/console.log" || break
-	note "attempt $attempt: boot=$(result boot) backup_entries=$(result backup_entries)${lost:+, $lost}; retrying"
-	cp "$work/console.log" "$work/console-attempt$attempt.log"
-	attempt=$((attempt + 1))
-done
+boot_disk_twice "$attempts" \
+	-drive "if=none,id=boot,file=$work/disk.img,format=raw" \
+	-device ide-hd,drive=boot,bootindex=0
 cmdline=$(cat "$work/out/proc-cmdline.txt" 2>/dev/null || true)
 note "guest /proc/cmdline: $cmdline"
 check "GRUB booted the image (console shows GRUB, /proc/cmdline has BOOT_IMAGE=)" \
 	bash -c "grep -aq 'GRUB' '$work/console.log' && [[ '$cmdline' == BOOT_IMAGE=/boot/vmlinuz-$abi* ]]"
 check "/proc/cmdline carries bootrace's arguments" bash -c "[[ ' $cmdline ' == *' $fragment '* ]]"
-check "the guest reached boot 2" [ "$(result boot)" = 2 ]
-check "boot 2: the backup instance exists" [ "$(result backup_present_before)" = 1 ]
-check "boot 2: it holds the previous boot's events ($(result backup_entries) entries)" [ "$(result backup_entries)" -gt 0 ] 2>/dev/null
-check "bootrace status exit 0" [ "$(result status_rc)" = 0 ]
-check "bootrace collect exit 0" [ "$(result collect_rc)" = 0 ]
-check "bootrace verify exit 0" [ "$(result verify_rc)" = 0 ]
-markers=$(trace-cmd report -i "$work/out/trace.dat" 2>/dev/null | grep -c 'bootrace-marker' || true)
-check "trace.dat holds boot 1's markers ($markers of 200)" [ "$markers" = 200 ]
+check_disk_lifecycle
 if [ $failed -ne 0 ]; then
 	note "guest console (last 40 lines of $work/console.log):"
 	tail -n 40 "$work/console.log" | sed 's/^/#   /'

@@ -24,21 +24,22 @@ run_vm() { # CMDLINE
 	vm_seconds=$(( $(date +%s) - start ))
 }
 
-# The root partition of a debian-image.sh disk ($work/disk.img) at $mnt.
+# The root partition of a debian-image.sh disk ($work/disk.img) at $mnt;
+# it starts at sector START (default 2048, the MBR images').
 # Debian's /etc/grub.d/10_linux writes no entry at all when / is on
 # /dev/loop[0-9] backed by a file ("we can't cope with devices loop-mounted
 # from files"); its pattern misses two-digit loop devices, so use one.
 # Sets loop and made_node (device nodes created here, for the caller's
 # cleanup to remove).
-mount_image() {
-	local i
+mount_image() { # [START]
+	local i start=${1:-2048}
 	for i in $(seq 10 99); do
 		if [ ! -e "/dev/loop$i" ]; then
 			mknod "/dev/loop$i" b 7 "$i"
 			made_node="$made_node /dev/loop$i"
 		fi
 		losetup "/dev/loop$i" > /dev/null 2>&1 && continue
-		losetup -o $((2048 * 512)) "/dev/loop$i" "$work/disk.img" 2> /dev/null || continue
+		losetup -o $((start * 512)) "/dev/loop$i" "$work/disk.img" 2> /dev/null || continue
 		loop=/dev/loop$i
 		break
 	done
@@ -88,4 +89,90 @@ ring_buffer_lost() { # CPUS < console of that boot
 			}
 			exit 1
 		}'
+}
+
+# debian-image.sh sdboot's layout: a 64 MiB EFI system partition from
+# sector 2048, the root file system after it.
+SDBOOT_ESP_START=2048
+SDBOOT_ROOT_START=$((2048 + 64 * 2048))
+
+# Where the guest inits put their results on the result disk (at 1 MiB;
+# guest-init.sh and crash-init.sh say the same).
+TAR_OFFSET_MB=1
+
+# The lifecycle initramfs (guest-init.sh) for a disk that a bootloader
+# boots, with an /init that first keeps the /proc/cmdline the bootloader
+# handed over for the host (appended cpio archives override earlier
+# files). Uses: HERE bootrace work.
+boot_initramfs() { # OUT MODULES-DIR
+	local extra=$work/initramfs-extra
+	"$HERE/mkinitramfs.sh" -o "$1" --modules "$2" --bootrace "$bootrace"
+	rm -rf "$extra"
+	mkdir -p "$extra"
+	cp "$HERE/guest-init.sh" "$extra/lifecycle-init"
+	cat > "$extra/init" <<'EOF'
+#!/bin/sh
+/bin/busybox mkdir -p /out /proc
+/bin/busybox mount -t proc proc /proc
+/bin/busybox cat /proc/cmdline > /out/proc-cmdline.txt
+/bin/busybox umount /proc
+exec /bin/busybox sh /lifecycle-init
+EOF
+	chmod 755 "$extra/init" "$extra/lifecycle-init"
+	(cd "$extra" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0 | gzip -1) >> "$1"
+}
+
+# Two boots of $work/disk.img (its lifecycle initramfs from boot_initramfs)
+# through a real bootloader in one QEMU run: boot 1 writes markers and
+# reboots, RAM surviving the reset; boot 2 collects and hands out
+# $work/out. Retried, up to ATTEMPTS runs, on the environment failures
+# lifecycle.sh retries (guest kernel oops under TCG, wiped memory), which
+# show as no boot 2, an empty backup or the kernel's own word that a
+# CPU's buffer was lost; not when no kernel started (the firmware or the
+# bootloader failed: that is the test's business). QEMU-ARGS attach the
+# firmware and the disk. Uses: work timeout; sets attempt qrc.
+boot_disk_twice() { # ATTEMPTS QEMU-ARGS...
+	local attempts=$1 lost qstart
+	shift
+	attempt=1
+	while :; do
+		rm -f "$work/results.img"
+		truncate -s 512M "$work/results.img"
+		qstart=$(date +%s)
+		qrc=0
+		timeout --kill-after=10 "$timeout" qemu-system-x86_64 \
+			-accel tcg,thread=multi -cpu max -smp 2 -m 1G \
+			-nographic -nodefaults -no-user-config -monitor none \
+			-serial "file:$work/console.log" "$@" \
+			-drive "file=$work/results.img,format=raw,if=none,id=results" \
+			-device nvme,drive=results,serial=results \
+			< /dev/null > "$work/qemu.out" 2>&1 || qrc=$?
+		echo "# QEMU ran $(( $(date +%s) - qstart ))s, exit $qrc"
+		rm -rf "$work/out"
+		mkdir -p "$work/out"
+		dd if="$work/results.img" bs=1M skip=$TAR_OFFSET_MB 2>/dev/null | tar -xf - -C "$work/out" 2>/dev/null || true
+		lost=$(sed -n '/vmtest: boot 1: rebooting/,/^vmtest: + /p' "$work/console.log" | ring_buffer_lost 2) || lost=
+		[ "$(disk_result boot)" = 2 ] && [ "$(disk_result backup_entries)" != 0 ] && [ -z "$lost" ] && break
+		[ $attempt -lt "$attempts" ] || break
+		grep -aq 'Linux version' "$work/console.log" || break
+		echo "# attempt $attempt: boot=$(disk_result boot) backup_entries=$(disk_result backup_entries)${lost:+, $lost}; retrying"
+		cp "$work/console.log" "$work/console-attempt$attempt.log"
+		attempt=$((attempt + 1))
+	done
+}
+
+disk_result() { sed -n "s/^$1=//p" "$work/out/results.env" 2>/dev/null | tail -n 1; }
+
+# What boot 2 of boot_disk_twice must show, through the caller's check().
+check_disk_lifecycle() {
+	check "the guest reached boot 2" [ "$(disk_result boot)" = 2 ]
+	check "boot 2: the backup instance exists" [ "$(disk_result backup_present_before)" = 1 ]
+	check "boot 2: it holds the previous boot's events ($(disk_result backup_entries) entries)" \
+		[ "$(disk_result backup_entries)" -gt 0 ] 2>/dev/null
+	check "bootrace status exit 0" [ "$(disk_result status_rc)" = 0 ]
+	check "bootrace collect exit 0" [ "$(disk_result collect_rc)" = 0 ]
+	check "bootrace verify exit 0" [ "$(disk_result verify_rc)" = 0 ]
+	local markers
+	markers=$(trace-cmd report -i "$work/out/trace.dat" 2>/dev/null | grep -c 'bootrace-marker' || true)
+	check "trace.dat holds boot 1's markers ($markers of 200)" [ "$markers" = 200 ]
 }

@@ -40,7 +40,6 @@ TRACE_CMD_SID=$HERE/trace-cmd-sid
 PERSISTENT=boot_map
 BACKUP=backup
 DISK_MB=512
-TAR_OFFSET_MB=1   # must match guest-init.sh
 
 cpus= kernel= modules= bootrace= keep= sid_collect=false line= release=
 markers=200 timeout=150 attempts=3 events=sched,irq,timer
