@@ -10,12 +10,13 @@
 
 #include "bootrace-cmd.h"
 
-enum { OPT_NO_KALLSYMS = 0x100, OPT_ONELINE };
+enum { OPT_NO_KALLSYMS = 0x100, OPT_ONELINE, OPT_COMPRESS, OPT_NO_COMPRESS };
 
 struct collect_args {
 	struct bootrace_collect_opts opts;
 	struct collection_args collection;
 	bool oneline;
+	int compress;		/* -1: as the configuration file says */
 };
 
 static const struct argp_option options[] = {
@@ -23,6 +24,8 @@ static const struct argp_option options[] = {
 	{ "output", 'o', "FILE", 0, "Write trace.dat here (default: a new directory under " BOOTRACE_DEFAULT_STATE_DIR ")", 0 },
 	{ "force", 'f', NULL, 0, "Overwrite FILE if it exists", 0 },
 	{ "no-kallsyms", OPT_NO_KALLSYMS, NULL, 0, "Do not store /proc/kallsyms (smaller file, no symbol names)", 0 },
+	{ "compress", OPT_COMPRESS, NULL, 0, "Once the trace is on disk, rewrite it compressed with zstd (trace.dat version 7, as trace-cmd writes it): 10-30 times smaller, takes longer", 0 },
+	{ "no-compress", OPT_NO_COMPRESS, NULL, 0, "Write it uncompressed (version 6) even if the configuration file says compress = zstd", 0 },
 	{ "oneline", OPT_ONELINE, NULL, 0, "Say in one line on stdout what was collected (path, events, time span, lost events) or why nothing was; what the systemd unit runs", 0 },
 	{ 0 }
 };
@@ -52,6 +55,14 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_ONELINE:
 		args->oneline = true;
+		break;
+	case OPT_COMPRESS:
+		if (!bootrace_compress_supported())
+			argp_error(state, "--compress: this bootrace was built without zstd (libzstd-dev)");
+		args->compress = 1;
+		break;
+	case OPT_NO_COMPRESS:
+		args->compress = 0;
 		break;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument '%s' (the output file is given with -o)", arg);
@@ -188,14 +199,16 @@ static int load_config(struct collect_args *args, struct bootrace_config *cfg)
 {
 	int ret = load_collection_config(&args->collection, cfg);
 
-	if (!ret)
+	if (!ret) {
 		args->opts.state_dir = cfg->state_dir;
+		args->opts.compress = args->compress < 0 ? cfg->compress : args->compress;
+	}
 	return ret;
 }
 
 static int run(int argc, char **argv)
 {
-	struct collect_args args = { 0 };
+	struct collect_args args = { .compress = -1 };
 	struct bootrace_collect_opts *opts = &args.opts;
 	struct bootrace_collect_result res;
 	struct progress_state progress = { 0 };

@@ -271,6 +271,7 @@ static int prepare(const struct bootrace_collect_opts *opts,
 
 	out->fd = out->dirfd = -1;
 	out->force = opts->force;
+	out->compress = opts->compress;
 	ret = resolve_paths(opts, out, err);
 	if (ret)
 		return ret;
@@ -413,6 +414,43 @@ static int seal_collection(struct br_output *out, bool partial, char **path,
 	return 0;
 }
 
+/*
+ * --compress: the finished, fsync()ed version 6 file becomes version 7 with
+ * zstd beside it, which then takes its temporary name. Any failure leaves
+ * the version 6 file as it is: compression is never worth a lost trace.
+ */
+static void compress(struct br_output *out)
+{
+	char *path = strdup(out->tmp_path);
+	const char *what = NULL;
+	int fd, ret;
+
+	if (!path)
+		return;
+	/* The same hidden pattern: an interrupted run leaves it with the data. */
+	memcpy(path + strlen(path) - 6, "XXXXXX", 6);
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd < 0) {
+		br_warn("cannot compress the trace (%s): it is kept uncompressed", strerror(errno));
+		free(path);
+		return;
+	}
+	ret = tracedat_write_v7(out->fd, fd, &what);
+	if (!ret && fsync(fd) < 0)
+		ret = -errno;
+	if (!ret && rename(path, out->tmp_path) < 0)
+		ret = -errno;
+	close(fd);
+	if (ret) {
+		unlink(path);
+		br_warn("cannot compress the trace (%s%s%s): it is kept uncompressed", strerror(-ret),
+			what ? " at " : "", what ? what : "");
+	} else {
+		br_info("trace compressed with zstd (trace.dat version 7)");
+	}
+	free(path);
+}
+
 int br_output_commit(struct br_output *out, struct tracedat_writer *writer,
 		     int drain_ret, int write_err,
 		     struct bootrace_collect_result *res,
@@ -420,6 +458,8 @@ int br_output_commit(struct br_output *out, struct tracedat_writer *writer,
 {
 	int ret = make_durable(out, writer);
 
+	if (!drain_ret && !ret && out->compress)
+		compress(out);
 	if (!drain_ret && !ret) {
 		if (out->force)
 			ret = rename(out->tmp_path, out->final_path) < 0 ? -errno : 0;

@@ -19,6 +19,7 @@ struct br_output {
 	char *final_path;
 	bool created_dir;	/* a new collection directory: remove on discard */
 	bool force;
+	bool compress;		/* turn the finished file into version 7 with zstd */
 	int lock_fd;		/* STATE_DIR/.lock, held while collecting */
 };
 

@@ -16,35 +16,32 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "tracedat.h"
 #include "tracedat-format.h"
+#include "tracedat-reader.h"
+#if HAVE_ZSTD
+#include <zstd.h>
+#endif
 
 /* ------------------------------------------------------------------ */
 /* Reading the options back                                           */
 /* ------------------------------------------------------------------ */
 
-/* Every read is checked against the file size before anything is allocated. */
-struct tracedat_reader {
-	int fd;
-	unsigned long long pos;
-	unsigned long long size;
-	bool swap;			/* file endianness differs from ours */
-	const char **what;
-};
 
-static int fail(struct tracedat_reader *r, const char *what)
+int tdr_fail(struct tracedat_reader *r, const char *what)
 {
 	*r->what = what;
 	return -EINVAL;
 }
 
-static int rd_bytes(struct tracedat_reader *r, void *buf, size_t len,
+int tdr_bytes(struct tracedat_reader *r, void *buf, size_t len,
 		    const char *what)
 {
 	char *p = buf;
 
 	if (len > r->size || r->pos > r->size - len)
-		return fail(r, what);
+		return tdr_fail(r, what);
 	while (len) {
 		ssize_t n = pread(r->fd, p, len, r->pos);
 
@@ -55,7 +52,7 @@ static int rd_bytes(struct tracedat_reader *r, void *buf, size_t len,
 			return -errno;
 		}
 		if (n == 0)
-			return fail(r, what);
+			return tdr_fail(r, what);
 		p += n;
 		len -= n;
 		r->pos += n;
@@ -63,11 +60,11 @@ static int rd_bytes(struct tracedat_reader *r, void *buf, size_t len,
 	return 0;
 }
 
-static int rd_skip(struct tracedat_reader *r, unsigned long long len,
+int tdr_skip(struct tracedat_reader *r, unsigned long long len,
 		   const char *what)
 {
 	if (len > r->size || r->pos > r->size - len)
-		return fail(r, what);
+		return tdr_fail(r, what);
 	r->pos += len;
 	return 0;
 }
@@ -76,7 +73,7 @@ static int rd_skip(struct tracedat_reader *r, unsigned long long len,
 static int rd_num(struct tracedat_reader *r, void *v, size_t size,
 		  const char *what)
 {
-	int ret = rd_bytes(r, v, size, what);
+	int ret = tdr_bytes(r, v, size, what);
 
 	if (ret || !r->swap)
 		return ret;
@@ -89,103 +86,103 @@ static int rd_num(struct tracedat_reader *r, void *v, size_t size,
 	return 0;
 }
 
-static int rd_u16(struct tracedat_reader *r, uint16_t *v, const char *what)
+int tdr_u16(struct tracedat_reader *r, uint16_t *v, const char *what)
 {
 	return rd_num(r, v, sizeof(*v), what);
 }
 
-static int rd_u32(struct tracedat_reader *r, uint32_t *v, const char *what)
+int tdr_u32(struct tracedat_reader *r, uint32_t *v, const char *what)
 {
 	return rd_num(r, v, sizeof(*v), what);
 }
 
-static int rd_u64(struct tracedat_reader *r, uint64_t *v, const char *what)
+int tdr_u64(struct tracedat_reader *r, uint64_t *v, const char *what)
 {
 	return rd_num(r, v, sizeof(*v), what);
 }
 
 /* A NUL-terminated string of at most @max - 1 characters. */
-static int rd_string(struct tracedat_reader *r, char *buf, size_t max,
+int tdr_string(struct tracedat_reader *r, char *buf, size_t max,
 		     const char *what)
 {
 	size_t i;
 	int ret;
 
 	for (i = 0; i < max; i++) {
-		ret = rd_bytes(r, &buf[i], 1, what);
+		ret = tdr_bytes(r, &buf[i], 1, what);
 		if (ret)
 			return ret;
 		if (!buf[i])
 			return 0;
 	}
-	return fail(r, what);
+	return tdr_fail(r, what);
 }
 
-static int skip_sized64(struct tracedat_reader *r, const char *what)
+int tdr_skip_sized64(struct tracedat_reader *r, const char *what)
 {
 	uint64_t len;
 
-	return rd_u64(r, &len, what) ?: rd_skip(r, len, what);
+	return tdr_u64(r, &len, what) ?: tdr_skip(r, len, what);
 }
 
-static int skip_sized32(struct tracedat_reader *r, const char *what)
+int tdr_skip_sized32(struct tracedat_reader *r, const char *what)
 {
 	uint32_t len;
 
-	return rd_u32(r, &len, what) ?: rd_skip(r, len, what);
+	return tdr_u32(r, &len, what) ?: tdr_skip(r, len, what);
 }
 
-static int expect(struct tracedat_reader *r, const char *tag, size_t len,
+int tdr_expect(struct tracedat_reader *r, const char *tag, size_t len,
 		  const char *what)
 {
 	char buf[16];
-	int ret = rd_bytes(r, buf, len, what);
+	int ret = tdr_bytes(r, buf, len, what);
 
 	if (!ret && memcmp(buf, tag, len))
-		return fail(r, what);
+		return tdr_fail(r, what);
 	return ret;
 }
 
-static int read_initial(struct tracedat_reader *r, struct tracedat_options *o)
+int tdr_initial(struct tracedat_reader *r, struct tracedat_options *o)
 {
 	char version[8], flags[2];
 	uint32_t page_size;
 	int ret;
 
-	ret = expect(r, tracedat_magic, sizeof(tracedat_magic), "magic") ?:
-	      rd_string(r, version, sizeof(version), "version");
+	ret = tdr_expect(r, tracedat_magic, sizeof(tracedat_magic), "magic") ?:
+	      tdr_string(r, version, sizeof(version), "version");
 	if (ret)
 		return ret;
 	if (strcmp(version, "6") && strcmp(version, "7"))
-		return fail(r, "version");
+		return tdr_fail(r, "version");
 	o->version = version[0] - '0';
-	ret = rd_bytes(r, flags, sizeof(flags), "endianness");
+	ret = tdr_bytes(r, flags, sizeof(flags), "endianness");
 	if (ret)
 		return ret;
 	if (flags[0] != 0 && flags[0] != 1)
-		return fail(r, "endianness");
+		return tdr_fail(r, "endianness");
 	r->swap = flags[0] != (__BYTE_ORDER == __BIG_ENDIAN);
-	ret = rd_u32(r, &page_size, "page size");
+	ret = tdr_u32(r, &page_size, "page size");
 	if (ret)
 		return ret;
 	if (!page_size || (page_size & (page_size - 1)))
-		return fail(r, "page size");
+		return tdr_fail(r, "page size");
 	o->page_size = page_size;
 	return 0;
 }
 
-static int skip_event_formats(struct tracedat_reader *r)
+int tdr_skip_event_formats(struct tracedat_reader *r)
 {
 	uint32_t nr_systems, nr_events, i, j;
 	char name[256];
 	int ret;
 
-	ret = rd_u32(r, &nr_systems, "event systems");
+	ret = tdr_u32(r, &nr_systems, "event systems");
 	for (i = 0; !ret && i < nr_systems; i++) {
-		ret = rd_string(r, name, sizeof(name), "event systems") ?:
-		      rd_u32(r, &nr_events, "event systems");
+		ret = tdr_string(r, name, sizeof(name), "event systems") ?:
+		      tdr_u32(r, &nr_events, "event systems");
 		for (j = 0; !ret && j < nr_events; j++)
-			ret = skip_sized64(r, "event formats");
+			ret = tdr_skip_sized64(r, "event formats");
 	}
 	return ret;
 }
@@ -196,22 +193,22 @@ static int skip_v6_metadata(struct tracedat_reader *r, struct tracedat_options *
 	uint32_t nr, i, cpus;
 	int ret;
 
-	ret = expect(r, "header_page", 12, "header_page") ?:
-	      skip_sized64(r, "header_page") ?:
-	      expect(r, "header_event", 13, "header_event") ?:
-	      skip_sized64(r, "header_event") ?:
-	      rd_u32(r, &nr, "ftrace formats");
+	ret = tdr_expect(r, "header_page", 12, "header_page") ?:
+	      tdr_skip_sized64(r, "header_page") ?:
+	      tdr_expect(r, "header_event", 13, "header_event") ?:
+	      tdr_skip_sized64(r, "header_event") ?:
+	      tdr_u32(r, &nr, "ftrace formats");
 	for (i = 0; !ret && i < nr; i++)
-		ret = skip_sized64(r, "ftrace formats");
-	ret = ret ?: skip_event_formats(r) ?:
-	      skip_sized32(r, "kallsyms") ?:
-	      skip_sized32(r, "printk formats") ?:
-	      skip_sized64(r, "cmdlines") ?:
-	      rd_u32(r, &cpus, "cpu count");
+		ret = tdr_skip_sized64(r, "ftrace formats");
+	ret = ret ?: tdr_skip_event_formats(r) ?:
+	      tdr_skip_sized32(r, "kallsyms") ?:
+	      tdr_skip_sized32(r, "printk formats") ?:
+	      tdr_skip_sized64(r, "cmdlines") ?:
+	      tdr_u32(r, &cpus, "cpu count");
 	if (ret)
 		return ret;
 	if (cpus > TRACEDAT_MAX_CPUS)
-		return fail(r, "cpu count");
+		return tdr_fail(r, "cpu count");
 	o->nr_cpus = cpus;
 	return 0;
 }
@@ -234,7 +231,7 @@ static int split_last_boot_info(struct tracedat_reader *r,
 
 	if (!colon) {
 		free(text);
-		return fail(r, "LAST_BOOT_INFO option");
+		return tdr_fail(r, "LAST_BOOT_INFO option");
 	}
 	o->last_boot_info = strdup(colon + 1);
 	*colon = '\0';
@@ -246,6 +243,44 @@ static void replace(char **slot, char *text)
 {
 	free(*slot);
 	*slot = text;
+}
+
+/*
+ * v7 BUFFER: the flyrecord section's offset, instance name, clock, page
+ * size, then per CPU its id, data offset and size. Every CPU's data must
+ * lie inside the file (see check_cpu_data()).
+ */
+static int check_buffer_option(struct tracedat_reader *r, const char *p, uint32_t len)
+{
+	const char *end = p + len, *name, *clock;
+	uint32_t cpus;
+	uint64_t offset, size;
+
+	name = p + sizeof(uint64_t);
+	clock = name < end ? memchr(name, '\0', end - name) : NULL;
+	clock = clock ? memchr(clock + 1, '\0', end - clock - 1) : NULL;
+	if (!clock || end - clock - 1 < (ptrdiff_t)(2 * sizeof(uint32_t)))
+		return tdr_fail(r, "BUFFER option");
+	p = clock + 1 + sizeof(uint32_t);
+	memcpy(&cpus, p, sizeof(cpus));
+	cpus = r->swap ? bswap_32(cpus) : cpus;
+	p += sizeof(cpus);
+	if (cpus > TRACEDAT_MAX_CPUS ||
+	    (size_t)(end - p) < cpus * (sizeof(uint32_t) + 2 * sizeof(uint64_t)))
+		return tdr_fail(r, "BUFFER option");
+	for (uint32_t i = 0; i < cpus; i++) {
+		p += sizeof(uint32_t);
+		memcpy(&offset, p, sizeof(offset));
+		memcpy(&size, p + sizeof(offset), sizeof(size));
+		p += 2 * sizeof(uint64_t);
+		if (r->swap) {
+			offset = bswap_64(offset);
+			size = bswap_64(size);
+		}
+		if (offset > r->size || size > r->size - offset)
+			return tdr_fail(r, "CPU data (it extends past the end of the file: truncated?)");
+	}
+	return 0;
 }
 
 /* Keeps @text (the payload, NUL-terminated) or frees it. */
@@ -268,6 +303,14 @@ static int take_option(struct tracedat_reader *r, struct tracedat_options *o,
 		free(o->last_boot_info);
 		o->last_boot_instance = o->last_boot_info = NULL;
 		return split_last_boot_info(r, o, text);
+	case OPT_BUFFER:
+		if (o->version == 7) {
+			int ret = check_buffer_option(r, text, len);
+
+			free(text);
+			return ret;
+		}
+		break;
 	case OPT_CPUCOUNT:
 		if (len == sizeof(cpus) && o->version == 7) {
 			memcpy(&cpus, text, sizeof(cpus));
@@ -286,15 +329,15 @@ static int read_option(struct tracedat_reader *r, struct tracedat_options *o,
 	char *text;
 	int ret;
 
-	ret = rd_u32(r, &len, "options");
+	ret = tdr_u32(r, &len, "options");
 	if (ret)
 		return ret;
 	if (len > TRACEDAT_MAX_OPTION)
-		return fail(r, "options");
+		return tdr_fail(r, "options");
 	text = malloc(len + 1);
 	if (!text)
 		return -ENOMEM;
-	ret = rd_bytes(r, text, len, "options");
+	ret = tdr_bytes(r, text, len, "options");
 	if (ret) {
 		free(text);
 		return ret;
@@ -313,11 +356,11 @@ static int check_cpu_data(struct tracedat_reader *r, struct tracedat_options *o)
 	int ret;
 
 	for (int cpu = 0; cpu < o->nr_cpus; cpu++) {
-		ret = rd_u64(r, &offset, "flyrecord") ?: rd_u64(r, &size, "flyrecord");
+		ret = tdr_u64(r, &offset, "flyrecord") ?: tdr_u64(r, &size, "flyrecord");
 		if (ret)
 			return ret;
 		if (offset > r->size || size > r->size - offset)
-			return fail(r, "CPU data (it extends past the end of the file: truncated?)");
+			return tdr_fail(r, "CPU data (it extends past the end of the file: truncated?)");
 	}
 	return 0;
 }
@@ -328,28 +371,32 @@ static int read_v6_options(struct tracedat_reader *r, struct tracedat_options *o
 	uint16_t id;
 	int ret;
 
-	ret = rd_bytes(r, tag, sizeof(tag), "options");
+	ret = tdr_bytes(r, tag, sizeof(tag), "options");
 	if (ret)
 		return ret;
 	if (!memcmp(tag, "options  ", 10)) {
-		while (!(ret = rd_u16(r, &id, "options")) && id != OPT_DONE) {
+		while (!(ret = tdr_u16(r, &id, "options")) && id != OPT_DONE) {
 			ret = read_option(r, o, id);
 			if (ret)
 				return ret;
 		}
 		if (!ret)
-			ret = rd_bytes(r, tag, sizeof(tag), "flyrecord");
+			ret = tdr_bytes(r, tag, sizeof(tag), "flyrecord");
 		if (ret)
 			return ret;
 	}
 	if (!memcmp(tag, "latency  ", 10))
 		return 0;
 	if (memcmp(tag, "flyrecord", 10))
-		return fail(r, "flyrecord");
+		return tdr_fail(r, "flyrecord");
 	return check_cpu_data(r, o);
 }
 
-/* v7: "none" compression, then options sections chained by offset. */
+/*
+ * v7: the compression's name and version, then options sections chained by
+ * offset. trace-cmd (and bootrace) never compress options sections, so
+ * they are read whatever the compression of the rest.
+ */
 static int read_v7_options(struct tracedat_reader *r, struct tracedat_options *o)
 {
 	uint16_t id, flags;
@@ -358,27 +405,25 @@ static int read_v7_options(struct tracedat_reader *r, struct tracedat_options *o
 	char name[32];
 	int ret, sections;
 
-	ret = rd_string(r, name, sizeof(name), "compression");
-	if (!ret && strcmp(name, "none"))
-		return fail(r, "compression (only uncompressed v7 is read)");
-	ret = ret ?: rd_string(r, name, sizeof(name), "compression");
-	ret = ret ?: rd_u64(r, &next, "options");
+	ret = tdr_string(r, name, sizeof(name), "compression") ?:
+	      tdr_string(r, name, sizeof(name), "compression") ?:
+	      tdr_u64(r, &next, "options");
 	for (sections = 0; !ret && next; sections++) {
 		if (sections == TRACEDAT_MAX_OPTION_SECTIONS || next >= r->size)
-			return fail(r, "options");
+			return tdr_fail(r, "options");
 		r->pos = next;
-		ret = rd_u16(r, &id, "options") ?: rd_u16(r, &flags, "options") ?:
-		      rd_u32(r, &desc, "options") ?: rd_u64(r, &size, "options");
+		ret = tdr_u16(r, &id, "options") ?: tdr_u16(r, &flags, "options") ?:
+		      tdr_u32(r, &desc, "options") ?: tdr_u64(r, &size, "options");
 		if (!ret && (id != OPT_DONE || flags))
-			return fail(r, "options");
-		while (!ret && !(ret = rd_u16(r, &id, "options")) && id != OPT_DONE)
+			return tdr_fail(r, "options");
+		while (!ret && !(ret = tdr_u16(r, &id, "options")) && id != OPT_DONE)
 			ret = read_option(r, o, id);
 		if (ret)
 			break;
-		ret = rd_u32(r, &len, "options");
+		ret = tdr_u32(r, &len, "options");
 		if (!ret && len != sizeof(next))
-			return fail(r, "options");
-		ret = ret ?: rd_u64(r, &next, "options");
+			return tdr_fail(r, "options");
+		ret = ret ?: tdr_u64(r, &next, "options");
 	}
 	return ret;
 }
@@ -407,7 +452,7 @@ int tracedat_options_read(const char *path, struct tracedat_options *opts,
 		goto out;
 	}
 	r.size = end;
-	ret = read_initial(&r, opts);
+	ret = tdr_initial(&r, opts);
 	if (!ret && opts->version == 6)
 		ret = skip_v6_metadata(&r, opts) ?: read_v6_options(&r, opts);
 	else if (!ret)
@@ -419,28 +464,20 @@ out:
 	return ret;
 }
 
-/* The kallsyms section of a v6 file: up to it, as skip_v6_metadata(). */
-static int read_v6_kallsyms(struct tracedat_reader *r, char **text)
+/* A 32-bit size, then the kallsyms text. */
+static int read_kallsyms_text(struct tracedat_reader *r, char **text)
 {
-	uint32_t nr, i, len;
-	int ret;
+	uint32_t len;
+	int ret = tdr_u32(r, &len, "kallsyms");
 
-	ret = expect(r, "header_page", 12, "header_page") ?:
-	      skip_sized64(r, "header_page") ?:
-	      expect(r, "header_event", 13, "header_event") ?:
-	      skip_sized64(r, "header_event") ?:
-	      rd_u32(r, &nr, "ftrace formats");
-	for (i = 0; !ret && i < nr; i++)
-		ret = skip_sized64(r, "ftrace formats");
-	ret = ret ?: skip_event_formats(r) ?: rd_u32(r, &len, "kallsyms");
 	if (ret)
 		return ret;
 	if (len > r->size - r->pos)
-		return fail(r, "kallsyms");
+		return tdr_fail(r, "kallsyms");
 	*text = malloc(len + 1);
 	if (!*text)
 		return -ENOMEM;
-	ret = rd_bytes(r, *text, len, "kallsyms");
+	ret = tdr_bytes(r, *text, len, "kallsyms");
 	if (ret) {
 		free(*text);
 		*text = NULL;
@@ -448,6 +485,123 @@ static int read_v6_kallsyms(struct tracedat_reader *r, char **text)
 	}
 	(*text)[len] = '\0';
 	return 0;
+}
+
+/* The kallsyms section of a v6 file: up to it, as skip_v6_metadata(). */
+static int read_v6_kallsyms(struct tracedat_reader *r, char **text)
+{
+	uint32_t nr, i;
+	int ret;
+
+	ret = tdr_expect(r, "header_page", 12, "header_page") ?:
+	      tdr_skip_sized64(r, "header_page") ?:
+	      tdr_expect(r, "header_event", 13, "header_event") ?:
+	      tdr_skip_sized64(r, "header_event") ?:
+	      tdr_u32(r, &nr, "ftrace formats");
+	for (i = 0; !ret && i < nr; i++)
+		ret = tdr_skip_sized64(r, "ftrace formats");
+	return ret ?: tdr_skip_event_formats(r) ?: read_kallsyms_text(r, text);
+}
+
+/* Where a v7 file's KALLSYMS option says its kallsyms section is (0: none). */
+static int find_v7_kallsyms(struct tracedat_reader *r, uint64_t *at)
+{
+	uint16_t id, flags;
+	uint32_t desc, len;
+	uint64_t next, size;
+	char name[32];
+	int ret, sections;
+
+	*at = 0;
+	ret = tdr_string(r, name, sizeof(name), "compression") ?:
+	      tdr_string(r, name, sizeof(name), "compression") ?:
+	      tdr_u64(r, &next, "options");
+	for (sections = 0; !ret && next; sections++) {
+		if (sections == TRACEDAT_MAX_OPTION_SECTIONS || next >= r->size)
+			return tdr_fail(r, "options");
+		r->pos = next;
+		ret = tdr_u16(r, &id, "options") ?: tdr_u16(r, &flags, "options") ?:
+		      tdr_u32(r, &desc, "options") ?: tdr_u64(r, &size, "options");
+		while (!ret && !(ret = tdr_u16(r, &id, "options")) && id != OPT_DONE) {
+			ret = tdr_u32(r, &len, "options");
+			if (!ret && id == OPT_KALLSYMS && len == sizeof(*at))
+				ret = tdr_u64(r, at, "options");
+			else if (!ret)
+				ret = tdr_skip(r, len, "options");
+		}
+		ret = ret ?: tdr_u32(r, &len, "options") ?: tdr_u64(r, &next, "options");
+	}
+	return ret;
+}
+
+/*
+ * The kallsyms section of a v7 file: a section header, then (compressed,
+ * as trace-cmd and collect --compress write it: compressed and real size,
+ * one zstd frame) a 32-bit size and the text.
+ */
+#if HAVE_ZSTD
+/* Compressed and real size, then one zstd frame: a 32-bit size and the text. */
+static int read_compressed_kallsyms(struct tracedat_reader *r, char **text)
+{
+	uint32_t csize, usize, len;
+	char *packed, *plain;
+	int ret;
+
+	ret = tdr_u32(r, &csize, "kallsyms") ?: tdr_u32(r, &usize, "kallsyms");
+	if (ret)
+		return ret;
+	if (csize > r->size - r->pos || usize > TRACEDAT_MAX_KALLSYMS || usize < sizeof(len))
+		return tdr_fail(r, "kallsyms");
+	packed = malloc(csize);
+	plain = malloc((size_t)usize + 1);
+	ret = packed && plain ? tdr_bytes(r, packed, csize, "kallsyms") : -ENOMEM;
+	if (!ret && ZSTD_decompress(plain, usize, packed, csize) != usize)
+		ret = tdr_fail(r, "kallsyms (does not decompress)");
+	free(packed);
+	if (!ret) {
+		memcpy(&len, plain, sizeof(len));
+		len = r->swap ? bswap_32(len) : len;
+		if (len > usize - sizeof(len))
+			ret = tdr_fail(r, "kallsyms");
+	}
+	if (ret) {
+		free(plain);
+		return ret;
+	}
+	memmove(plain, plain + sizeof(len), len);
+	plain[len] = '\0';
+	*text = plain;
+	return 0;
+}
+#else
+static int read_compressed_kallsyms(struct tracedat_reader *r, char **text)
+{
+	return -EOPNOTSUPP;
+}
+#endif
+
+static int read_v7_kallsyms(struct tracedat_reader *r, char **text)
+{
+	uint16_t id, flags;
+	uint32_t desc;
+	uint64_t at, size;
+	int ret;
+
+	ret = find_v7_kallsyms(r, &at);
+	if (ret)
+		return ret;
+	if (!at) {
+		*text = strdup("");
+		return *text ? 0 : -ENOMEM;
+	}
+	r->pos = at;
+	ret = tdr_u16(r, &id, "kallsyms") ?: tdr_u16(r, &flags, "kallsyms") ?:
+	      tdr_u32(r, &desc, "kallsyms") ?: tdr_u64(r, &size, "kallsyms");
+	if (ret)
+		return ret;
+	if (!(flags & 1))
+		return read_kallsyms_text(r, text);
+	return read_compressed_kallsyms(r, text);
 }
 
 int tracedat_kallsyms_read(const char *path, char **text)
@@ -466,9 +620,9 @@ int tracedat_kallsyms_read(const char *path, char **text)
 		return -errno;
 	end = lseek(r.fd, 0, SEEK_END);
 	r.size = end < 0 ? 0 : end;
-	ret = read_initial(&r, &o);
+	ret = tdr_initial(&r, &o);
 	if (!ret)
-		ret = o.version == 6 ? read_v6_kallsyms(&r, text) : -EOPNOTSUPP;
+		ret = o.version == 6 ? read_v6_kallsyms(&r, text) : read_v7_kallsyms(&r, text);
 	close(r.fd);
 	return ret;
 }

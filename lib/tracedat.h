@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Private to libbootrace: a streaming writer of trace-cmd's trace.dat
- * (version 6, uncompressed, as described in trace-cmd.dat.v6(5)).
+ * (version 6, uncompressed, as described in trace-cmd.dat.v6(5)), and its
+ * conversion to a compressed version 7 (trace-cmd.dat.v7(5)).
  *
  * libtracecmd's public API only reads trace.dat, so bootrace writes the
  * documented format itself. Version 6 is the one both trace-cmd 3.1.6
@@ -101,6 +102,15 @@ int tracedat_finish(struct tracedat_writer *w);
 /* Free the writer; does not close the fd. */
 void tracedat_free(struct tracedat_writer *w);
 
+/*
+ * The finished version 6 file @in_fd, written to @out_fd (empty) as
+ * version 7 with every section and each CPU's pages compressed with zstd,
+ * as trace-cmd 3.x writes it. Nothing is fsync()ed. 0; -EOPNOTSUPP built
+ * without zstd (or a file of the other byte order); -EINVAL with *what
+ * set to the part of @in_fd that did not parse; -errno.
+ */
+int tracedat_write_v7(int in_fd, int out_fd, const char **what);
+
 /* ---- reading back what only bootrace needs (verify) ---- */
 
 /* Options of a trace.dat that verify checks against the data. */
@@ -126,8 +136,10 @@ int tracedat_options_read(const char *path, struct tracedat_options *opts,
 void tracedat_options_free(struct tracedat_options *opts);
 
 /*
- * The stored /proc/kallsyms text (v6 files; -EOPNOTSUPP for v7), for
- * report's KASLR shift. *text is malloc()ed, "" when none was stored.
+ * The stored /proc/kallsyms text, for
+ * report's KASLR shift, from v6 and v7 files (-EOPNOTSUPP: a compressed
+ * v7 file and bootrace built without zstd). *text is malloc()ed, "" when
+ * none was stored.
  */
 int tracedat_kallsyms_read(const char *path, char **text);
 

@@ -18,6 +18,7 @@ PACKAGES="
 	cpio
 	gzip
 	zstd
+	libzstd-dev
 	xz-utils
 	kmod
 	ca-certificates

@@ -106,8 +106,9 @@ check_reports() { # LABEL FILE ENTRIES
 }
 
 # A stopped instance with sched events and markers, collected and checked.
-collect_stopped() { # LABEL SUBBUF_KB(or "")
+collect_stopped() { # LABEL SUBBUF_KB(or "") [COLLECT OPTION...]
 	local label=$1 subbuf=$2 name=bootrace-test-$$-$1 dir before entries out
+	shift 2
 	dir=$TRACEFS/instances/$name
 	mkdir "$dir" && INSTANCES+=("$name")
 	if [ -n "$subbuf" ]; then
@@ -123,8 +124,12 @@ collect_stopped() { # LABEL SUBBUF_KB(or "")
 	entries=$(entries_of "$name")
 	before=$(settings_of "$name")
 	out=$WORK/$label.dat
-	"$BOOTRACE" --tracefs "$TRACEFS" collect --instance "$name" -o "$out" >"$WORK/out" 2>"$WORK/err"
+	"$BOOTRACE" --tracefs "$TRACEFS" collect --instance "$name" -o "$out" "$@" >"$WORK/out" 2>"$WORK/err"
 	check "$label: collect exits 0" test $? -eq 0 || sed 's/^/#   /' "$WORK/err"
+	if [ "${1:-}" = --compress ]; then
+		check "$label: the file is trace.dat version 7" test "$(dd if="$out" bs=1 skip=10 count=1 2>/dev/null)" = 7
+		echo "# $label: $(stat -c %s "$out") bytes for $(sed -n 's/.*events (\(.*\)) from.*/\1/p' "$WORK/err") of pages"
+	fi
 	check "$label: collect prints the file's path" test "$(tail -1 "$WORK/out")" = "$out"
 	check "$label: the file is mode 0600" test "$(stat -c %a "$out")" = 600
 	check "$label: instance settings unchanged" test "$(settings_of "$name")" = "$before"
@@ -188,6 +193,12 @@ if [ -e "$TRACEFS/buffer_subbuf_size_kb" ]; then
 	collect_stopped subbuf8k 8
 else
 	n=$((n + 1)); echo "ok $n - 8 KB sub-buffers # SKIP kernel has no buffer_subbuf_size_kb"
+fi
+if "$BOOTRACE" collect --help | grep -q -- '--compress' &&
+   ! "$BOOTRACE" collect --compress --instance none -o /nonexistent/x 2>&1 | grep -q 'built without zstd'; then
+	collect_stopped compressed "" --compress
+else
+	n=$((n + 1)); echo "ok $n - collect --compress # SKIP bootrace built without zstd"
 fi
 collect_live
 if [ -n "$FAIL_SPLICE" ]; then

@@ -267,6 +267,50 @@ else
 	skip "trace-cmd report prints the markers" "no trace-cmd"
 fi
 
+# collect --compress: trace.dat version 7 with zstd, read back the same.
+ZOUT=$WORK/dest/compressed.dat
+run --tracefs "$FAKE" collect --no-kallsyms --compress -o "$ZOUT"
+if grep -q 'built without zstd' "$WORK/err"; then
+	skip "collect --compress" "bootrace built without zstd"
+else
+	version=$(dd if="$ZOUT" bs=1 skip=10 count=1 2>/dev/null)
+	if [ "$rc" -eq 0 ] && [ "$version" = 7 ] && grep -aq 'zstd' "$ZOUT" &&
+	   [ "$(stat -c %s "$ZOUT")" -lt "$(stat -c %s "$OUT")" ] && no_temp_files "$WORK/dest"; then
+		pass "collect --compress: exit 0, a smaller version 7 zstd file, no temporary file left"
+	else
+		fail "collect --compress: exit 0, a smaller version 7 zstd file, no temporary file left" \
+			"exit $rc, version '$version'" "$(cat "$WORK/err")"
+	fi
+	run verify --offline "$ZOUT"
+	if [ "$rc" -eq 0 ] && grep -q "^PASS  counts .*$ENTRIES records in the file, $ENTRIES entries" "$WORK/out"; then
+		pass "verify --offline on the compressed file: passes, $ENTRIES records"
+	else
+		fail "verify --offline on the compressed file: passes, $ENTRIES records" "exit $rc" "$(cat "$WORK/out")"
+	fi
+	if command -v trace-cmd >/dev/null; then
+		trace-cmd report "$ZOUT" > "$WORK/zreport" 2>/dev/null || true
+		if [ -s "$WORK/zreport" ] && diff -q <(grep -v '^version' "$WORK/report") \
+			<(grep -v '^version' "$WORK/zreport") > /dev/null; then
+			pass "trace-cmd report prints the compressed file as the uncompressed one"
+		else
+			fail "trace-cmd report prints the compressed file as the uncompressed one"
+		fi
+	fi
+	printf 'compress = zstd\n' > "$WORK/compress.conf"
+	run --tracefs "$FAKE" collect --no-kallsyms --config "$WORK/compress.conf" -f -o "$ZOUT"
+	version=$(dd if="$ZOUT" bs=1 skip=10 count=1 2>/dev/null)
+	if [ "$rc" -eq 0 ] && [ "$version" = 7 ]; then pass "compress = zstd in the configuration file compresses"
+	else fail "compress = zstd in the configuration file compresses" "exit $rc, version '$version'"; fi
+	run --tracefs "$FAKE" collect --no-kallsyms --config "$WORK/compress.conf" --no-compress -f -o "$ZOUT"
+	version=$(dd if="$ZOUT" bs=1 skip=10 count=1 2>/dev/null)
+	if [ "$rc" -eq 0 ] && [ "$version" = 6 ]; then pass "--no-compress wins over the configuration file"
+	else fail "--no-compress wins over the configuration file" "exit $rc, version '$version'"; fi
+	rm -f "$ZOUT"
+fi
+printf 'compress = lz4\n' > "$WORK/badcompress.conf"
+expect 2 "collect with compress = lz4 in the configuration file" "compress must be 'zstd' or 'no'" -- \
+	--tracefs "$FAKE" collect --config "$WORK/badcompress.conf" -o "$WORK/never.dat"
+
 cp "$OUT" "$WORK/before"
 expect 2 "collect onto an existing trace.dat" "--force" -- --tracefs "$FAKE" collect --no-kallsyms -o "$OUT"
 if cmp -s "$OUT" "$WORK/before" && no_temp_files "$WORK/dest"; then pass "the existing file is unchanged, no temporary left"; else fail "the existing file is unchanged, no temporary left"; fi

@@ -48,6 +48,7 @@ static void test_config(void)
 		{ "ke y = 3\n", "test.conf:1: 'ke y' is not a key" },
 		{ "keep = 3\x01\n", "test.conf:1: control character" },
 		{ "keep = 3\nkeep 4\n", "test.conf:2:" },
+		{ "compress = gzip\n", "test.conf:1: compress must be 'zstd' or 'no'" },
 	};
 	struct bootrace_config cfg;
 	struct bootrace_error err;
@@ -73,6 +74,13 @@ static void test_config(void)
 	tap_ok(ret == 0 && cfg.keep == 999999999, "the largest keep");
 	ret = parse("keep = 2\nkeep = 5\n", &cfg, &err);
 	tap_ok(ret == 0 && cfg.keep == 5, "the last value of a key wins");
+	tap_ok(!cfg.compress, "default: no compression");
+	ret = parse("compress = zstd\n", &cfg, &err);
+	tap_ok(ret == (bootrace_compress_supported() ? 0 : -EINVAL) &&
+	       cfg.compress == bootrace_compress_supported(),
+	       "compress = zstd (an error naming libzstd in a build without it)");
+	ret = parse("compress = no\n", &cfg, &err);
+	tap_ok(ret == 0 && !cfg.compress, "compress = no");
 	ret = parse("colour = blue\nkeep = 4\n", &cfg, &err);
 	tap_ok(ret == 0 && cfg.keep == 4 && strstr(warnings, "test.conf:1: unknown key 'colour'"),
 	       "an unknown key is a warning naming the line, the rest still applies");

@@ -20,6 +20,7 @@
 #include <event-parse.h>
 #include <trace-cmd.h>
 
+#include "bootrace.h"
 #include "tap.h"
 #include "tracedat.h"
 
@@ -260,7 +261,7 @@ static void check_with_libtracecmd(const char *path, unsigned int page_size)
 	tracecmd_close(h);
 }
 
-static void check_options(const char *path, unsigned int page_size)
+static void check_options(const char *path, unsigned int page_size, int version)
 {
 	struct tracedat_options o;
 	const char *what = "unset";
@@ -271,7 +272,7 @@ static void check_options(const char *path, unsigned int page_size)
 		printf("# failed in %s\n", what);
 		return;
 	}
-	tap_is_int(o.version, 6, "version 6");
+	tap_is_int(o.version, version, "file version");
 	tap_is_int(o.page_size, page_size, "page size is the sub-buffer size");
 	tap_is_int(o.nr_cpus, NR_CPUS, "cpu count");
 	tap_is_int(o.nr_cpustats, NR_CPUS, "one CPUSTAT per CPU");
@@ -526,8 +527,23 @@ static void put_options_header(struct buf *b, uint16_t flags)
 	put64(b, 0);
 }
 
+/* A BUFFER option (v7) whose one CPU's data starts at @cpu_offset. */
+static void put_buffer_option(struct buf *b, uint64_t cpu_offset)
+{
+	put16(b, 3);
+	put32(b, 8 + 1 + 6 + 4 + 4 + 4 + 8 + 8);
+	put64(b, 0);			/* flyrecord section */
+	put(b, "", 1);			/* the top instance */
+	put(b, "local", 6);
+	put32(b, 4096);
+	put32(b, 1);			/* CPUs */
+	put32(b, 0);
+	put64(b, cpu_offset);
+	put64(b, 16);			/* bytes */
+}
+
 static void build_v7(struct buf *b, const char *compression, uint16_t flags,
-		     bool loop)
+		     bool loop, uint64_t buffer_at)
 {
 	size_t next_at, second;
 
@@ -554,6 +570,8 @@ static void build_v7(struct buf *b, const char *compression, uint16_t flags,
 	put_options_header(b, 0);
 	put_option(b, 24, "backup:ffffffff82600000\t[kernel]\n");
 	put_option(b, 5, "Linux guest 7.2.13 x86_64");
+	if (buffer_at)
+		put_buffer_option(b, buffer_at);
 	put16(b, 0);
 	put32(b, 8);
 	put64(b, loop ? second : 0);
@@ -566,7 +584,7 @@ static void check_v7(const char *path)
 	struct buf b;
 	int ret;
 
-	build_v7(&b, "none", 0, false);
+	build_v7(&b, "none", 0, false, 0);
 	read_bytes_as_file(path, b.data, b.len, &what);
 	ret = tracedat_options_read(path, &o, &what);
 	tap_is_int(ret, 0, "uncompressed v7 options read");
@@ -583,15 +601,68 @@ static void check_v7(const char *path)
 			   "v7: LAST_BOOT_INFO");
 		tracedat_options_free(&o);
 	}
-	build_v7(&b, "zstd", 0, false);
+	build_v7(&b, "zstd", 0, false, 0);
 	ret = read_bytes_as_file(path, b.data, b.len, &what);
-	tap_is_int(ret, -EINVAL, "v7 zstd file is refused");
-	build_v7(&b, "none", 1, false);
+	tap_is_int(ret, 0, "v7 zstd file: its (uncompressed) options are read");
+	build_v7(&b, "zstd", 0, false, 64);
+	ret = read_bytes_as_file(path, b.data, b.len, &what);
+	tap_is_int(ret, 0, "v7 BUFFER with its CPU data inside the file");
+	build_v7(&b, "zstd", 0, false, 1ULL << 40);
+	ret = read_bytes_as_file(path, b.data, b.len, &what);
+	tap_is_int(ret, -EINVAL, "v7 BUFFER with CPU data past the end of the file is refused");
+	tap_ok(what && strstr(what, "CPU data"), "and the error names the CPU data (%s)",
+	       what ? what : "none");
+	build_v7(&b, "none", 1, false, 0);
 	ret = read_bytes_as_file(path, b.data, b.len, &what);
 	tap_is_int(ret, -EINVAL, "compressed options section is refused");
-	build_v7(&b, "none", 0, true);
+	build_v7(&b, "none", 0, true, 0);
 	ret = read_bytes_as_file(path, b.data, b.len, &what);
 	tap_is_int(ret, -EINVAL, "options sections that loop end in an error");
+}
+
+/*
+ * collect --compress: the version 6 file as version 7 with zstd reads back
+ * the same through libtracecmd and through bootrace's own reader.
+ */
+static void check_compressed(const char *v6, unsigned int page_size)
+{
+	char v7[96], *want = NULL, *got = NULL;
+	const char *what = NULL;
+	struct tracedat_options o;
+	struct stat st;
+	int in, out, ret;
+
+	if (!bootrace_compress_supported()) {
+		printf("ok - # SKIP %u: built without zstd (libzstd-dev)\n", page_size);
+		return;
+	}
+	snprintf(v7, sizeof(v7), "%s/compressed-%u.dat", tmpdir, page_size);
+	in = open(v6, O_RDONLY | O_CLOEXEC);
+	out = open(v7, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ret = in < 0 || out < 0 ? -errno : tracedat_write_v7(in, out, &what);
+	tap_is_int(ret, 0, "v6 written as v7 with zstd");
+	if (ret)
+		printf("# failed at %s\n", what ? what : "?");
+	tap_is_int(tracedat_write_v7(out, in, &what), -EINVAL, "a v7 file is not taken as v6");
+	close(in);
+	close(out);
+	check_with_libtracecmd(v7, page_size);
+	check_options(v7, page_size, 7);
+	tap_is_int(tracedat_kallsyms_read(v6, &want) ?: tracedat_kallsyms_read(v7, &got), 0,
+		   "kallsyms of both read back");
+	tap_is_str(got, want, "the compressed kallsyms section holds the same text");
+	free(want);
+	free(got);
+
+	/* Cut short (the BUFFER option is near the end): refused, and why. */
+	if (stat(v7, &st) == 0 && truncate(v7, st.st_size - 200) == 0) {
+		ret = tracedat_options_read(v7, &o, &what);
+		tap_is_int(ret, -EINVAL, "a v7 file cut short is refused");
+		tap_ok(ret && what, "the error names the part (%s)", what ? what : "none");
+		if (!ret)
+			tracedat_options_free(&o);
+	}
+	unlink(v7);
 }
 
 static void cleanup(void)
@@ -661,7 +732,8 @@ int main(void)
 		tap_is_int(write_synthetic(path, sizes[i], ips[i]),
 			   0, "write synthetic trace.dat");
 		check_with_libtracecmd(path, sizes[i]);
-		check_options(path, sizes[i]);
+		check_options(path, sizes[i], 6);
+		check_compressed(path, sizes[i]);
 	}
 	snprintf(kpath, sizeof(kpath), "%s/kallsyms-path.dat", tmpdir);
 	check_kallsyms_path(kpath, scratch);
