@@ -194,8 +194,7 @@ if [ -e "$TRACEFS/buffer_subbuf_size_kb" ]; then
 else
 	n=$((n + 1)); echo "ok $n - 8 KB sub-buffers # SKIP kernel has no buffer_subbuf_size_kb"
 fi
-if "$BOOTRACE" collect --help | grep -q -- '--compress' &&
-   ! "$BOOTRACE" collect --compress --instance none -o /nonexistent/x 2>&1 | grep -q 'built without zstd'; then
+if "$BOOTRACE" collect --compress --help > /dev/null 2>&1; then	# else built without zstd
 	collect_stopped compressed "" --compress
 else
 	n=$((n + 1)); echo "ok $n - collect --compress # SKIP bootrace built without zstd"

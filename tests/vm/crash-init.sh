@@ -48,6 +48,9 @@ boot_two() {
 	log "+ $EXEC"
 	$EXEC > "$OUT/unit.out" 2> "$OUT/unit.err"
 	echo "unit_rc=$?" >> "$r"
+	trace=$(ls /var/lib/bootrace/*/trace.dat 2>/dev/null | tail -n 1)
+	echo "trace_version=$(dd if="$trace" bs=1 skip=10 count=1 2>/dev/null)" >> "$r"
+	echo "trace_size=$(wc -c < "$trace" 2>/dev/null)" >> "$r"
 	cat "$OUT/unit.out" "$OUT/unit.err"
 	bootrace report > "$OUT/report.txt" 2> "$OUT/report.err"
 	echo "report_rc=$?" >> "$r"

@@ -79,9 +79,15 @@ for page in verify status list report; do
 		sed -n 's/^[#$] \(bootrace .*\)/\1/p' | grep -v -e '|' -e '^bootrace collect' || true
 done > "$examples"
 [ -s "$examples" ] || die "no examples found in $SRCROOT/man"
+# The unit collects compressed (bootrace.conf's compress = zstd), so that
+# report, list, verify and the examples read a version 7 file of a real
+# crash; lifecycle.sh covers the uncompressed one.
+compress=zstd
+"$bootrace" collect --compress --help > /dev/null 2>&1 || compress=no	# built without zstd
+printf 'compress = %s\n' "$compress" > "$work/bootrace.conf"
 "$HERE/mkinitramfs.sh" -o "$work/initramfs.gz" --modules "$modules" \
 	--bootrace "$bootrace" --markers "$markers" --init "$HERE/crash-init.sh" \
-	--exec "$exec_cmd" --examples "$examples"
+	--exec "$exec_cmd" --examples "$examples" --config "$work/bootrace.conf"
 
 # As lifecycle.sh: a guest kernel that fails under TCG before bootrace
 # runs (an early oops, a hang, reserved memory wiped) is retried. The
@@ -128,6 +134,10 @@ path=$(sed -n 's|^bootrace: collected the previous boot into \(.*/trace\.dat\): 
 check "the collection is /var/lib/bootrace/<UTC time>Z-<boot 2's id>/trace.dat ($path)" \
 	sh -c "echo '$path' | grep -qE '^/var/lib/bootrace/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z-$boot_id/trace.dat\$'"
 check "no temporary or partial directory left" sh -c "! grep -qE '\.new-|\.partial' '$out/state.txt'"
+if [ "$compress" = zstd ]; then
+	check "compress = zstd: the unit wrote trace.dat version 7 ($(result trace_size) bytes)" \
+		[ "$(result trace_version)" = 7 ]
+fi
 check "bootrace report exit 0 (got $(result report_rc)), --json too ($(result report_json_rc))" \
 	[ "$(result report_rc)" = 0 -a "$(result report_json_rc)" = 0 ]
 check "bootrace list shows the collection" grep -qF "$(basename "$(dirname "$path")")" "$out/list.txt"

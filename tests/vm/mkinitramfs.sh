@@ -6,7 +6,7 @@
 # Usage: mkinitramfs.sh -o OUT.cpio.gz --modules DIR [--bootrace BIN]
 #            [--sid-root DIR] [--markers N] [--persistent NAME]
 #            [--backup NAME] [--init SCRIPT] [--exec COMMAND]
-#            [--examples FILE]
+#            [--examples FILE] [--config FILE]
 #   --modules DIR   holds load-order and the .ko files it names (fetch.sh)
 #   --sid-root DIR  also add sid's trace-cmd (unpacked by fetch.sh) and use
 #                   "trace-cmd extract -k" instead of bootrace to collect
@@ -15,12 +15,13 @@
 #                   systemd unit runs (crash-init.sh runs it)
 #   --examples FILE command lines, one a line, that crash-init.sh runs
 #                   after the unit (the man pages' EXAMPLES)
+#   --config FILE   the guest's /etc/bootrace.conf
 set -eu
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 BUSYBOX=/bin/busybox
 
-out= modules= bootrace= sid_root= init=$HERE/guest-init.sh exec_cmd= examples=
+out= modules= bootrace= sid_root= init=$HERE/guest-init.sh exec_cmd= examples= config=
 markers=200 persistent=boot_map backup=backup
 
 die() { echo "mkinitramfs: error: $*" >&2; exit 1; }
@@ -38,6 +39,7 @@ parse_args() {
 		--init) init=$2; shift ;;
 		--exec) exec_cmd=$2; shift ;;
 		--examples) examples=$2; shift ;;
+		--config) config=$2; shift ;;
 		*) die "unknown argument: $1" ;;
 		esac
 		shift
@@ -97,6 +99,7 @@ main() {
 		collector=trace-cmd
 	fi
 	[ -z "$examples" ] || cp "$examples" "$root/etc/vmtest-examples"
+	[ -z "$config" ] || cp "$config" "$root/etc/bootrace.conf"
 	cat > "$root/etc/vmtest.conf" <<-EOF
 	MARKERS=$markers
 	PERSISTENT=$persistent
