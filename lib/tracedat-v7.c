@@ -163,7 +163,9 @@ static int compress_block(struct v7_writer *v, const void *mem, unsigned long lo
 	if (len > UINT32_MAX)
 		return -EFBIG;
 	ret = out_u32(v, 0) ?: out_u32(v, len);
-	ZSTD_CCtx_reset(v->cctx, ZSTD_reset_session_only);
+	/* Parameters again: ZSTD_compressCCtx() (the CPU data) ignores them. */
+	ZSTD_CCtx_reset(v->cctx, ZSTD_reset_session_and_parameters);
+	ZSTD_CCtx_setParameter(v->cctx, ZSTD_c_compressionLevel, V7_ZSTD_LEVEL);
 	ZSTD_CCtx_setPledgedSrcSize(v->cctx, len);
 	for (bool last = false; !ret && !last;) {
 		size_t n = len - done < V7_STREAM_BYTES ? len - done : V7_STREAM_BYTES;
@@ -462,8 +464,6 @@ int tracedat_write_v7(int in_fd, int out_fd, const char **what)
 		ret = -ENOMEM;
 		goto out;
 	}
-	ZSTD_CCtx_setParameter(v.cctx, ZSTD_c_compressionLevel, V7_ZSTD_LEVEL);
-	ZSTD_CCtx_setParameter(v.cctx, ZSTD_c_contentSizeFlag, 1);
 	ret = parse_v6(&v) ?: find_clock(&v);
 	/* Every description first: string ids must not move once written. */
 	for (int i = 0; !ret && i < NR_META; i++)

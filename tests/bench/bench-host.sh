@@ -1,9 +1,10 @@
 #!/bin/bash
 # Benchmark on this machine's own tracefs: bootrace collect against
 # "trace-cmd extract -k" and against the floor (floor-drain: read(2) of every
-# CPU into one file, fsync), on identical data. For each buffer size and
-# sub-buffer size, three throwaway instances get the same events at once
-# (raw_syscalls, all enabled in all three while a load runs on every CPU),
+# CPU into one file, fsync), on identical data; and bootrace collect
+# --compress (zstd, as trace-cmd's own output). For each buffer size and
+# sub-buffer size, one throwaway instance per tool gets the same events at once
+# (raw_syscalls, enabled in all of them while a load runs on every CPU),
 # so each tool drains its own copy of the same trace; the order of the
 # tools rotates from run to run. Prints one table per scenario (medians).
 #
@@ -34,6 +35,14 @@ TRACEFS=$(awk '$3 == "tracefs" { print $2; exit }' /proc/mounts)
 [ -d "$TRACEFS/events/raw_syscalls" ] || skip "no raw_syscalls events"
 
 NCPU=$(nproc)
+# One instance per tool, filled at once: bootrace, trace-cmd, the floor,
+# and bootrace --compress when this build has zstd.
+TAGS="bt tc fl"
+NTOOLS=3
+if "$BOOTRACE" collect --compress --help > /dev/null 2>&1; then
+	TAGS="$TAGS bz"
+	NTOOLS=4
+fi
 WORK=$(mktemp -d "${TMPDIR:-/var/tmp}/bootrace-bench.XXXXXX")
 RESULTS=$WORK/results.tsv
 PREFIX=bootrace-bench-$$
@@ -60,7 +69,7 @@ inst() { echo "$TRACEFS/instances/$PREFIX-$1"; }
 
 make_instances() { # SUBBUF_KB PER_CPU_KB
 	local t
-	for t in bt tc fl; do
+	for t in $TAGS; do
 		mkdir "$(inst $t)" && INSTANCES+=("$PREFIX-$t") || return 1
 		echo 0 >"$(inst $t)/tracing_on"
 		if [ "$1" != 4 ]; then
@@ -73,7 +82,7 @@ make_instances() { # SUBBUF_KB PER_CPU_KB
 
 remove_instances() {
 	local t
-	for t in bt tc fl; do
+	for t in $TAGS; do
 		rmdir "$(inst $t)" 2>/dev/null
 	done
 	INSTANCES=()
@@ -84,11 +93,11 @@ sum_stat() { # INSTANCE-TAG FIELD
 }
 
 # Every syscall of the load adds an enter and an exit event (about 48 bytes
-# each) to all three instances at once; dd bs=1 makes two per byte. A
+# each) to every instance at once; dd bs=1 makes two per byte. A
 # third more than fits, so every buffer is full (the oldest overwritten).
 fill() { # PER_CPU_KB
 	local count=$(($1 * 1024 * 4 / 3 / 192)) cpu t
-	for t in bt tc fl; do echo 1 >"$(inst $t)/tracing_on"; done
+	for t in $TAGS; do echo 1 >"$(inst $t)/tracing_on"; done
 	LOAD_PIDS=()
 	for cpu in $(seq 0 $((NCPU - 1))); do
 		taskset -c "$cpu" dd if=/dev/zero of=/dev/null bs=1 count="$count" 2>/dev/null &
@@ -96,7 +105,7 @@ fill() { # PER_CPU_KB
 	done
 	wait "${LOAD_PIDS[@]}"
 	LOAD_PIDS=()
-	for t in bt tc fl; do echo 0 >"$(inst $t)/tracing_on"; done
+	for t in $TAGS; do echo 0 >"$(inst $t)/tracing_on"; done
 }
 
 measure() { # SCENARIO RUN TOOL OUTPUT DATA_BYTES_FILE COMMAND...
@@ -128,6 +137,9 @@ run_tool() { # INDEX SCENARIO RUN
 	2) measure "$2" "$3" "floor read(2)+fsync" "$WORK/out/floor.raw" - \
 		"$FLOOR" "$(inst fl)" "$WORK/out/floor.raw"
 	   cp "$WORK/tool.out" "$WORK/floor-bytes" ;;
+	3) measure "$2" "$3" "bootrace collect --compress" "$WORK/out/bootrace-zstd.dat" - \
+		"$BOOTRACE" --tracefs "$TRACEFS" collect --compress --instance "$PREFIX-bz" \
+		-o "$WORK/out/bootrace-zstd.dat" ;;
 	esac
 }
 
@@ -147,12 +159,12 @@ scenario() { # SIZE_MIB SUBBUF_KB
 		sleep 1
 		: >"$WORK/pending.tsv"
 		echo 0 >"$WORK/floor-bytes"
-		first=$(( (run - 1) % 3 ))
-		for i in 0 1 2; do
-			run_tool $(( (first + i) % 3 )) "$scen" "$run"
+		first=$(( (run - 1) % NTOOLS ))
+		for i in $(seq 0 $((NTOOLS - 1))); do
+			run_tool $(( (first + i) % NTOOLS )) "$scen" "$run"
 		done
 		sed "s/@DATA@/$(tr -dc 0-9 <"$WORK/floor-bytes")/" "$WORK/pending.tsv" >>"$RESULTS"
-		for i in bt tc fl; do
+		for i in $TAGS; do
 			left=$(sum_stat "$i" entries)
 			[ "$left" = 0 ] || echo "  warning: instance $i still holds $left entries after run $run" >&2
 		done

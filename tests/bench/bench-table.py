@@ -52,7 +52,7 @@ def table(scen, tools):
     print(f"\n== {scen}")
     print(f"   data: {rows[0]['data']:.1f} MiB of ring-buffer pages per copy; "
           f"median of {max(r['n'] for r in rows)} runs (min-max in brackets)")
-    head = (f"   {'tool':<24} {'wall ms':>20} {'MiB/s':>7} {'peak RSS':>10}"
+    head = (f"   {'tool':<28} {'wall ms':>20} {'MiB/s':>7} {'peak RSS':>10}"
             f" {'output':>10} {'faster than trace-cmd':>22} {'time / floor':>13}")
     print(head)
     print("   " + "-" * (len(head) - 3))
@@ -62,7 +62,7 @@ def table(scen, tools):
         spread = f"{r['wall']:.0f} [{r['wall_min']:.0f}-{r['wall_max']:.0f}]"
         mibs = r["data"] / (r["wall"] / 1000) if r["wall"] > 0 else float("nan")
         note = f"  ({r['failed']} runs failed)" if r["failed"] else ""
-        print(f"   {r['tool']:<24} {spread:>20} {mibs:>7.0f} {r['rss']:>6.1f} MiB"
+        print(f"   {r['tool']:<28} {spread:>20} {mibs:>7.0f} {r['rss']:>6.1f} MiB"
               f" {r['out']:>6.1f} MiB {tc:>21.2f}x {fl:>12.2f}x{note}")
 
 
