@@ -95,16 +95,15 @@ static int set_key(struct bootrace_config *cfg, const char *key,
 		return 0;
 	}
 	if (!strcmp(key, "compress")) {
-		if (!strcmp(value, "zstd") || !strcmp(value, "yes"))
-			cfg->compress = true;
-		else if (!strcmp(value, "no") || !strcmp(value, "none"))
-			cfg->compress = false;
-		else
+		bool on = !strcmp(value, "zstd") || !strcmp(value, "yes");
+
+		if (!on && strcmp(value, "no") && strcmp(value, "none"))
 			return br_fail(err, -EINVAL, "%s: compress must be 'zstd' or 'no', not '%.*s'",
 				       where, LINE_MAX_SHOWN, value);
-		if (cfg->compress && !bootrace_compress_supported())
+		if (on && !bootrace_compress_supported())
 			return br_fail(err, -EINVAL, "%s: compress = zstd, but this bootrace was built without zstd (libzstd-dev)",
 				       where);
+		cfg->compress = on;
 		return 0;
 	}
 	br_warn("%s: unknown key '%.*s' ignored (known: state_dir, keep, max_size, compress)",

@@ -633,7 +633,7 @@ static void check_compressed(const char *v6, unsigned int page_size)
 	int in, out, ret;
 
 	if (!bootrace_compress_supported()) {
-		printf("ok - # SKIP %u: built without zstd (libzstd-dev)\n", page_size);
+		tap_ok(1, "%u: version 7 with zstd # SKIP built without zstd (libzstd-dev)", page_size);
 		return;
 	}
 	snprintf(v7, sizeof(v7), "%s/compressed-%u.dat", tmpdir, page_size);
