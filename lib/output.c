@@ -65,6 +65,8 @@ static void read_boot_id(char id[33])
 
 static int rename_noreplace(const char *from, const char *to);
 static bool keep_interrupted_data(const char *dir);
+/* Infix of the file collect --compress writes beside the temporary one. */
+#define COMPRESSING "zst-"
 
 /* One collect at a time per state directory: at boot and by hand can meet. */
 static int lock_state_dir(const char *state_dir, struct br_output *out,
@@ -132,6 +134,16 @@ static bool keep_interrupted_data(const char *dir)
 		char *from = NULL, *to = NULL;
 		struct stat st;
 
+		/*
+		 * Cut while compressing: the version 6 file beside it is whole
+		 * (it is only replaced by a rename), this one is not.
+		 */
+		if (!strncmp(de->d_name, ".trace.dat." COMPRESSING, 11 + strlen(COMPRESSING))) {
+			if (asprintf(&from, "%s/%s", dir, de->d_name) > 0)
+				unlink(from);
+			free(from);
+			continue;
+		}
 		/* Cut after its data file was renamed: that file is the data. */
 		if (!strcmp(de->d_name, "trace.dat") || !strcmp(de->d_name, "trace.dat.partial")) {
 			kept = true;
@@ -421,14 +433,14 @@ static int seal_collection(struct br_output *out, bool partial, char **path,
  */
 static void compress(struct br_output *out)
 {
-	char *path = strdup(out->tmp_path);
 	const char *what = NULL;
+	char *path;
 	int fd, ret;
 
-	if (!path)
+	/* .NAME.zst-XXXXXX beside .NAME.XXXXXX: recovery drops it (see below). */
+	if (asprintf(&path, "%.*s" COMPRESSING "XXXXXX", (int)strlen(out->tmp_path) - 6,
+		     out->tmp_path) < 0)
 		return;
-	/* The same hidden pattern: an interrupted run leaves it with the data. */
-	memcpy(path + strlen(path) - 6, "XXXXXX", 6);
 	fd = mkostemp(path, O_CLOEXEC);
 	if (fd < 0) {
 		br_warn("cannot compress the trace (%s): it is kept uncompressed", strerror(errno));

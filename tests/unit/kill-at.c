@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * LD_PRELOAD shim for test-interrupt.sh: BOOTRACE_KILL_AT=CALL:N kills the
- * process with SIGKILL at the Nth call of CALL (write, fsync, renameat,
- * renameat2), before the call happens: a power cut at that step.
+ * process with SIGKILL at the Nth call of CALL (write, pwrite64, fsync,
+ * rename, renameat, renameat2), before the call happens: a power cut at
+ * that step.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -17,7 +18,8 @@
 static void maybe_die(const char *call)
 {
 	static int counts[8];
-	static const char *const calls[] = { "write", "fsync", "renameat", "renameat2", NULL };
+	static const char *const calls[] = { "write", "pwrite64", "fsync", "rename", "renameat",
+					     "renameat2", NULL };
 	const char *at = getenv("BOOTRACE_KILL_AT");
 	size_t len = strlen(call);
 	int i;
@@ -55,4 +57,16 @@ int renameat2(int a, const char *from, int b, const char *to, unsigned int flags
 {
 	maybe_die("renameat2");
 	return NEXT(renameat2)(a, from, b, to, flags);
+}
+
+ssize_t pwrite64(int fd, const void *buf, size_t n, off_t off)
+{
+	maybe_die("pwrite64");
+	return NEXT(pwrite64)(fd, buf, n, off);
+}
+
+int rename(const char *from, const char *to)
+{
+	maybe_die("rename");
+	return NEXT(rename)(from, to);
 }

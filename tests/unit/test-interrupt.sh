@@ -22,12 +22,14 @@ n=0 failed=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
 
-collect() { # collect STATE [KILL_AT]: exit status in $rc
+collect() { # collect STATE [KILL_AT [COLLECT OPTION...]]: exit status in $rc
+	local state=$1 kill_at=${2:-}
+	shift $(($# < 2 ? $# : 2))
 	rm -rf "$WORK/fake"
 	"$HERE/fake-tracefs.sh" make "$HERE/fixtures/tracefs" "$WORK/fake"
 	rc=0
-	BOOTRACE_KILL_AT=${2:-} LD_PRELOAD=$SHIM "$BOOTRACE" --tracefs "$WORK/fake" \
-		collect --state-dir "$1" --config /dev/null --oneline \
+	BOOTRACE_KILL_AT=$kill_at LD_PRELOAD=$SHIM "$BOOTRACE" --tracefs "$WORK/fake" \
+		collect --state-dir "$state" --config /dev/null --oneline "$@" \
 		> "$WORK/out" 2> "$WORK/err" || rc=$?
 }
 
@@ -50,18 +52,21 @@ all_complete() {
 # The calls one uncut collection makes, to cut at each of them.
 collect "$WORK/count"
 [ "$rc" -eq 0 ] || { echo "Bail out! an uncut collect failed: $(cat "$WORK/err")"; exit 1; }
-for call in write fsync renameat renameat2; do
-	i=1
+# cut_each CALL [COLLECT OPTION...]: cut at the 1st, 2nd, ... CALL in turn.
+cut_each() {
+	local call=$1 i=1 state visible want_kept complete kept label=
+	shift
+	[ $# -eq 0 ] || label=" ($*)"
 	while :; do
-		state=$WORK/state-$call-$i
-		collect "$state" "$call:$i"
+		state=$WORK/state-$call-$i$(echo "$*" | tr -dc a-z)
+		collect "$state" "$call:$i" "$@"
 		[ "$rc" -eq 137 ] || break	# no Nth call: collect finished
 		visible=$(ls "$state" 2>/dev/null | wc -l)
 		if all_complete "$state" && [ "$visible" -le 1 ] &&
 		   "$BOOTRACE" list --state-dir "$state" > /dev/null 2>&1; then
-			ok "cut at $call #$i: $visible visible directories, all complete; list works"
+			ok "cut at $call #$i$label: $visible visible directories, all complete; list works"
 		else
-			not_ok "cut at $call #$i: every visible directory complete, list works"
+			not_ok "cut at $call #$i$label: every visible directory complete, list works"
 			ls -la "$state" "$state"/* 2>&1 | sed 's/^/#   /'
 		fi
 		want_kept=0
@@ -71,19 +76,30 @@ for call in write fsync renameat renameat2; do
 		collect "$state"
 		complete=$(ls "$state" | grep -vc -- '-interrupted.partial$')
 		if [ "$rc" -eq 0 ] && all_complete "$state" && [ "$complete" -eq $((visible + 1)) ]; then
-			ok "cut at $call #$i: the next collect makes one complete directory"
+			ok "cut at $call #$i$label: the next collect makes one complete directory"
 		else
-			not_ok "cut at $call #$i: the next collect makes one complete directory (exit $rc)"
+			not_ok "cut at $call #$i$label: the next collect makes one complete directory (exit $rc)"
 		fi
 		kept=$(ls -d "$state"/*-interrupted.partial 2>/dev/null | wc -l)
 		if ! ls -d "$state"/.new-* > /dev/null 2>&1 && [ "$kept" -eq "$want_kept" ]; then
-			ok "cut at $call #$i: no hidden leftovers; what was read before the cut is kept ($kept)"
+			ok "cut at $call #$i$label: no hidden leftovers; what was read before the cut is kept ($kept)"
 		else
-			not_ok "cut at $call #$i: no hidden leftovers; what was read before the cut is kept ($kept, want $want_kept)"
+			not_ok "cut at $call #$i$label: no hidden leftovers; what was read before the cut is kept ($kept, want $want_kept)"
 		fi
 		i=$((i + 1))
 		[ "$call" != write ] || i=$((i + 7))	# many writes: every 8th
+		[ "$call" != pwrite64 ] || i=$((i + 7))
 	done
+}
+
+for call in write fsync renameat renameat2; do
+	cut_each "$call"
+done
+# --compress writes the version 7 file beside the whole version 6 one (with
+# pwrite), fsyncs it and renames it over it: a cut in between must keep the
+# whole one, never the half-written compressed one.
+for call in pwrite64 fsync rename renameat renameat2; do
+	cut_each "$call" --compress
 done
 echo "1..$n"
 [ "$failed" -eq 0 ]
