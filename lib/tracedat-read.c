@@ -395,9 +395,12 @@ static int read_v6_options(struct tracedat_reader *r, struct tracedat_options *o
 /*
  * v7: the compression's name and version, then options sections chained by
  * offset. trace-cmd (and bootrace) never compress options sections, so
- * they are read whatever the compression of the rest.
+ * they are read whatever the compression of the rest. @fn gets each
+ * option's id, with the file positioned at the option's 32-bit size.
  */
-static int read_v7_options(struct tracedat_reader *r, struct tracedat_options *o)
+static int walk_v7_options(struct tracedat_reader *r,
+			   int (*fn)(struct tracedat_reader *r, uint16_t id, void *ctx),
+			   void *ctx)
 {
 	uint16_t id, flags;
 	uint32_t desc, len;
@@ -417,7 +420,7 @@ static int read_v7_options(struct tracedat_reader *r, struct tracedat_options *o
 		if (!ret && (id != OPT_DONE || flags))
 			return tdr_fail(r, "options");
 		while (!ret && !(ret = tdr_u16(r, &id, "options")) && id != OPT_DONE)
-			ret = read_option(r, o, id);
+			ret = fn(r, id, ctx);
 		if (ret)
 			break;
 		ret = tdr_u32(r, &len, "options");
@@ -426,6 +429,16 @@ static int read_v7_options(struct tracedat_reader *r, struct tracedat_options *o
 		ret = ret ?: tdr_u64(r, &next, "options");
 	}
 	return ret;
+}
+
+static int take_v7_option(struct tracedat_reader *r, uint16_t id, void *opts)
+{
+	return read_option(r, opts, id);
+}
+
+static int read_v7_options(struct tracedat_reader *r, struct tracedat_options *o)
+{
+	return walk_v7_options(r, take_v7_option, o);
 }
 
 int tracedat_options_read(const char *path, struct tracedat_options *opts,
@@ -503,42 +516,24 @@ static int read_v6_kallsyms(struct tracedat_reader *r, char **text)
 	return ret ?: tdr_skip_event_formats(r) ?: read_kallsyms_text(r, text);
 }
 
+/* The KALLSYMS option: where the kallsyms section is. */
+static int take_kallsyms_offset(struct tracedat_reader *r, uint16_t id, void *at)
+{
+	uint32_t len;
+	int ret = tdr_u32(r, &len, "options");
+
+	if (!ret && id == OPT_KALLSYMS && len == sizeof(uint64_t))
+		return tdr_u64(r, at, "options");
+	return ret ?: tdr_skip(r, len, "options");
+}
+
 /* Where a v7 file's KALLSYMS option says its kallsyms section is (0: none). */
 static int find_v7_kallsyms(struct tracedat_reader *r, uint64_t *at)
 {
-	uint16_t id, flags;
-	uint32_t desc, len;
-	uint64_t next, size;
-	char name[32];
-	int ret, sections;
-
 	*at = 0;
-	ret = tdr_string(r, name, sizeof(name), "compression") ?:
-	      tdr_string(r, name, sizeof(name), "compression") ?:
-	      tdr_u64(r, &next, "options");
-	for (sections = 0; !ret && next; sections++) {
-		if (sections == TRACEDAT_MAX_OPTION_SECTIONS || next >= r->size)
-			return tdr_fail(r, "options");
-		r->pos = next;
-		ret = tdr_u16(r, &id, "options") ?: tdr_u16(r, &flags, "options") ?:
-		      tdr_u32(r, &desc, "options") ?: tdr_u64(r, &size, "options");
-		while (!ret && !(ret = tdr_u16(r, &id, "options")) && id != OPT_DONE) {
-			ret = tdr_u32(r, &len, "options");
-			if (!ret && id == OPT_KALLSYMS && len == sizeof(*at))
-				ret = tdr_u64(r, at, "options");
-			else if (!ret)
-				ret = tdr_skip(r, len, "options");
-		}
-		ret = ret ?: tdr_u32(r, &len, "options") ?: tdr_u64(r, &next, "options");
-	}
-	return ret;
+	return walk_v7_options(r, take_kallsyms_offset, at);
 }
 
-/*
- * The kallsyms section of a v7 file: a section header, then (compressed,
- * as trace-cmd and collect --compress write it: compressed and real size,
- * one zstd frame) a 32-bit size and the text.
- */
 #if HAVE_ZSTD
 /* Compressed and real size, then one zstd frame: a 32-bit size and the text. */
 static int read_compressed_kallsyms(struct tracedat_reader *r, char **text)
