@@ -23,16 +23,8 @@ DISK_MB=64
 
 cpus=2 kernel= bootrace= unit= keep= timeout=150 attempts=3 markers=50
 events=sched,irq,timer
-tap_n=0 tap_failed=0
 
 die() { echo "crash: error: $*" >&2; exit 1; }
-note() { echo "# $*"; }
-tap() {
-	tap_n=$((tap_n + 1))
-	if [ "$1" = OK ]; then echo "ok $tap_n - $2"; else
-		echo "not ok $tap_n - $2"; tap_failed=$((tap_failed + 1)); fi
-}
-check() { desc=$1; shift; if "$@"; then tap OK "$desc"; else tap FAIL "$desc"; fi; }
 
 while [ $# -gt 0 ]; do
 	case $1 in

@@ -22,15 +22,7 @@ bootrace=$SRCROOT/build/cmd/bootrace
 keep= timeout=180 attempts=2
 EVENTS=sched,irq,timer
 
-skip() { echo "1..0 # SKIP $*"; exit 77; }
 die() { echo "grub-boot: error: $*" >&2; exit 1; }
-note() { echo "# $*"; }
-n=0 failed=0
-check() { # DESCRIPTION COMMAND...
-	local d=$1; shift
-	n=$((n + 1))
-	if "$@"; then echo "ok $n - $d"; else echo "not ok $n - $d"; failed=$((failed + 1)); fi
-}
 
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -64,7 +56,7 @@ cleanup() {
 	loop=
 	# shellcheck disable=SC2086
 	[ -z "$made_node" ] || rm -f $made_node
-	[ -n "$keep" ] || [ "$failed" -ne 0 ] || rm -rf "$work"
+	[ -n "$keep" ] || [ "$tap_failed" -ne 0 ] || rm -rf "$work"
 }
 trap cleanup EXIT
 
@@ -122,7 +114,7 @@ check "GRUB booted the image (console shows GRUB, /proc/cmdline has BOOT_IMAGE=)
 	bash -c "grep -aq 'GRUB' '$work/console.log' && [[ '$cmdline' == BOOT_IMAGE=/boot/vmlinuz-$abi* ]]"
 check "/proc/cmdline carries bootrace's arguments" bash -c "[[ ' $cmdline ' == *' $fragment '* ]]"
 check_disk_lifecycle
-if [ $failed -ne 0 ]; then
+if [ $tap_failed -ne 0 ]; then
 	note "guest console (last 40 lines of $work/console.log):"
 	tail -n 40 "$work/console.log" | sed 's/^/#   /'
 fi
@@ -136,5 +128,5 @@ in_chroot update-grub > /dev/null 2>&1 || true
 check "after --remove and update-grub, grub.cfg has no bootrace arguments" bash -c "! grep -qF 'trace_instance=' '$cfg'"
 umount_image
 note "total $(( $(date +%s) - start ))s"
-echo "1..$n"
-[ $failed -eq 0 ]
+echo "1..$tap_n"
+[ $tap_failed -eq 0 ]

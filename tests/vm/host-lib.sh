@@ -1,5 +1,25 @@
 # Shared by the host side of the VM tests (lifecycle.sh, crash.sh,
-# grub-boot.sh, systemd-crash.sh), which source it.
+# grub-boot.sh, sdboot-boot.sh, systemd-crash.sh), which source it.
+
+# TAP: check DESCRIPTION COMMAND... passes when the command succeeds;
+# tap_n and tap_failed count. skip ends a test that cannot run (exit 77).
+tap_n=0 tap_failed=0
+note() { echo "# $*"; }
+skip() { echo "1..0 # SKIP $*"; exit 77; }
+tap() { # OK|FAIL DESCRIPTION
+	tap_n=$((tap_n + 1))
+	if [ "$1" = OK ]; then
+		echo "ok $tap_n - $2"
+	else
+		echo "not ok $tap_n - $2"
+		tap_failed=$((tap_failed + 1))
+	fi
+}
+check() { # DESCRIPTION COMMAND...
+	local desc=$1
+	shift
+	if "$@"; then tap OK "$desc"; else tap FAIL "$desc"; fi
+}
 
 # One QEMU run of KERNEL + $work/initramfs.gz with the kernel command line
 # "console=ttyS0 CMDLINE panic=1" and a fresh raw result disk as NVMe. No

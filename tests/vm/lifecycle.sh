@@ -43,11 +43,9 @@ DISK_MB=512
 
 cpus= kernel= modules= bootrace= keep= sid_collect=false line= release=
 markers=200 timeout=150 attempts=3 events=sched,irq,timer
-work= tap_n=0 tap_failed=0
+work=
 
 die() { echo "lifecycle: error: $*" >&2; exit 1; }
-skip() { echo "1..0 # SKIP $*"; exit 77; }
-note() { echo "# $*"; }
 
 parse_args() {
 	while [ $# -gt 0 ]; do
@@ -71,23 +69,6 @@ parse_args() {
 	done
 	[ -n "$cpus" ] || die "--cpus N is required"
 	[ -n "$bootrace" ] || bootrace=$SRCROOT/build/cmd/bootrace
-}
-
-tap() {
-	# tap OK|FAIL description
-	tap_n=$((tap_n + 1))
-	if [ "$1" = OK ]; then
-		echo "ok $tap_n - $2"
-	else
-		echo "not ok $tap_n - $2"
-		tap_failed=$((tap_failed + 1))
-	fi
-}
-
-check() {
-	# check description command...: ok when the command succeeds
-	desc=$1; shift
-	if "$@"; then tap OK "$desc"; else tap FAIL "$desc"; fi
 }
 
 find_kernel() {

@@ -26,15 +26,7 @@ EVENTS=sched,irq,timer
 OWNER_CMDLINE="console=ttyS0 panic=1"
 OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.fd
 OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.fd
-skip() { echo "1..0 # SKIP $*"; exit 77; }
 die() { echo "sdboot-boot: error: $*" >&2; exit 1; }
-note() { echo "# $*"; }
-n=0 failed=0
-check() { # DESCRIPTION COMMAND...
-	local d=$1; shift
-	n=$((n + 1))
-	if "$@"; then echo "ok $n - $d"; else echo "not ok $n - $d"; failed=$((failed + 1)); fi
-}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--bootrace) bootrace=$2; shift ;;
@@ -69,7 +61,7 @@ cleanup() {
 	loop=
 	# shellcheck disable=SC2086
 	[ -z "$made_node" ] || rm -f $made_node
-	[ -n "$keep" ] || [ "$failed" -ne 0 ] || rm -rf "$work"
+	[ -n "$keep" ] || [ "$tap_failed" -ne 0 ] || rm -rf "$work"
 }
 trap cleanup EXIT
 
@@ -169,7 +161,7 @@ check "systemd-boot booted kernel-install's entry: /proc/cmdline is its initrd= 
 check "/proc/cmdline carries the owner's and bootrace's arguments" \
 	bash -c "[[ ' $cmdline ' == *' $OWNER_CMDLINE $fragment '* ]]"
 check_disk_lifecycle
-if [ $failed -ne 0 ]; then
+if [ $tap_failed -ne 0 ]; then
 	note "guest console (last 40 lines of $work/console.log):"
 	tail -n 40 "$work/console.log" | sed 's/^/#   /'
 fi
@@ -186,5 +178,5 @@ check "after --remove and kernel-install, the entry has the owner's arguments wi
 	bash -c "[[ '$(entry_options) ' == '$OWNER_CMDLINE '* && '$(entry_options)' != *trace_instance=* ]]"
 umount_image
 note "total $(( $(date +%s) - start ))s"
-echo "1..$n"
-[ $failed -eq 0 ]
+echo "1..$tap_n"
+[ $tap_failed -eq 0 ]

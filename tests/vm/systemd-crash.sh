@@ -28,15 +28,7 @@ SRCROOT=$(cd "$HERE/../.." && pwd)
 usr_build='' keep='' timeout=300 attempts=2 markers=50
 EVENTS=sched,irq,timer
 
-skip() { echo "1..0 # SKIP $*"; exit 77; }
 die() { echo "systemd-crash: error: $*" >&2; exit 1; }
-note() { echo "# $*"; }
-n=0 failed=0
-check() { # DESCRIPTION COMMAND...
-	local d=$1; shift
-	n=$((n + 1))
-	if "$@"; then echo "ok $n - $d"; else echo "not ok $n - $d"; failed=$((failed + 1)); fi
-}
 
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -71,7 +63,7 @@ cleanup() {
 	# shellcheck disable=SC2086
 	[ -z "$made_node" ] || rm -f $made_node
 	made_node=
-	[ -n "$keep" ] || [ "$failed" -ne 0 ] || rm -rf "$work"
+	[ -n "$keep" ] || [ "$tap_failed" -ne 0 ] || rm -rf "$work"
 }
 trap cleanup EXIT
 
@@ -308,11 +300,11 @@ check "bootrace report in boot 2 counts the same events ($events)" \
 # in (next_comm=) right before the panic.
 check "and among the last words, the test service that panicked" \
 	bash -c "sed -n '/^CPU /,\$p' '$work/boot2-report.txt' | grep -qE '(^ *|comm=)systemd-test-cr'"
-if [ $failed -ne 0 ]; then
+if [ $tap_failed -ne 0 ]; then
 	note "work directory: $work"
 	note "guest console (last 40 lines):"
 	tail -n 40 "$work/console.log" | sed 's/^/#   /'
 fi
 note "total $(( $(date +%s) - start ))s"
-echo "1..$n"
-[ $failed -eq 0 ]
+echo "1..$tap_n"
+[ $tap_failed -eq 0 ]
