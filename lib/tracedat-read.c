@@ -187,10 +187,10 @@ int tdr_skip_event_formats(struct tracedat_reader *r)
 	return ret;
 }
 
-/* Everything a v6 file has between the initial format and its options. */
-static int skip_v6_metadata(struct tracedat_reader *r, struct tracedat_options *o)
+/* A v6 file from its headers to the end of its event formats. */
+static int skip_v6_formats(struct tracedat_reader *r)
 {
-	uint32_t nr, i, cpus;
+	uint32_t nr, i;
 	int ret;
 
 	ret = tdr_expect(r, "header_page", 12, "header_page") ?:
@@ -200,7 +200,16 @@ static int skip_v6_metadata(struct tracedat_reader *r, struct tracedat_options *
 	      tdr_u32(r, &nr, "ftrace formats");
 	for (i = 0; !ret && i < nr; i++)
 		ret = tdr_skip_sized64(r, "ftrace formats");
-	ret = ret ?: tdr_skip_event_formats(r) ?:
+	return ret ?: tdr_skip_event_formats(r);
+}
+
+/* Everything a v6 file has between the initial format and its options. */
+static int skip_v6_metadata(struct tracedat_reader *r, struct tracedat_options *o)
+{
+	uint32_t cpus;
+	int ret;
+
+	ret = skip_v6_formats(r) ?:
 	      tdr_skip_sized32(r, "kallsyms") ?:
 	      tdr_skip_sized32(r, "printk formats") ?:
 	      tdr_skip_sized64(r, "cmdlines") ?:
@@ -500,20 +509,10 @@ static int read_kallsyms_text(struct tracedat_reader *r, char **text)
 	return 0;
 }
 
-/* The kallsyms section of a v6 file: up to it, as skip_v6_metadata(). */
+/* The kallsyms section of a v6 file: right after the event formats. */
 static int read_v6_kallsyms(struct tracedat_reader *r, char **text)
 {
-	uint32_t nr, i;
-	int ret;
-
-	ret = tdr_expect(r, "header_page", 12, "header_page") ?:
-	      tdr_skip_sized64(r, "header_page") ?:
-	      tdr_expect(r, "header_event", 13, "header_event") ?:
-	      tdr_skip_sized64(r, "header_event") ?:
-	      tdr_u32(r, &nr, "ftrace formats");
-	for (i = 0; !ret && i < nr; i++)
-		ret = tdr_skip_sized64(r, "ftrace formats");
-	return ret ?: tdr_skip_event_formats(r) ?: read_kallsyms_text(r, text);
+	return skip_v6_formats(r) ?: read_kallsyms_text(r, text);
 }
 
 /* The KALLSYMS option: where the kallsyms section is. */
