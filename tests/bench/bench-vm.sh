@@ -1,9 +1,9 @@
 #!/bin/bash
 # Benchmark on a real 7.1+ kernel in QEMU (TCG): one persistent buffer
-# filled in boot 1, three backups of it in boot 2
-# (trace_instance=backup=boot_map trace_instance=backup2=boot_map
-# trace_instance=backup3=boot_map), drained by bootrace collect, sid's
-# trace-cmd 3.4 extract -k and the floor, one each (vm-guest-init.sh).
+# filled in boot 1, four backups of it in boot 2
+# (trace_instance=backup=boot_map ... trace_instance=backup4=boot_map),
+# drained by bootrace collect, sid's trace-cmd 3.4 extract -k, the floor
+# and bootrace collect --compress, one each (vm-guest-init.sh).
 # Every QEMU run is one sample; the tools' order rotates between runs.
 # Prints one table (medians). Times are of an emulated guest: compare the
 # ratios, not the absolute numbers, with the host's.
@@ -63,7 +63,9 @@ build_initramfs() {
 }
 
 cmdline="reserve_mem=${MIB}M:4096:trace trace_instance=boot_map@trace"
-cmdline="$cmdline trace_instance=backup=boot_map trace_instance=backup2=boot_map trace_instance=backup3=boot_map"
+cmdline="$cmdline trace_instance=backup=boot_map trace_instance=backup2=boot_map"
+cmdline="$cmdline trace_instance=backup3=boot_map trace_instance=backup4=boot_map"
+NTOOLS=4
 
 run_once() { # RUN
 	local dir=$work/run$1
@@ -75,7 +77,7 @@ run_once() { # RUN
 		-nographic -nodefaults -no-user-config -monitor none \
 		-serial "file:$dir/console.log" \
 		-kernel "$kernel" -initrd "$work/initramfs.gz" \
-		-append "console=ttyS0 $cmdline panic=1 bench_order=$(( ($1 - 1) % 3 ))" \
+		-append "console=ttyS0 $cmdline panic=1 bench_order=$(( ($1 - 1) % NTOOLS ))" \
 		-drive "file=$dir/disk.img,format=raw,if=none,id=results" \
 		-device nvme,drive=results,serial=results \
 		< /dev/null > "$dir/qemu.out" 2>&1 &
@@ -102,7 +104,7 @@ for run in $(seq 1 "$RUNS"); do
 	out=$work/run$run/out
 	grep 'benchvm: boot 1' "$work/run$run/console.log" | sed 's/^/  /'
 	data=$(tr -dc 0-9 < "$out/floor-bytes")
-	scen="VM $(cat "$out/uname") (TCG, $(cat "$out/ncpu") vCPUs), $MIB MiB persistent buffer, three backups, $(cat "$out/subbuf_kb") KiB sub-buffers, outputs on the guest's tmpfs"
+	scen="VM $(cat "$out/uname") (TCG, $(cat "$out/ncpu") vCPUs), $MIB MiB persistent buffer, four backups, $(cat "$out/subbuf_kb") KiB sub-buffers, outputs on the guest's tmpfs"
 	while IFS=$'\t' read -r tool line size entries gone; do
 		wall=$(echo "$line" | sed -n 's/.*wall_ms=\([0-9.]*\).*/\1/p')
 		rss=$(echo "$line" | sed -n 's/.*maxrss_kb=\([0-9]*\).*/\1/p')

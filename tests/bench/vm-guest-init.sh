@@ -2,9 +2,10 @@
 # /init of the VM benchmark's initramfs (busybox). One QEMU run boots it
 # twice: boot 1 fills the persistent instance with raw_syscalls events from
 # a load on every CPU and reboots (RAM survives QEMU's reset); boot 2 has
-# three backups of that buffer, and each tool drains its own: bootrace
+# four backups of that buffer, and each tool drains its own: bootrace
 # collect (backup), sid's trace-cmd 3.4 extract -k (backup2), floor-drain
-# (backup3), each timed by bench-run. Results go to the result disk (boot
+# (backup3), bootrace collect --compress (backup4), each timed by
+# bench-run. Results go to the result disk (boot
 # number in the first 512 bytes, a tar of /out at 1 MiB), then poweroff.
 # The kernel passes bench_order=N (which tool goes first) in the environment.
 
@@ -63,6 +64,8 @@ run_tool() { # INDEX
 		extract -k -B backup2 -o "$out" ;;
 	2) tool="floor read(2)+fsync"; inst=backup3; out=$WORK/floor.raw
 	   set -- floor-drain "$TRACEFS/instances/backup3" "$out" ;;
+	3) tool="bootrace collect --compress"; inst=backup4; out=$WORK/bootrace-zstd.dat
+	   set -- bootrace collect --compress --instance backup4 -o "$out" ;;
 	esac
 	entries=$(stat_sum "$TRACEFS/instances/$inst" entries)
 	rm -f "$WORK/run.txt"
@@ -82,8 +85,8 @@ boot_two() {
 	ls "$TRACEFS/instances" > "$OUT/instances.txt"
 	cat "$TRACEFS/instances/backup/buffer_subbuf_size_kb" > "$OUT/subbuf_kb" 2>/dev/null
 	first=${bench_order:-0}
-	for i in 0 1 2; do
-		run_tool $(( (first + i) % 3 ))
+	for i in 0 1 2 3; do
+		run_tool $(( (first + i) % 4 ))
 	done
 	uname -r > "$OUT/uname"
 	nproc > "$OUT/ncpu"
