@@ -134,28 +134,22 @@ mount "$loop" "$mnt"
 cp -a "$work/root/." "$mnt/"
 uuid=$(blkid -s UUID -o value "$loop")
 echo "UUID=$uuid / ext4 defaults 0 1" > "$mnt/etc/fstab"
-if [ "$KIND" = sdboot ]; then
-	umount "$mnt"
-	losetup -d "$loop"
-	loop=
-	mv "$work/disk.img" "$IMG"
-	say "built $IMG in $(( $(date +%s) - start ))s"
-	echo "$IMG"
-	exit 0
-fi
 # What grub-install does, without its probing of a partitioned disk:
 # modules under /boot/grub, a core image that finds them on (hd0,msdos1),
 # boot.img in the MBR (it loads the core from sector 1, its default) and
 # the core image in the gap before the partition.
-mkdir -p "$mnt/boot/grub"
-cp -r "$mnt/usr/lib/grub/i386-pc" "$mnt/boot/grub/"
-chroot "$mnt" grub-mkimage -O i386-pc -o /boot/grub/i386-pc/core.img \
-	-p '(hd0,msdos1)/boot/grub' biosdisk part_msdos ext2 search ||
-	die "grub-mkimage failed"
-core=$mnt/boot/grub/i386-pc/core.img
-[ "$(stat -c %s "$core")" -lt $((2047 * 512)) ] || die "core.img does not fit before the partition"
-dd if="$mnt/boot/grub/i386-pc/boot.img" of="$work/disk.img" bs=440 count=1 conv=notrunc status=none
-dd if="$core" of="$work/disk.img" bs=512 seek=1 conv=notrunc status=none
+install_grub() {
+	mkdir -p "$mnt/boot/grub"
+	cp -r "$mnt/usr/lib/grub/i386-pc" "$mnt/boot/grub/"
+	chroot "$mnt" grub-mkimage -O i386-pc -o /boot/grub/i386-pc/core.img \
+		-p '(hd0,msdos1)/boot/grub' biosdisk part_msdos ext2 search ||
+		die "grub-mkimage failed"
+	core=$mnt/boot/grub/i386-pc/core.img
+	[ "$(stat -c %s "$core")" -lt $((2047 * 512)) ] || die "core.img does not fit before the partition"
+	dd if="$mnt/boot/grub/i386-pc/boot.img" of="$work/disk.img" bs=440 count=1 conv=notrunc status=none
+	dd if="$core" of="$work/disk.img" bs=512 seek=1 conv=notrunc status=none
+}
+[ "$KIND" = sdboot ] || install_grub
 umount "$mnt"
 losetup -d "$loop"
 loop=

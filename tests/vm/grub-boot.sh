@@ -38,27 +38,12 @@ done
 [ -x "$bootrace" ] || die "no bootrace at $bootrace"
 bootrace=$(realpath "$bootrace")
 
-rc=0; kdir=$("$HERE/fetch.sh" --quiet) || rc=$?
-[ $rc -ne 77 ] || skip "no 7.1+ kernel cached and the Debian archive is unreachable"
-[ $rc -eq 0 ] || die "fetch.sh failed ($rc)"
-rc=0; image=$("$HERE/debian-image.sh" grub | tail -n 1) || rc=$?
-[ $rc -ne 77 ] || skip "no GRUB image cached and it cannot be built (see debian-image.sh's message)"
-[ $rc -eq 0 ] || die "debian-image.sh grub failed ($rc)"
-abi=$(basename "$kdir")
+kernel_and_image grub
 
 if [ -n "$keep" ]; then mkdir -p "$keep"; work=$(cd "$keep" && pwd); rm -rf "$work/out" "$work/mnt"
 else work=$(mktemp -d "${TMPDIR:-/tmp}/bootrace-grub.XXXXXX"); fi
 mnt=$work/mnt loop= made_node=
-cleanup() {
-	for d in sys proc dev/pts dev; do mountpoint -q "$mnt/$d" 2>/dev/null && umount "$mnt/$d"; done
-	mountpoint -q "$mnt" 2>/dev/null && umount "$mnt"
-	[ -z "$loop" ] || losetup -d "$loop"
-	loop=
-	# shellcheck disable=SC2086
-	[ -z "$made_node" ] || rm -f $made_node
-	[ -n "$keep" ] || [ "$tap_failed" -ne 0 ] || rm -rf "$work"
-}
-trap cleanup EXIT
+trap image_cleanup EXIT
 
 echo "TAP version 13"
 start=$(date +%s)
@@ -73,17 +58,10 @@ sed -i -e 's/^GRUB_TIMEOUT=.*/GRUB_TIMEOUT=0/' \
 rm -rf "$work/etc.before"
 cp -a "$mnt/etc" "$work/etc.before"
 
-# The kernel, and the lifecycle initramfs.
-cp "$kdir/vmlinuz" "$mnt/boot/vmlinuz-$abi"
-boot_initramfs "$work/initramfs.gz" "$kdir/modules"
-cp "$work/initramfs.gz" "$mnt/boot/initrd.img-$abi"
+install_test_kernel
 
 # bootrace setup on the image's root, then the image's own update-grub.
-rc=0
-"$bootrace" setup --root "$mnt" --events "$EVENTS" > "$work/setup.out" 2> "$work/setup.err" || rc=$?
-sed 's/^/# setup: /' "$work/setup.err"
-fragment=$(tail -n 1 "$work/setup.out")
-check "bootrace setup --root exit 0 (got $rc)" [ $rc -eq 0 ]
+setup_on_image "$bootrace" --events "$EVENTS"
 check "setup composed for the image's kernel $abi" grep -q "next boot: kernel $abi" "$work/setup.err"
 check "setup installed the drop-in" grep -qF "$fragment" "$mnt/etc/default/grub.d/bootrace.cfg"
 check "setup says to run update-grub in the image" grep -q "chroot $mnt update-grub" "$work/setup.err"

@@ -196,3 +196,54 @@ check_disk_lifecycle() {
 	markers=$(trace-cmd report -i "$work/out/trace.dat" 2>/dev/null | grep -c 'bootrace-marker' || true)
 	check "trace.dat holds boot 1's markers ($markers of 200)" [ "$markers" = 200 ]
 }
+
+# The test kernel (fetch.sh: the newest >= 7.1) and a debian-image.sh
+# image of KIND, for the tests that boot an image. Sets kdir, abi, image;
+# skips when either cannot be had. Uses: HERE.
+kernel_and_image() { # KIND
+	local rc=0
+	kdir=$("$HERE/fetch.sh" --quiet) || rc=$?
+	[ $rc -ne 77 ] || skip "no 7.1+ kernel cached and the Debian archive is unreachable"
+	[ $rc -eq 0 ] || die "fetch.sh failed ($rc)"
+	abi=$(basename "$kdir")
+	rc=0
+	image=$("$HERE/debian-image.sh" "$1" | tail -n 1) || rc=$?
+	[ $rc -ne 77 ] || skip "no $1 image cached and it cannot be built (see debian-image.sh's message)"
+	[ $rc -eq 0 ] || die "debian-image.sh $1 failed ($rc)"
+}
+
+# What an image test leaves mounted or attached goes; its work directory
+# too, unless --keep gave it or a check failed. Uses: mnt loop made_node
+# keep work tap_failed.
+image_cleanup() {
+	local d
+	for d in boot/efi sys proc dev/pts dev; do
+		mountpoint -q "$mnt/$d" 2>/dev/null && umount "$mnt/$d"
+	done
+	mountpoint -q "$mnt" 2>/dev/null && umount "$mnt"
+	[ -z "$loop" ] || losetup -d "$loop"
+	loop=
+	# shellcheck disable=SC2086
+	[ -z "$made_node" ] || rm -f $made_node
+	made_node=
+	[ -n "$keep" ] || [ "$tap_failed" -ne 0 ] || rm -rf "$work"
+}
+
+# The test kernel and the lifecycle initramfs where Debian keeps them, in
+# the image mounted at $mnt (update-grub and kernel-install find them there).
+install_test_kernel() {
+	cp "$kdir/vmlinuz" "$mnt/boot/vmlinuz-$abi"
+	boot_initramfs "$work/initramfs.gz" "$kdir/modules"
+	cp "$work/initramfs.gz" "$mnt/boot/initrd.img-$abi"
+}
+
+# BOOTRACE setup --root on the image at $mnt, as a user would run it;
+# its messages become TAP comments and its last line is $fragment.
+setup_on_image() { # BOOTRACE [SETUP OPTION...]
+	local bin=$1 rc=0
+	shift
+	"$bin" setup --root "$mnt" "$@" > "$work/setup.out" 2> "$work/setup.err" || rc=$?
+	sed 's/^/# setup: /' "$work/setup.err"
+	fragment=$(tail -n 1 "$work/setup.out")
+	check "bootrace setup --root exit 0 (got $rc)" [ $rc -eq 0 ]
+}

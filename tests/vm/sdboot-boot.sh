@@ -43,25 +43,15 @@ command -v mcopy > /dev/null && command -v mkfs.vfat > /dev/null ||
 	skip "mtools and dosfstools are not installed (tests/install-deps.sh)"
 [ -x "$bootrace" ] || die "no bootrace at $bootrace"
 bootrace=$(realpath "$bootrace")
-rc=0; kdir=$("$HERE/fetch.sh" --quiet) || rc=$?
-[ $rc -ne 77 ] || skip "no 7.1+ kernel cached and the Debian archive is unreachable"
-[ $rc -eq 0 ] || die "fetch.sh failed ($rc)"
-rc=0; image=$("$HERE/debian-image.sh" sdboot | tail -n 1) || rc=$?
-[ $rc -ne 77 ] || skip "no systemd-boot image cached and it cannot be built (see debian-image.sh's message)"
-[ $rc -eq 0 ] || die "debian-image.sh sdboot failed ($rc)"
-abi=$(basename "$kdir")
+kernel_and_image sdboot
 if [ -n "$keep" ]; then mkdir -p "$keep"; work=$(cd "$keep" && pwd); rm -rf "$work/out" "$work/mnt"
 else work=$(mktemp -d "${TMPDIR:-/tmp}/bootrace-sdboot.XXXXXX"); fi
 mnt=$work/mnt loop= made_node=
 cleanup() {
-	for d in boot/efi sys proc dev/pts dev; do mountpoint -q "$mnt/$d" 2>/dev/null && umount "$mnt/$d"; done
+	# The ESP's tmpfs, bound at $mnt/boot/efi while kernel-install runs.
+	mountpoint -q "$mnt/boot/efi" 2>/dev/null && umount "$mnt/boot/efi"
 	mountpoint -q "$work/esp-tmpfs" 2>/dev/null && umount "$work/esp-tmpfs"
-	mountpoint -q "$mnt" 2>/dev/null && umount "$mnt"
-	[ -z "$loop" ] || losetup -d "$loop"
-	loop=
-	# shellcheck disable=SC2086
-	[ -z "$made_node" ] || rm -f $made_node
-	[ -n "$keep" ] || [ "$tap_failed" -ne 0 ] || rm -rf "$work"
+	image_cleanup
 }
 trap cleanup EXIT
 
@@ -108,18 +98,11 @@ echo "$OWNER_CMDLINE" > "$mnt/etc/kernel/cmdline"
 rm -rf "$work/etc.before"
 cp -a "$mnt/etc" "$work/etc.before"
 
-# The kernel and the lifecycle initramfs where Debian keeps them: the
-# image's kernel-install takes /boot/initrd.img-VERSION by itself.
-cp "$kdir/vmlinuz" "$mnt/boot/vmlinuz-$abi"
-boot_initramfs "$work/initramfs.gz" "$kdir/modules"
-cp "$work/initramfs.gz" "$mnt/boot/initrd.img-$abi"
+# The image's kernel-install takes /boot/initrd.img-VERSION by itself.
+install_test_kernel
 
 # bootrace setup on the image's root, then the image's own kernel-install.
-rc=0
-"$bootrace" setup --root "$mnt" --events "$EVENTS" > "$work/setup.out" 2> "$work/setup.err" || rc=$?
-sed 's/^/# setup: /' "$work/setup.err"
-fragment=$(tail -n 1 "$work/setup.out")
-check "bootrace setup --root exit 0 (got $rc)" [ $rc -eq 0 ]
+setup_on_image "$bootrace" --events "$EVENTS"
 check "setup found kernel-install and composed for the image's kernel $abi" \
 	grep -q "next boot: kernel $abi" "$work/setup.err"
 check "/etc/kernel/cmdline: the owner's arguments, then bootrace's" \

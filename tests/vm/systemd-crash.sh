@@ -43,29 +43,13 @@ done
 [ "$(id -u)" = 0 ] || skip "needs root (loop devices, mount, chroot)"
 command -v meson > /dev/null || die "meson is not installed (tests/install-deps.sh)"
 
-rc=0; kdir=$("$HERE/fetch.sh" --quiet) || rc=$?
-[ $rc -ne 77 ] || skip "no 7.1+ kernel cached and the Debian archive is unreachable"
-[ $rc -eq 0 ] || die "fetch.sh failed ($rc)"
-rc=0; image=$("$HERE/debian-image.sh" systemd | tail -n 1) || rc=$?
-[ $rc -ne 77 ] || skip "no systemd image cached and it cannot be built (see debian-image.sh's message)"
-[ $rc -eq 0 ] || die "debian-image.sh systemd failed ($rc)"
-abi=$(basename "$kdir")
+kernel_and_image systemd
 
 if [ -n "$keep" ]; then mkdir -p "$keep"; work=$(cd "$keep" && pwd); rm -rf "${work:?}/mnt"
 else work=$(mktemp -d "${TMPDIR:-/tmp}/bootrace-systemd.XXXXXX"); fi
 [ -n "$usr_build" ] || usr_build=$work/usr-build
 mnt=$work/mnt loop='' made_node=''
-cleanup() {
-	for d in sys proc dev/pts dev; do mountpoint -q "$mnt/$d" 2>/dev/null && umount "$mnt/$d"; done
-	mountpoint -q "$mnt" 2>/dev/null && umount "$mnt"
-	[ -z "$loop" ] || losetup -d "$loop"
-	loop=
-	# shellcheck disable=SC2086
-	[ -z "$made_node" ] || rm -f $made_node
-	made_node=
-	[ -n "$keep" ] || [ "$tap_failed" -ne 0 ] || rm -rf "$work"
-}
-trap cleanup EXIT
+trap image_cleanup EXIT
 
 # The test-only services: systemd-test-crash on boot 1, systemd-test-record
 # on boot 2. Both run after bootrace-collect.service and multi-user.target.
@@ -186,11 +170,7 @@ prepare() {
 		-e 's/^#GRUB_TERMINAL=.*/GRUB_TERMINAL=serial\nGRUB_SERIAL_COMMAND="serial --unit=0 --speed=115200"/' \
 		"$mnt/etc/default/grub"
 	printf '%s\n' GRUB_DEVICE=/dev/nvme0n1p1 GRUB_DISABLE_LINUX_UUID=true >> "$mnt/etc/default/grub"
-	rc=0
-	"$mnt/usr/bin/bootrace" setup --root "$mnt" --events "$EVENTS" > "$work/setup.out" 2> "$work/setup.err" || rc=$?
-	sed 's/^/# setup: /' "$work/setup.err"
-	fragment=$(tail -n 1 "$work/setup.out")
-	check "bootrace setup --root exit 0 (got $rc)" [ $rc -eq 0 ]
+	setup_on_image "$mnt/usr/bin/bootrace" --events "$EVENTS"
 	rc=0
 	in_chroot update-grub > "$work/update-grub.log" 2>&1 || rc=$?
 	check "the image's update-grub exit 0 (got $rc)" [ $rc -eq 0 ]
