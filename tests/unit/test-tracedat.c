@@ -679,10 +679,24 @@ static void cleanup(void)
 	rmdir(tmpdir);
 }
 
+/* A trace.dat of @meta and no CPU data at @path. */
+static int write_metadata_only(const char *path, const struct tracedat_meta *meta)
+{
+	struct tracedat_writer *w = NULL;
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	int ret = fd < 0 ? -errno : tracedat_begin(fd, meta, &w);
+
+	if (!ret)
+		ret = tracedat_finish(w);
+	tracedat_free(w);
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
 /* kallsyms copied from a file as the section is written, size patched after. */
 static void check_kallsyms_path(const char *path, const char *scratch)
 {
-	struct tracedat_writer *w;
 	struct tracedat_meta meta;
 	char *text = NULL, syms[80];
 	int fd, ret;
@@ -695,25 +709,14 @@ static void check_kallsyms_path(const char *path, const char *scratch)
 	fill_meta(&meta, 4096);
 	meta.kallsyms = (struct tracedat_blob){ 0 };
 	meta.kallsyms_path = scratch;
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	ret = tracedat_begin(fd, &meta, &w);
-	if (!ret)
-		ret = tracedat_finish(w);
-	tracedat_free(w);
-	close(fd);
-	tap_is_int(ret, 0, "write with kallsyms copied from a file");
+	tap_is_int(write_metadata_only(path, &meta), 0, "write with kallsyms copied from a file");
 	tap_is_int(tracedat_kallsyms_read(path, &text), 0, "kallsyms read back");
 	tap_is_str(text, kallsyms, "kallsyms copied whole, size patched in");
 	free(text);
 	snprintf(syms, sizeof(syms), "%s/none", tmpdir);
 	meta.kallsyms_path = syms;
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	ret = tracedat_begin(fd, &meta, &w);
-	if (!ret)
-		ret = tracedat_finish(w);
-	tracedat_free(w);
-	close(fd);
-	tap_is_int(ret, 0, "a missing kallsyms file gives an empty section");
+	tap_is_int(write_metadata_only(path, &meta), 0,
+		   "a missing kallsyms file gives an empty section");
 }
 
 int main(void)
