@@ -54,7 +54,7 @@ collect "$WORK/count"
 [ "$rc" -eq 0 ] || { echo "Bail out! an uncut collect failed: $(cat "$WORK/err")"; exit 1; }
 # cut_each CALL [COLLECT OPTION...]: cut at the 1st, 2nd, ... CALL in turn.
 cut_each() {
-	local call=$1 i=1 state visible want_kept complete kept label=
+	local call=$1 i=1 state visible want_kept complete kept label= compressing
 	shift
 	[ $# -eq 0 ] || label=" ($*)"
 	while :; do
@@ -73,6 +73,11 @@ cut_each() {
 		for f in "$state"/.new-*/.trace.dat.* "$state"/.new-*/trace.dat; do
 			[ -s "$f" ] && want_kept=1
 		done
+		# Cut while compressing: the uncompressed file was already whole.
+		compressing=0
+		for f in "$state"/.new-*/.trace.dat.zst-*; do
+			[ -e "$f" ] && compressing=1
+		done
 		collect "$state"
 		complete=$(ls "$state" | grep -vc -- '-interrupted.partial$')
 		if [ "$rc" -eq 0 ] && all_complete "$state" && [ "$complete" -eq $((visible + 1)) ]; then
@@ -85,6 +90,14 @@ cut_each() {
 			ok "cut at $call #$i$label: no hidden leftovers; what was read before the cut is kept ($kept)"
 		else
 			not_ok "cut at $call #$i$label: no hidden leftovers; what was read before the cut is kept ($kept, want $want_kept)"
+		fi
+		if [ "$compressing" = 1 ]; then
+			if "$BOOTRACE" verify --offline "$state"/*-interrupted.partial/trace.dat.partial > /dev/null 2>&1; then
+				ok "cut at $call #$i$label while compressing: the whole uncompressed trace is what is kept"
+			else
+				not_ok "cut at $call #$i$label while compressing: the whole uncompressed trace is what is kept"
+				ls -la "$state"/*-interrupted.partial 2>&1 | sed 's/^/#   /'
+			fi
 		fi
 		i=$((i + 1))
 		[ "$call" != write ] || i=$((i + 7))	# many writes: every 8th
