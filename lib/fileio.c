@@ -1,0 +1,315 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fileio.h"
+#include "macro.h"
+
+static int read_fd(int fd, size_t max, char **text, size_t *len)
+{
+	size_t cap = 4096, used = 0;
+	_cleanup_free_ char *buf = malloc(cap);
+	char *tmp;
+
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t n;
+
+		if (cap - used < 2) {
+			tmp = realloc(buf, cap * 2);
+			if (!tmp)
+				return -ENOMEM;
+			buf = tmp;
+			cap *= 2;
+		}
+		n = read(fd, buf + used, cap - used - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		used += n;
+		if (max && used > max)
+			return -EFBIG;
+	}
+	buf[used] = '\0';
+	/* Thousands of small format files are kept: give back the slack. */
+	tmp = realloc(buf, used + 1);
+	if (tmp)
+		buf = tmp;
+	*text = TAKE_PTR(buf);
+	if (len)
+		*len = used;
+	return 0;
+}
+
+int br_read_at(int dirfd, const char *rel, size_t max, unsigned int flags,
+	       char **text, size_t *len)
+{
+	int oflags = O_RDONLY | O_CLOEXEC;
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+
+	if (flags & BR_READ_UNTRUSTED)
+		oflags |= O_NOFOLLOW | O_NONBLOCK | O_NOCTTY;
+	fd = openat(dirfd, rel, oflags);
+	if (fd < 0)
+		return -errno;
+	if (flags & BR_READ_UNTRUSTED) {
+		/* Checked on the open file: what was opened is what is read. */
+		if (fstat(fd, &st) < 0)
+			return -errno;
+		if (!S_ISREG(st.st_mode))
+			return -EINVAL;
+		if (max && (unsigned long long)st.st_size > max)
+			return -EFBIG;
+	}
+	return read_fd(fd, max, text, len);
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	for (size_t done = 0; done < len;) {
+		ssize_t n = write(fd, (const char *)data + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		done += n;
+	}
+	return 0;
+}
+
+/* A temporary name beside @name that nobody else uses: ".NAME.XXXXXX". */
+static int create_temp_at(int dirfd, const char *name, char **tmp_name)
+{
+	static const char letters[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+
+	for (int attempt = 0; attempt < 100; attempt++) {
+		char suffix[7];
+		unsigned long long r = ((unsigned long long)getpid() << 32) ^
+				       (unsigned long long)random() ^ ((unsigned long long)attempt << 48);
+		int fd;
+
+		for (int i = 0; i < 6; i++, r /= 36)
+			suffix[i] = letters[r % 36];
+		suffix[6] = '\0';
+		if (asprintf(tmp_name, ".%s.%s", name, suffix) < 0)
+			return -ENOMEM;
+		fd = openat(dirfd, *tmp_name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			return fd;
+		free(*tmp_name);
+		*tmp_name = NULL;
+		if (errno != EEXIST)
+			return -errno;
+	}
+	return -EEXIST;
+}
+
+int br_replace_at(int dirfd, const char *name, const void *data, size_t len,
+		  mode_t mode, unsigned int flags)
+{
+	_cleanup_free_ char *tmp = NULL;
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+	bool existed;
+	int ret;
+
+	existed = !fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) && S_ISREG(st.st_mode);
+	fd = create_temp_at(dirfd, name, &tmp);
+	if (fd < 0)
+		return fd;
+	ret = write_all(fd, data, len);
+	if (!ret && (flags & BR_REPLACE_KEEP_MODE) && existed) {
+		if (fchmod(fd, st.st_mode & 07777) < 0 || fchown(fd, st.st_uid, st.st_gid) < 0)
+			ret = -errno;
+	} else if (!ret && fchmod(fd, mode) < 0) {
+		ret = -errno;
+	}
+	if (!ret && fsync(fd) < 0)
+		ret = -errno;
+	if (!ret && renameat(dirfd, tmp, dirfd, name) < 0)
+		ret = -errno;
+	if (ret) {
+		unlinkat(dirfd, tmp, 0);
+		return ret;
+	}
+	/* The rename is durable only once the directory is. */
+	return fsync(dirfd) < 0 ? -errno : 0;
+}
+
+int br_fsync_dir(const char *path)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	return fsync(fd) < 0 ? -errno : 0;
+}
+
+int br_mkdir_p(const char *path, mode_t mode)
+{
+	_cleanup_free_ char *copy = strdup(path);
+	struct stat st;
+
+	if (!copy)
+		return -ENOMEM;
+	for (char *p = copy + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(copy, mode) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(copy, mode) < 0) {
+		if (errno != EEXIST)
+			return -errno;
+		if (stat(copy, &st) < 0)
+			return -errno;
+		if (!S_ISDIR(st.st_mode))
+			return -ENOTDIR;
+	}
+	return 0;
+}
+
+/* Where execvp() would find @name, but in the PATH of @envp (its default without one). */
+static int find_program(const char *name, char *const envp[], char **path)
+{
+	const char *dirs = "/bin:/usr/bin";
+	struct stat st;
+
+	for (char *const *e = envp; *e; e++)
+		if (!strncmp(*e, "PATH=", 5)) {
+			dirs = *e + 5;
+			break;
+		}
+	for (const char *d = dirs;; d++) {
+		size_t n = strcspn(d, ":");
+
+		/* An empty entry is the current directory, as for execvp(). */
+		if (asprintf(path, "%.*s/%s", (int)(n ? n : 1), n ? d : ".", name) < 0)
+			return -ENOMEM;
+		if (!stat(*path, &st) && S_ISREG(st.st_mode) && !access(*path, X_OK))
+			return 0;
+		free(*path);
+		*path = NULL;
+		d += n;
+		if (!*d)
+			return -ENOENT;
+	}
+}
+
+/* All of @fd to EOF, at most @max bytes of it (0: no bound) kept in *@out. */
+static int read_output(int fd, size_t max, char **out, size_t *out_len)
+{
+	size_t used = 0, cap = 4096;
+	char *buf = malloc(cap), chunk[4096];
+	ssize_t n;
+
+	/* Read to EOF even past @max, so the child never blocks on a full pipe. */
+	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		if (!buf || (max && used >= max))
+			continue;
+		if (max && used + n > max)
+			n = max - used;
+		if (used + n + 1 > cap) {
+			char *tmp;
+
+			while (used + n + 1 > cap)
+				cap *= 2;
+			tmp = realloc(buf, cap);
+			if (!tmp) {
+				free(buf);
+				buf = NULL;
+				continue;
+			}
+			buf = tmp;
+		}
+		memcpy(buf + used, chunk, n);
+		used += n;
+	}
+	if (!buf)
+		return -ENOMEM;
+	buf[used] = '\0';
+	*out = buf;
+	if (out_len)
+		*out_len = used;
+	return 0;
+}
+
+int br_spawn_wait_len(char *const argv[], char *const envp[], char **out, size_t *out_len,
+		      size_t max)
+{
+	_cleanup_free_ char *program = NULL;
+	int pipefd[2] = { -1, -1 }, status;
+	pid_t pid;
+	int ret = 0;
+
+	if (out)
+		*out = NULL;
+	if (envp && !strchr(argv[0], '/')) {
+		ret = find_program(argv[0], envp, &program);
+		if (ret)
+			return ret;
+	}
+	if (out && pipe2(pipefd, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		ret = -errno;
+		if (out) {
+			close(pipefd[0]);
+			close(pipefd[1]);
+		}
+		return ret;
+	}
+	if (!pid) {
+		dup2(out ? pipefd[1] : STDERR_FILENO, STDOUT_FILENO);
+		if (envp)
+			execve(program ? program : argv[0], argv, envp);
+		else
+			execvp(argv[0], argv);
+		_exit(127);
+	}
+	if (out) {
+		close(pipefd[1]);
+		ret = read_output(pipefd[0], max, out, out_len);
+		close(pipefd[0]);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR) {
+			ret = ret ? ret : -errno;
+			break;
+		}
+	if (ret) {
+		if (out) {
+			free(*out);
+			*out = NULL;
+		}
+		return ret;
+	}
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+int br_spawn_wait(char *const argv[], char *const envp[], char **out, size_t max)
+{
+	return br_spawn_wait_len(argv, envp, out, NULL, max);
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The file operations every writer and reader of libbootrace goes through,
+ * written once: bounded reads that refuse what is not a regular file,
+ * atomic replacement (temporary file, fsync, rename, fsync of the
+ * directory), mkdir -p, and running a program and waiting for it.
+ */
+#ifndef BOOTRACE_FILEIO_H
+#define BOOTRACE_FILEIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Bound for the small text files bootrace reads: configuration, records, sidecars. */
+#define BR_SMALL_FILE_MAX (1024 * 1024)
+
+enum br_read_flags {
+	/*
+	 * A file bootrace did not write (state directory, image root, a path
+	 * the user gave): never follow a link in its last component, never
+	 * block (a FIFO), and refuse anything but a regular file (-EINVAL).
+	 */
+	BR_READ_UNTRUSTED = 1 << 0,
+};
+
+/*
+ * Read the whole file @rel relative to directory fd @dirfd (AT_FDCWD: a
+ * path), NUL-terminated; @len (if non-NULL) excludes the NUL. At most @max
+ * bytes (0: no bound; tracefs files report size 0 and are read to EOF):
+ * -EFBIG beyond. 0 or -errno.
+ */
+int br_read_at(int dirfd, const char *rel, size_t max, unsigned int flags,
+	       char **text, size_t *len);
+
+enum br_replace_flags {
+	/* An existing file keeps its owner and mode (configuration files). */
+	BR_REPLACE_KEEP_MODE = 1 << 0,
+};
+
+/*
+ * Replace (or create) @name in directory fd @dirfd with @len bytes of
+ * @data, atomically: a temporary file beside it, written, fsynced and
+ * renamed over it, then the directory fsynced. A new file gets @mode. A
+ * link at @name is replaced, never followed. 0 or -errno.
+ */
+int br_replace_at(int dirfd, const char *name, const void *data, size_t len,
+		  mode_t mode, unsigned int flags);
+
+/* fsync() the directory @path (to make a rename in it durable). */
+int br_fsync_dir(const char *path);
+
+/* mkdir -p: create @path and its missing parents with @mode. */
+int br_mkdir_p(const char *path, mode_t mode);
+
+/*
+ * Run @argv (argv[0] looked up in PATH unless it holds a '/': in @envp's
+ * PATH when @envp is given), with @envp as its environment (NULL: ours),
+ * and wait for it. Its standard output goes into *@out (NUL-terminated, at
+ * most @max bytes; the rest is discarded) when @out is non-NULL, else to
+ * our standard error. Returns its exit status (0-255), 128 + N when killed
+ * by signal N, or -errno when it could not be started.
+ */
+int br_spawn_wait(char *const argv[], char *const envp[], char **out, size_t max);
+/* br_spawn_wait(), and how many bytes it put in *@out (output may hold NUL bytes). */
+int br_spawn_wait_len(char *const argv[], char *const envp[], char **out, size_t *out_len,
+		      size_t max);
+
+#endif
