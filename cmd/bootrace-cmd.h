@@ -35,10 +35,6 @@ struct command {
 extern const struct command cmd_setup, cmd_collect, cmd_verify, cmd_status;
 extern const struct command cmd_list, cmd_report;
 
-/*
- * The state directory: @state_dir if given, else the configuration file's
- * (cmd/list.c). 0, or an exit code after printing the error.
- */
 /* --state-dir and --config: an argp child, its input a struct collection_args. */
 struct collection_args {
 	const char *state_dir;
@@ -48,10 +44,12 @@ struct collection_args {
 /* The children list of a command that takes them: its own argp's children. */
 extern const struct argp_child collection_children[];
 
-/* The configuration file, with --state-dir over its state_dir; prints errors. */
-int load_collection_config(const struct collection_args *args, struct bootrace_config *cfg);
-/* Just the state directory that results. */
-int config_state_dir(const struct collection_args *args, char **out);
+/*
+ * Give the context the configuration file (--config, else the default if
+ * present) and --state-dir over its state_dir. 0, or an exit code after
+ * printing the error.
+ */
+int apply_collection_args(const struct collection_args *args);
 
 /* "bootrace: " + message, on stderr. */
 void print_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -60,8 +58,16 @@ void print_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Exit code for a failure the library reported as -errno (@e may be NULL). */
 int exit_code_for(int err, const struct bootrace_error *e);
 
-/* Open tracefs as --tracefs says; prints the error itself. */
-int open_tracefs(struct bootrace_tracefs **tfs);
+/*
+ * The library context every command works with, made by main() from the
+ * global options (--tracefs, -v, -q); command_ctx_init() prints its errors.
+ */
+int command_ctx_init(void);
+struct bootrace_ctx *command_ctx(void);
+void command_ctx_free(void);
+
+/* tracefs as --tracefs says (found and mounted if need be); prints the error itself. */
+int command_tracefs(const struct bootrace_tracefs **tfs);
 
 /* "bootrace CMD" as argv[0], so argp's --help and usage name the command. */
 void set_command_name(char **argv, const char *name);

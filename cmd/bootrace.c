@@ -78,18 +78,6 @@ static const struct argp global_argp = {
 	NULL, NULL, NULL,
 };
 
-static void log_to_stderr(enum bootrace_log_level level, const char *msg, void *data)
-{
-	static const char *const prefix[] = {
-		[BOOTRACE_LOG_ERR] = "error: ",
-		[BOOTRACE_LOG_WARN] = "warning: ",
-		[BOOTRACE_LOG_INFO] = "",
-		[BOOTRACE_LOG_DEBUG] = "debug: ",
-	};
-
-	fprintf(stderr, "bootrace: %s%s\n", prefix[level], msg);
-}
-
 int main(int argc, char **argv)
 {
 	const char *name;
@@ -99,20 +87,19 @@ int main(int argc, char **argv)
 	argv[0] = "bootrace";
 	argp_parse(&global_argp, argc, argv, ARGP_IN_ORDER, NULL, NULL);
 
-	bootrace_set_log_fn(log_to_stderr, NULL);
-	if (global.quiet)
-		bootrace_set_log_level(BOOTRACE_LOG_ERR);
-	else if (global.verbose)
-		bootrace_set_log_level(global.verbose > 1 ? BOOTRACE_LOG_DEBUG : BOOTRACE_LOG_INFO);
-	else
-		bootrace_set_log_level(BOOTRACE_LOG_WARN);
+	if (command_ctx_init())
+		return EXIT_USAGE;
 
 	name = argv[command_index];
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(name, commands[i]->name))
 			continue;
+		int ret;
+
 		set_command_name(argv + command_index, commands[i]->name);
-		return commands[i]->run(argc - command_index, argv + command_index);
+		ret = commands[i]->run(argc - command_index, argv + command_index);
+		command_ctx_free();
+		return ret;
 	}
 	print_error("unknown command '%s': use setup, collect, verify, status, list or report (see 'bootrace --help')", name);
 	return EXIT_USAGE;

@@ -5,10 +5,12 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "bootrace-cmd.h"
+#include "config.h"
 
 enum { OPT_NO_KALLSYMS = 0x100, OPT_ONELINE, OPT_COMPRESS, OPT_NO_COMPRESS };
 
@@ -21,7 +23,7 @@ struct collect_args {
 
 static const struct argp_option options[] = {
 	{ "instance", 'i', "NAME", 0, "Read this instance (default: the backup instance of the previous boot)", 0 },
-	{ "output", 'o', "FILE", 0, "Write trace.dat here (default: a new directory under " BOOTRACE_DEFAULT_STATE_DIR ")", 0 },
+	{ "output", 'o', "FILE", 0, "Write trace.dat here (default: a new directory under the state directory, " BOOTRACE_STATE_DIR ")", 0 },
 	{ "force", 'f', NULL, 0, "Overwrite FILE if it exists", 0 },
 	{ "no-kallsyms", OPT_NO_KALLSYMS, NULL, 0, "Do not store /proc/kallsyms (smaller file, no symbol names)", 0 },
 	{ "compress", OPT_COMPRESS, NULL, 0, "Once the trace is on disk, rewrite it compressed with zstd (trace.dat version 7, as trace-cmd writes it): 10-30 times smaller, takes longer", 0 },
@@ -156,54 +158,35 @@ static void restore_signals(const sigset_t *saved)
 /* The journal line of the systemd unit: everything about the collection. */
 static void print_oneline(const struct bootrace_collect_result *res)
 {
-	struct bootrace_collection c;
-	char *dir = strdup(res->output), *slash;
+	struct stat st;
 	char buf[32];
 
-	slash = dir ? strrchr(dir, '/') : NULL;
-	if (slash)
-		*slash = '\0';
-	if (!dir || bootrace_collection_read(slash ? dir : ".", &c)) {
-		printf("bootrace: collected %llu events from instance '%s' into %s\n",
-		       res->entries, res->instance, res->output);
-		free(dir);
-		return;
-	}
 	printf("bootrace: collected the previous boot into %s: %llu events on %d CPUs",
-	       res->output, c.events, res->nr_cpus);
-	if (c.has_span)
-		printf(", %.6f s of trace (%.6f to %.6f)", (c.last_ns - c.first_ns) / 1e9,
-		       c.first_ns / 1e9, c.last_ns / 1e9);
-	printf(", %llu lost events, %s\n", c.lost, human_bytes(c.size, buf));
-	bootrace_collection_clear(&c);
-	free(dir);
+	       res->output, res->events, res->nr_cpus);
+	if (res->has_span)
+		printf(", %.6f s of trace (%.6f to %.6f)", (res->last_ns - res->first_ns) / 1e9,
+		       res->first_ns / 1e9, res->last_ns / 1e9);
+	printf(", %llu lost events", res->lost);
+	if (!stat(res->output, &st))
+		printf(", %s", human_bytes(st.st_size, buf));
+	printf("\n");
 }
 
 /* Retention after a collection into the state directory (bootrace.conf(5)). */
-static void prune(const struct bootrace_config *cfg)
+static void prune(void)
 {
+	struct bootrace_ctx *ctx = command_ctx();
 	struct bootrace_error err;
 	char **removed;
-	int ret = bootrace_history_prune(cfg, &removed, &err);
+	int ret = bootrace_history_prune(ctx, &removed, &err);
 
 	if (ret < 0) {
 		print_error("warning: %s", err.msg);
 		return;
 	}
 	for (int i = 0; i < ret; i++)
-		print_info("removed the old collection %s/%s", cfg->state_dir, removed[i]);
+		print_info("removed the old collection %s/%s", bootrace_ctx_state_dir(ctx), removed[i]);
 	bootrace_strv_free(removed);
-}
-
-static int load_config(struct collect_args *args, struct bootrace_config *cfg)
-{
-	int ret = load_collection_config(&args->collection, cfg);
-
-	if (!ret) {
-		args->opts.state_dir = cfg->state_dir;
-		args->opts.compress = args->compress < 0 ? cfg->compress : args->compress;
-	}
-	return ret;
 }
 
 static int run(int argc, char **argv)
@@ -212,41 +195,36 @@ static int run(int argc, char **argv)
 	struct bootrace_collect_opts *opts = &args.opts;
 	struct bootrace_collect_result res;
 	struct progress_state progress = { 0 };
-	struct bootrace_tracefs *tfs;
-	struct bootrace_config cfg;
+	const struct bootrace_tracefs *tfs;
 	struct bootrace_error err;
 	sigset_t saved, pending;
 	int ret;
 
-	bootrace_collect_opts_init(opts);
-	opts->state_dir = NULL;
+	bootrace_collect_opts_init(command_ctx(), opts);
 	argp_parse(&argp, argc, argv, 0, NULL, &args);
-	ret = load_config(&args, &cfg);
-	if (ret) {
-		bootrace_config_free(&cfg);
+	ret = apply_collection_args(&args.collection);
+	if (ret)
 		return ret;
-	}
+	opts->compress = args.compress < 0 ? bootrace_ctx_config(command_ctx())->compress
+					   : args.compress;
 	if (isatty(STDERR_FILENO) && !global.quiet && !args.oneline) {
 		opts->progress = show_progress;
 		opts->progress_data = &progress;
 	}
 	/* A tracefs given by path is not this machine's boot to note. */
 	opts->record_boot = !global.tracefs;
-	ret = open_tracefs(&tfs);
-	if (ret) {
-		bootrace_config_free(&cfg);
+	ret = command_tracefs(&tfs);
+	if (ret)
 		return exit_code_for(ret, NULL);
-	}
 	/*
 	 * Once reading starts, the kernel's copy is gone: an interrupt must
 	 * not leave the data in a half-written file. Collecting takes seconds,
 	 * so signals wait until the file is safe.
 	 */
 	block_signals(&saved);
-	ret = bootrace_collect(tfs, opts, &res, &err);
+	ret = bootrace_collect(command_ctx(), opts, &res, &err);
 	if (progress.shown)
 		fputs("\r\033[K", stderr);
-	bootrace_tracefs_free(tfs);
 	print_cleanup(&res);
 	if (ret == -ENODATA || (ret && args.oneline && !res.partial &&
 				exit_code_for(ret, &err) == EXIT_NOT_READY)) {
@@ -268,14 +246,13 @@ static int run(int argc, char **argv)
 		if (!args.oneline)
 			print_summary(&res);
 		if (!opts->output)
-			prune(&cfg);
+			prune();
 	}
 	if (sigpending(&pending) == 0 && (sigismember(&pending, SIGINT) ||
 					   sigismember(&pending, SIGTERM) ||
 					   sigismember(&pending, SIGHUP)))
 		print_info("interrupted: stopping now that the data is on disk");
-	bootrace_collect_result_free(&res);
-	bootrace_config_free(&cfg);
+	bootrace_collect_result_clear(&res);
 	fflush(stdout);
 	/* A signal that arrived meanwhile is delivered here, as the user wanted. */
 	restore_signals(&saved);

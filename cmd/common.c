@@ -8,8 +8,54 @@
 #include <unistd.h>
 
 #include "bootrace-cmd.h"
+#include "config.h"
 
 struct global_opts global;
+
+static struct bootrace_ctx *ctx;
+
+static void log_to_stderr(enum bootrace_log_level level, const char *msg, void *data)
+{
+	static const char *const prefix[] = {
+		[BOOTRACE_LOG_ERR] = "error: ",
+		[BOOTRACE_LOG_WARN] = "warning: ",
+		[BOOTRACE_LOG_INFO] = "",
+		[BOOTRACE_LOG_DEBUG] = "debug: ",
+	};
+
+	fprintf(stderr, "bootrace: %s%s\n", prefix[level], msg);
+}
+
+int command_ctx_init(void)
+{
+	if (bootrace_ctx_new(&ctx)) {
+		print_error("out of memory");
+		return EXIT_USAGE;
+	}
+	bootrace_ctx_set_log_fn(ctx, log_to_stderr, NULL);
+	if (global.quiet)
+		bootrace_ctx_set_log_level(ctx, BOOTRACE_LOG_ERR);
+	else if (global.verbose)
+		bootrace_ctx_set_log_level(ctx, global.verbose > 1 ? BOOTRACE_LOG_DEBUG : BOOTRACE_LOG_INFO);
+	else
+		bootrace_ctx_set_log_level(ctx, BOOTRACE_LOG_WARN);
+	if (global.tracefs && bootrace_ctx_set_tracefs_dir(ctx, global.tracefs)) {
+		print_error("out of memory");
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+struct bootrace_ctx *command_ctx(void)
+{
+	return ctx;
+}
+
+void command_ctx_free(void)
+{
+	bootrace_ctx_free(ctx);
+	ctx = NULL;
+}
 
 void print_error(const char *fmt, ...)
 {
@@ -57,10 +103,10 @@ int exit_code_for(int err, const struct bootrace_error *e)
 	}
 }
 
-int open_tracefs(struct bootrace_tracefs **tfs)
+int command_tracefs(const struct bootrace_tracefs **tfs)
 {
 	struct bootrace_error err;
-	int ret = bootrace_tracefs_open(global.tracefs, tfs, &err);
+	int ret = bootrace_ctx_tracefs(ctx, tfs, &err);
 
 	if (ret)
 		print_error("%s", err.msg);
@@ -96,8 +142,8 @@ const char *human_bytes(unsigned long long bytes, char buf[32])
 enum { OPT_STATE_DIR = 0x200, OPT_CONFIG };
 
 static const struct argp_option collection_options[] = {
-	{ "state-dir", OPT_STATE_DIR, "DIR", 0, "Where the collections are (default: state_dir of the configuration file, " BOOTRACE_DEFAULT_STATE_DIR ")", 0 },
-	{ "config", OPT_CONFIG, "FILE", 0, "Read this configuration file (default " BOOTRACE_DEFAULT_CONFIG ", if present)", 0 },
+	{ "state-dir", OPT_STATE_DIR, "DIR", 0, "Where the collections and the boot record are (default: state_dir of the configuration file, " BOOTRACE_STATE_DIR ")", 0 },
+	{ "config", OPT_CONFIG, "FILE", 0, "Read this configuration file (default " BOOTRACE_CONFIG_FILE ", if present)", 0 },
 	{ 0 }
 };
 
@@ -131,39 +177,18 @@ const struct argp_child collection_children[] = {
 	{ 0 }
 };
 
-int load_collection_config(const struct collection_args *args, struct bootrace_config *cfg)
+int apply_collection_args(const struct collection_args *args)
 {
 	struct bootrace_error err;
-	char *dir;
-	int ret = bootrace_config_init(cfg);
+	int ret = bootrace_ctx_load_config(ctx, args->config, &err);
 
-	if (!ret)
-		ret = bootrace_config_load(args->config, cfg, &err);
 	if (ret) {
 		print_error("%s", ret == -ENOMEM ? "out of memory" : err.msg);
-		bootrace_config_free(cfg);
 		return EXIT_USAGE;
 	}
-	if (args->state_dir) {
-		dir = strdup(args->state_dir);
-		if (!dir) {
-			bootrace_config_free(cfg);
-			return EXIT_USAGE;
-		}
-		free(cfg->state_dir);
-		cfg->state_dir = dir;
+	if (args->state_dir && bootrace_ctx_set_state_dir(ctx, args->state_dir)) {
+		print_error("out of memory");
+		return EXIT_USAGE;
 	}
 	return 0;
-}
-
-int config_state_dir(const struct collection_args *args, char **out)
-{
-	struct bootrace_config cfg;
-	int ret = load_collection_config(args, &cfg);
-
-	if (ret)
-		return ret;
-	*out = strdup(cfg.state_dir);
-	bootrace_config_free(&cfg);
-	return *out ? 0 : EXIT_USAGE;
 }

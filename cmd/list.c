@@ -114,20 +114,20 @@ static int run(int argc, char **argv)
 	struct list_args args = { 0 };
 	struct bootrace_collection *list;
 	struct bootrace_error err;
-	char *dir;
+	const char *dir;
 	int nr, ret;
 
 	argp_parse(&argp, argc, argv, 0, NULL, &args);
-	ret = config_state_dir(&args.collection, &dir);
+	ret = apply_collection_args(&args.collection);
 	if (ret)
 		return ret;
-	ret = bootrace_history_read(dir, &list, &nr, &err);
+	dir = bootrace_ctx_state_dir(command_ctx());
+	ret = bootrace_history_read(command_ctx(), &list, &nr, &err);
 	if (ret == -ENOENT) {
 		list = NULL;
 		nr = 0;
 	} else if (ret) {
 		print_error("%s", err.msg);
-		free(dir);
 		return EXIT_USAGE;
 	}
 	if (args.json)
@@ -135,7 +135,6 @@ static int run(int argc, char **argv)
 	else
 		print_table(dir, list, nr);
 	bootrace_history_free(list, nr);
-	free(dir);
 	return EXIT_OK;
 }
 

@@ -184,22 +184,21 @@ static int run(int argc, char **argv)
 	struct bootrace_report_opts opts = { 0 };
 	struct bootrace_report rep;
 	struct bootrace_error err;
-	char *dir, *file = NULL;
+	char *file = NULL;
 	int ret;
 
 	argp_parse(&argp, argc, argv, 0, NULL, &args);
-	ret = config_state_dir(&args.collection, &dir);
+	ret = apply_collection_args(&args.collection);
 	if (ret)
 		return ret;
-	ret = bootrace_collection_resolve(dir, args.what, &file, &err);
-	free(dir);
+	ret = bootrace_collection_resolve(command_ctx(), args.what, &file, &err);
 	if (ret) {
 		print_error("%s", err.msg);
 		return EXIT_USAGE;
 	}
 	opts.file = file;
 	opts.last = args.last;
-	ret = bootrace_report_read(&opts, &rep, &err);
+	ret = bootrace_report_read(command_ctx(), &opts, &rep, &err);
 	if (ret) {
 		print_error("%s", err.msg);
 		free(file);
@@ -212,7 +211,7 @@ static int run(int argc, char **argv)
 	}
 	if (rep.lost && args.json && !global.quiet)
 		print_lost(&rep, stderr);
-	bootrace_report_free(&rep);
+	bootrace_report_clear(&rep);
 	free(file);
 	return EXIT_OK;
 }

@@ -122,20 +122,19 @@ static const struct argp argp = {
 };
 
 /* The running kernel's events, to reject a misspelt event now, not at boot. */
-static char *available_events(void)
+static char *available_events(struct bootrace_ctx *ctx)
 {
-	struct bootrace_tracefs *tfs;
+	const struct bootrace_tracefs *tfs;
 	struct bootrace_error err;
 	char *text = NULL;
 
-	if (bootrace_tracefs_open(global.tracefs, &tfs, &err)) {
+	if (bootrace_ctx_tracefs(ctx, &tfs, &err)) {
 		print_info("events not checked: %s", err.msg);
 		return NULL;
 	}
 	if (bootrace_tracefs_read(tfs, "available_events", &text, NULL))
 		print_info("events not checked: cannot read %s/available_events",
 			   bootrace_tracefs_path(tfs));
-	bootrace_tracefs_free(tfs);
 	return text;
 }
 
@@ -153,7 +152,7 @@ static void warn_level(const char *release)
 }
 
 /* Options first (no tracefs needed), then the events against the running kernel. */
-static int compose(struct setup_args *args, char **fragment)
+static int compose(struct bootrace_ctx *ctx, struct setup_args *args, char **fragment)
 {
 	struct bootrace_error err;
 	char *events;
@@ -168,10 +167,10 @@ static int compose(struct setup_args *args, char **fragment)
 		return EXIT_OK;
 	free(*fragment);
 	*fragment = NULL;
-	events = available_events();
-	if (events && args->root)
+	events = available_events(ctx);
+	if (events && bootrace_ctx_has_root(ctx))
 		print_info("events checked against the running kernel's, not those of the system under %s",
-			   args->root);
+			   bootrace_ctx_root(ctx));
 	args->cmdline.available_events = events;
 	ret = bootrace_cmdline_compose(&args->cmdline, fragment, &err);
 	args->cmdline.available_events = NULL;
@@ -183,7 +182,7 @@ static int compose(struct setup_args *args, char **fragment)
 	return EXIT_OK;
 }
 
-static int check_size(const struct setup_args *args)
+static int check_size(struct bootrace_ctx *ctx, const struct setup_args *args)
 {
 	struct bootrace_machine m;
 	struct bootrace_error err;
@@ -193,9 +192,9 @@ static int check_size(const struct setup_args *args)
 	if (bootrace_size_parse(args->cmdline.size, &size, NULL))
 		return EXIT_OK;
 	bootrace_machine_read(&m);
-	if (args->root)
+	if (bootrace_ctx_has_root(ctx))
 		print_info("size checked against this machine's RAM and CPUs; the system under %s may boot elsewhere",
-			   args->root);
+			   bootrace_ctx_root(ctx));
 	if (bootrace_size_check(size, &m, warning, sizeof(warning), &err)) {
 		print_error("%s", err.msg);
 		return EXIT_USAGE;
@@ -206,7 +205,8 @@ static int check_size(const struct setup_args *args)
 }
 
 /* The kernel the default boot entry boots, unless --kernel-release names one. */
-static void pick_release(struct setup_args *args, enum bootrace_bootloader bl, char **owned)
+static void pick_release(struct bootrace_ctx *ctx, struct setup_args *args,
+			 enum bootrace_bootloader bl, char **owned)
 {
 	struct bootrace_error err;
 	struct utsname uts;
@@ -216,10 +216,10 @@ static void pick_release(struct setup_args *args, enum bootrace_bootloader bl, c
 	if (args->cmdline.kernel_release)
 		return;
 	uname(&uts);
-	if (!bootrace_next_kernel(args->root, bl, owned, &how, &err)) {
+	if (!bootrace_next_kernel(ctx, bl, owned, &how, &err)) {
 		print_info("next boot: kernel %s (%s); running: %s", *owned, how, uts.release);
 		args->cmdline.kernel_release = *owned;
-	} else if (!args->root) {
+	} else if (!bootrace_ctx_has_root(ctx)) {
 		print_error("warning: %s; composing for the running kernel %s", err.msg, uts.release);
 		*owned = strdup(uts.release);
 		args->cmdline.kernel_release = *owned;
@@ -243,23 +243,75 @@ static void print_instructions(const char *fragment)
 	       fragment, fragment, fragment, fragment);
 }
 
-static int run_setup(struct setup_args *args, const char *fragment)
+/* The regeneration is left to the user with --no-update, or for a system under --root. */
+static bool regenerate_later(const struct setup_args *args, const char *root)
+{
+	return args->no_update || *root;
+}
+
+/* --dry-run: the diff, and the command that would run or is left to run. */
+static void show_plan(const struct setup_args *args, const struct bootrace_setup_plan *plan,
+		      const char *root)
+{
+	char *diff = NULL;
+
+	bootrace_setup_diff(plan, &diff);
+	fputs(diff ? diff : "", stdout);
+	free(diff);
+	if (plan->regenerate && regenerate_later(args, root))
+		printf("# then run: %s%s%s%s\n", *root ? "chroot " : "", root, *root ? " " : "",
+		       plan->regenerate_text);
+	else if (plan->regenerate)
+		printf("# would run: %s\n", plan->regenerate_text);
+}
+
+/* Write the edits, then regenerate the boot files (or say how to). */
+static int apply_plan(struct setup_args *args, const struct bootrace_setup_plan *plan,
+		      const char *root, const char *fragment)
+{
+	struct bootrace_error err;
+	int ret;
+
+	ret = bootrace_setup_apply(plan, &err);
+	if (ret) {
+		print_error("%s", err.msg);
+		return exit_code_for(ret, &err);
+	}
+	for (int i = 0; i < plan->nr_edits; i++)
+		print_info("%s %s%s", plan->edits[i].remove ? "removed" : plan->edits[i].existed ? "updated" : "created",
+			   root, plan->edits[i].path);
+	if (plan->regenerate && regenerate_later(args, root)) {
+		print_info("the boot files do not carry this yet: run %s%s%s%s", *root ? "chroot " : "", root,
+			   *root ? " " : "", plan->regenerate_text);
+	} else if (plan->regenerate) {
+		print_info("running %s", plan->regenerate_text);
+		if (bootrace_setup_regenerate(plan, &err)) {
+			print_error("%s", err.msg);
+			return EXIT_FAILED;
+		}
+	}
+	if (!args->remove)
+		printf("%s\n", fragment);
+	return EXIT_OK;
+}
+
+static int run_setup(struct bootrace_ctx *ctx, struct setup_args *args, const char *fragment)
 {
 	struct bootrace_setup_opts o = {
-		.root = args->root, .bootloader = args->bootloader,
+		.bootloader = args->bootloader,
 		.fragment = fragment, .remove = args->remove,
 		.label = args->cmdline.label, .persistent = args->cmdline.persistent,
 		.backup = args->cmdline.backup,
 	};
 	struct bootrace_setup_plan plan;
 	struct bootrace_error err;
-	const char *root = args->root ? args->root : "";
+	const char *root = bootrace_ctx_has_root(ctx) ? bootrace_ctx_root(ctx) : "";
 	int ret;
 
-	ret = bootrace_setup_plan(&o, &plan, &err);
+	ret = bootrace_setup_plan(ctx, &o, &plan, &err);
 	if (ret) {
 		print_error("%s", err.msg);
-		bootrace_setup_plan_free(&plan);
+		bootrace_setup_plan_clear(&plan);
 		return exit_code_for(ret, &err);
 	}
 	if (!plan.nr_edits)
@@ -267,94 +319,74 @@ static int run_setup(struct setup_args *args, const char *fragment)
 			   args->remove ? (plan.installed ? "nothing to remove in the configuration" : "nothing of bootrace's is installed")
 					: "already installed, nothing to change");
 	if (args->dry_run) {
-		char *diff = NULL;
-
-		bootrace_setup_diff(&plan, &diff);
-		fputs(diff ? diff : "", stdout);
-		free(diff);
-		if (plan.regenerate && (args->no_update || *root))
-			printf("# then run: %s%s%s%s\n", *root ? "chroot " : "", root, *root ? " " : "",
-			       plan.regenerate_text);
-		else if (plan.regenerate)
-			printf("# would run: %s\n", plan.regenerate_text);
-		bootrace_setup_plan_free(&plan);
-		return EXIT_OK;
+		show_plan(args, &plan, root);
+		ret = EXIT_OK;
+	} else {
+		ret = apply_plan(args, &plan, root, fragment);
 	}
-	ret = bootrace_setup_apply(&plan, &err);
-	if (ret) {
-		print_error("%s", err.msg);
-		bootrace_setup_plan_free(&plan);
-		return exit_code_for(ret, &err);
-	}
-	for (int i = 0; i < plan.nr_edits; i++)
-		print_info("%s %s%s", plan.edits[i].remove ? "removed" : plan.edits[i].existed ? "updated" : "created",
-			   root, plan.edits[i].path);
-	if (plan.regenerate && (args->no_update || *root)) {
-		print_info("the boot files do not carry this yet: run %s%s%s%s", *root ? "chroot " : "", root,
-			   *root ? " " : "", plan.regenerate_text);
-	} else if (plan.regenerate) {
-		print_info("running %s", plan.regenerate_text);
-		ret = bootrace_setup_regenerate(&plan, &err);
-		if (ret) {
-			print_error("%s", err.msg);
-			bootrace_setup_plan_free(&plan);
-			return EXIT_FAILED;
-		}
-	}
-	if (!args->remove)
-		printf("%s\n", fragment);
-	bootrace_setup_plan_free(&plan);
-	return EXIT_OK;
+	bootrace_setup_plan_clear(&plan);
+	return ret;
 }
 
-static int run(int argc, char **argv)
+/* The bootloader's setup (or --remove), after the line is composed for its next kernel. */
+static int run_bootloader(struct bootrace_ctx *ctx, struct setup_args *args)
 {
-	struct setup_args args = { 0 };
 	struct bootrace_error err;
 	char *fragment = NULL, *release = NULL;
 	int ret;
 
-	bootrace_cmdline_opts_init(&args.cmdline);
-	argp_parse(&argp, argc, argv, 0, NULL, &args);
-	if (args.print) {
-		ret = compose(&args, &fragment);
-		if (!ret) {
-			warn_level(args.cmdline.kernel_release);
-			printf("%s\n", fragment);
-		}
-		free(fragment);
-		return ret;
-	}
-	if (args.bootloader == BOOTRACE_BOOTLOADER_AUTO &&
-	    (ret = bootrace_bootloader_detect(args.root, &args.bootloader, &err))) {
+	if (args->bootloader == BOOTRACE_BOOTLOADER_AUTO &&
+	    (ret = bootrace_bootloader_detect(ctx, &args->bootloader, &err))) {
 		print_error("%s", err.msg);
 		return exit_code_for(ret, &err);
 	}
-	if (!args.remove) {
-		if (args.bootloader != BOOTRACE_BOOTLOADER_PRINT)
-			pick_release(&args, args.bootloader, &release);
-		ret = compose(&args, &fragment);
-		if (!ret)
-			ret = check_size(&args);
-		if (ret) {
-			free(fragment);
-			free(release);
-			return ret;
-		}
-		warn_level(args.cmdline.kernel_release);
+	if (args->bootloader == BOOTRACE_BOOTLOADER_PRINT && args->remove) {
+		print_error("--remove with --bootloader print: remove the arguments where you added them");
+		return EXIT_USAGE;
 	}
-	if (args.bootloader == BOOTRACE_BOOTLOADER_PRINT) {
-		if (args.remove) {
-			print_error("--remove with --bootloader print: remove the arguments where you added them");
-			return EXIT_USAGE;
-		}
+	if (!args->remove) {
+		if (args->bootloader != BOOTRACE_BOOTLOADER_PRINT)
+			pick_release(ctx, args, args->bootloader, &release);
+		ret = compose(ctx, args, &fragment);
+		if (!ret)
+			ret = check_size(ctx, args);
+		if (ret)
+			goto out;
+		warn_level(args->cmdline.kernel_release);
+	}
+	if (args->bootloader == BOOTRACE_BOOTLOADER_PRINT) {
 		print_instructions(fragment);
 		ret = EXIT_OK;
 	} else {
-		ret = run_setup(&args, fragment);
+		ret = run_setup(ctx, args, fragment);
 	}
+out:
 	free(fragment);
 	free(release);
+	return ret;
+}
+
+static int run(int argc, char **argv)
+{
+	struct bootrace_ctx *ctx = command_ctx();
+	struct setup_args args = { 0 };
+	char *fragment = NULL;
+	int ret;
+
+	bootrace_cmdline_opts_init(&args.cmdline);
+	argp_parse(&argp, argc, argv, 0, NULL, &args);
+	if (args.root && bootrace_ctx_set_root(ctx, args.root)) {
+		print_error("out of memory");
+		return EXIT_USAGE;
+	}
+	if (!args.print)
+		return run_bootloader(ctx, &args);
+	ret = compose(ctx, &args, &fragment);
+	if (!ret) {
+		warn_level(args.cmdline.kernel_release);
+		printf("%s\n", fragment);
+	}
+	free(fragment);
 	return ret;
 }
 

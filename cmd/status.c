@@ -18,6 +18,7 @@ static const struct argp_option options[] = {
 struct status_args {
 	bool json;
 	const char *root;
+	struct collection_args collection;
 };
 
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
@@ -25,6 +26,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	struct status_args *args = state->input;
 
 	switch (key) {
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &args->collection;
+		break;
 	case OPT_JSON:
 		args->json = true;
 		break;
@@ -47,8 +51,9 @@ static const struct argp argp = {
 	"Show where tracefs is, what the running kernel supports (persistent "
 	"instance, backup instance, read-only self-removing backup), the instances "
 	"that hold boot traces, whether the kernel command line carries a bootrace "
-	"configuration, and what to do next.",
-	NULL, NULL, NULL,
+	"configuration, what the state directory's boot record says about the "
+	"last traced boot, and what to do next.",
+	collection_children, NULL, NULL,
 };
 
 static const char *last_boot_words(const struct bootrace_instance_info *in)
@@ -115,9 +120,11 @@ static void print_human(const struct bootrace_status *st)
 	printf("  read-only, self-removing backup (7.1+): %s\n", bootrace_cap_name(st->backup_read_only));
 	printf("what you get: %s\n", bootrace_kernel_level_words(st->level));
 	if (st->record.valid)
-		printf("last traced boot: %s%s, into '%s'\n", st->record.boot_id,
+		printf("last traced boot: %s%s, into '%s' (noted in %s/traced-boot)\n", st->record.boot_id,
 		       bootrace_boot_record_previous(&st->record) ? " (the previous boot)" : " (this boot)",
-		       st->record.instance);
+		       st->record.instance, st->state_dir);
+	else
+		printf("last traced boot: none noted in %s\n", st->state_dir);
 	if (st->configured)
 		printf("command line: configured (persistent '%s' on label '%s'%s%s)\n",
 		       st->cmdline.persistent, st->cmdline.label,
@@ -166,6 +173,7 @@ static void print_json(const struct bootrace_status *st, const struct bootrace_n
 	json_object_end(&j);
 	json_string(&j, "level", level_json(st->level));
 	json_string(&j, "level_words", bootrace_kernel_level_words(st->level));
+	json_string(&j, "state_dir", st->state_dir);
 	if (st->record.valid) {
 		json_object_begin(&j, "last_traced_boot");
 		json_string(&j, "boot_id", st->record.boot_id);
@@ -222,7 +230,7 @@ static void print_json(const struct bootrace_status *st, const struct bootrace_n
 
 static int run(int argc, char **argv)
 {
-	struct bootrace_tracefs *tfs;
+	const struct bootrace_tracefs *tfs;
 	struct bootrace_status st;
 	struct bootrace_next_boot nb;
 	struct bootrace_error err;
@@ -230,24 +238,30 @@ static int run(int argc, char **argv)
 	int ret;
 
 	argp_parse(&argp, argc, argv, 0, NULL, &args);
-	ret = open_tracefs(&tfs);
+	ret = apply_collection_args(&args.collection);
+	if (ret)
+		return ret;
+	if (args.root && bootrace_ctx_set_root(command_ctx(), args.root)) {
+		print_error("out of memory");
+		return EXIT_USAGE;
+	}
+	ret = command_tracefs(&tfs);
 	if (ret)
 		return exit_code_for(ret, NULL);
-	ret = bootrace_status_read(tfs, NULL, &st, &err);
-	bootrace_tracefs_free(tfs);
+	ret = bootrace_status_read(command_ctx(), &st, &err);
 	if (ret) {
 		print_error("%s", err.msg);
 		return exit_code_for(ret, &err);
 	}
-	bootrace_next_boot_read(args.root, &nb, NULL);
+	bootrace_next_boot_read(command_ctx(), &nb, NULL);
 	if (args.json) {
 		print_json(&st, &nb);
 	} else {
 		print_human(&st);
 		print_next_boot(&st, &nb);
 	}
-	bootrace_next_boot_free(&nb);
-	bootrace_status_free(&st);
+	bootrace_next_boot_clear(&nb);
+	bootrace_status_clear(&st);
 	return EXIT_OK;
 }
 

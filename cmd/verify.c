@@ -153,20 +153,16 @@ static int run(int argc, char **argv)
 {
 	struct verify_args args = { .opts.timeout_ms = 2000 };
 	struct bootrace_verify_result res;
-	struct bootrace_tracefs *tfs = NULL;
 	struct bootrace_error err;
 	char *latest = NULL;
 	int ret;
 
 	argp_parse(&argp, argc, argv, 0, NULL, &args);
+	ret = apply_collection_args(&args.collection);
+	if (ret)
+		return ret;
 	if (!args.opts.file) {
-		char *dir;
-
-		ret = config_state_dir(&args.collection, &dir);
-		if (ret)
-			return ret;
-		ret = bootrace_collection_latest(dir, &latest, &err);
-		free(dir);
+		ret = bootrace_collection_resolve(command_ctx(), NULL, &latest, &err);
 		if (ret) {
 			print_error("%s", err.msg);
 			return EXIT_USAGE;
@@ -174,16 +170,17 @@ static int run(int argc, char **argv)
 		args.opts.file = latest;
 	}
 	if (!args.offline) {
-		ret = bootrace_tracefs_open(global.tracefs, &tfs, &err);
+		const struct bootrace_tracefs *tfs;
+
+		ret = bootrace_ctx_tracefs(command_ctx(), &tfs, &err);
 		if (ret) {
 			print_error("%s (or check only the file with --offline)", err.msg);
 			free(latest);
 			return exit_code_for(ret, NULL);
 		}
-		args.opts.tfs = tfs;
+		args.opts.check_instance = true;
 	}
-	ret = bootrace_verify(&args.opts, &res, &err);
-	bootrace_tracefs_free(tfs);
+	ret = bootrace_verify(command_ctx(), &args.opts, &res, &err);
 	if (ret) {
 		print_error("%s", err.msg);
 		free(latest);
@@ -196,7 +193,7 @@ static int run(int argc, char **argv)
 	else
 		print_human(&res, args.opts.file);
 	ret = bootrace_verify_passed(&res) ? EXIT_OK : EXIT_FAILED;
-	bootrace_verify_result_free(&res);
+	bootrace_verify_result_clear(&res);
 	free(latest);
 	return ret;
 }

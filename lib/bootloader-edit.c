@@ -11,7 +11,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bootloader-local.h"
@@ -113,24 +112,11 @@ int bootrace_setup_diff(const struct bootrace_setup_plan *plan, char **diff)
 
 /* ------------------------------------------------------------ apply */
 
-static int fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd))
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 /* The deepest existing ancestor of @path must be writable (not a read-only mount). */
 static int check_writable(const char *path, struct bootrace_error *err)
 {
-	char *dir = strdup(path);
+	_cleanup_free_ char *dir = strdup(path);
 	struct statvfs sv;
-	int ret = 0;
 
 	if (!dir)
 		return -ENOMEM;
@@ -149,93 +135,76 @@ static int check_writable(const char *path, struct bootrace_error *err)
 			break;
 	}
 	if (!statvfs(dir, &sv) && (sv.f_flag & ST_RDONLY))
-		ret = br_fail(err, -EROFS, "%s is on a read-only file system: nothing was changed; remount it read-write, or use --bootloader print",
-			      dir);
-	else if (access(dir, W_OK))
-		ret = br_fail(err, -errno, "cannot write in %s: %s; nothing was changed", dir, strerror(errno));
-	free(dir);
-	return ret;
+		return br_fail(err, -EROFS, "%s is on a read-only file system: nothing was changed; remount it read-write, or use --bootloader print",
+			       dir);
+	if (access(dir, W_OK))
+		return br_fail(err, -errno, "cannot write in %s: %s; nothing was changed", dir, strerror(errno));
+	return 0;
 }
 
-static int mkdirs(char *dir)
+/* The directory for a file: 0755, or 0700 when it is bootrace's own (its parents 0755). */
+static int make_dir(char *dir, bool own)
 {
 	char *slash = strrchr(dir, '/');
 	int ret;
 
-	if (!access(dir, F_OK))
-		return 0;
+	if (!own)
+		return br_mkdir_p(dir, 0755);
 	if (slash && slash != dir) {
 		*slash = '\0';
-		ret = mkdirs(dir);
+		ret = br_mkdir_p(dir, 0755);
 		*slash = '/';
 		if (ret)
 			return ret;
 	}
-	return mkdir(dir, 0755) && errno != EEXIST ? -errno : 0;
+	return mkdir(dir, 0700) && errno != EEXIST ? -errno : 0;
 }
 
-static int write_atomic(const char *path, const char *text, size_t len,
-			struct bootrace_error *err)
+/* Write @path (the root's, absolute) as @e says, atomically. */
+static int write_edit(const char *path, const struct bootrace_file_edit *e,
+		      struct bootrace_error *err)
 {
-	char *dir = strdup(path), *tmp = NULL;
-	struct stat st;
-	bool existed = !stat(path, &st);
-	int fd = -1, ret = 0;
+	_cleanup_free_ char *dir = strdup(path);
+	_cleanup_close_ int dirfd = -1;
+	const char *name;
+	int ret;
 
 	if (!dir)
-		return -ENOMEM;
-	*strrchr(dir, '/') = '\0';
-	ret = mkdirs(dir);
-	if (ret) {
-		ret = br_fail(err, ret, "cannot create %s: %s", dir, strerror(-ret));
-		goto out;
-	}
-	if (asprintf(&tmp, "%s/.bootrace.XXXXXX", dir) < 0) {
-		tmp = NULL;
-		ret = -ENOMEM;
-		goto out;
-	}
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		ret = br_fail(err, -errno, "cannot create a file in %s: %s", dir, strerror(errno));
-		free(tmp);
-		tmp = NULL;
-		goto out;
-	}
-	for (size_t done = 0; done < len;) {
-		ssize_t n = write(fd, text + done, len - done);
+		return br_fail(err, -ENOMEM, "out of memory");
+	name = strrchr(path, '/') + 1;
+	/* "/NAME": the directory is "/". */
+	dir[name - path - (name - path > 1)] = '\0';
+	ret = make_dir(dir, e->own_dir);
+	if (ret)
+		return br_fail(err, ret, "cannot create %s: %s", dir, strerror(-ret));
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return br_fail(err, -errno, "cannot open %s: %s", dir, strerror(errno));
+	/* bootrace's own file is always 0600; a configuration file keeps owner and mode. */
+	ret = br_replace_at(dirfd, name, e->new_text, e->new_len, e->own_dir ? 0600 : 0644,
+			    e->own_dir ? 0 : BR_REPLACE_KEEP_MODE);
+	if (ret)
+		return br_fail(err, ret, "cannot write %s: %s", path, strerror(-ret));
+	return 0;
+}
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			ret = br_fail(err, -errno, "cannot write %s: %s", tmp, strerror(errno));
-			goto out;
-		}
-		done += n;
+/* Delete @path (the root's, absolute), and bootrace's own directory once empty. */
+static int remove_edit(const char *path, const struct bootrace_file_edit *e,
+		       struct bootrace_error *err)
+{
+	_cleanup_free_ char *dir = strdup(path);
+
+	if (!dir)
+		return br_fail(err, -ENOMEM, "out of memory");
+	if (unlink(path))
+		return br_fail(err, -errno, "cannot remove %s: %s", path, strerror(errno));
+	*strrchr(dir, '/') = '\0';
+	br_fsync_dir(*dir ? dir : "/");
+	if (e->own_dir && !rmdir(dir)) {
+		*strrchr(dir, '/') = '\0';
+		br_fsync_dir(*dir ? dir : "/");
 	}
-	if (fchmod(fd, existed ? st.st_mode & 07777 : 0644) ||
-	    (existed && fchown(fd, st.st_uid, st.st_gid)) || fsync(fd)) {
-		ret = br_fail(err, -errno, "cannot finish %s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	close(fd);
-	fd = -1;
-	if (rename(tmp, path)) {
-		ret = br_fail(err, -errno, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
-		goto out;
-	}
-	free(tmp);
-	tmp = NULL;
-	fsync_dir(dir);
-out:
-	if (fd >= 0)
-		close(fd);
-	if (tmp) {
-		unlink(tmp);
-		free(tmp);
-	}
-	free(dir);
-	return ret;
+	return 0;
 }
 
 int bootrace_setup_apply(const struct bootrace_setup_plan *plan,
@@ -245,70 +214,70 @@ int bootrace_setup_apply(const struct bootrace_setup_plan *plan,
 
 	/* Refuse before the first change, not halfway. */
 	for (int i = 0; i < plan->nr_edits; i++) {
-		char *p = bl_path(plan->root, plan->edits[i].path);
+		_cleanup_free_ char *p = bl_path(plan->root, plan->edits[i].path);
 
 		if (!p)
 			return br_fail(err, -ENOMEM, "out of memory");
 		ret = check_writable(p, err);
-		free(p);
 		if (ret)
 			return ret;
 	}
 	for (int i = 0; i < plan->nr_edits; i++) {
 		const struct bootrace_file_edit *e = &plan->edits[i];
-		char *p = bl_path(plan->root, e->path);
+		_cleanup_free_ char *p = bl_path(plan->root, e->path);
 
 		if (!p)
 			return br_fail(err, -ENOMEM, "out of memory");
-		if (e->remove) {
-			ret = unlink(p) ? br_fail(err, -errno, "cannot remove %s: %s", p, strerror(errno)) : 0;
-			if (!ret) {
-				*strrchr(p, '/') = '\0';
-				fsync_dir(*p ? p : "/");
-				/* bootrace's own directory goes too once it is empty. */
-				if (strstr(p, "/var/lib/bootrace") && !rmdir(p)) {
-					*strrchr(p, '/') = '\0';
-					fsync_dir(p);
-				}
-			}
-		} else {
-			ret = write_atomic(p, e->new_text, e->new_len, err);
-		}
-		free(p);
+		ret = e->remove ? remove_edit(p, e, err) : write_edit(p, e, err);
 		if (ret)
 			return ret;
 	}
 	return 0;
 }
 
+/* ------------------------------------------------------ regenerate */
+
+#define REGENERATE_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* Our environment with PATH replaced; the strings are environ's. */
+static char **environment_with(const char *path)
+{
+	size_t n = 0, j = 0;
+	char **envp;
+
+	for (char **e = environ; e && *e; e++)
+		n++;
+	envp = calloc(n + 2, sizeof(*envp));
+	if (!envp)
+		return NULL;
+	envp[j++] = (char *)path;
+	for (char **e = environ; e && *e; e++)
+		if (strncmp(*e, "PATH=", 5))
+			envp[j++] = *e;
+	return envp;
+}
+
 int bootrace_setup_regenerate(const struct bootrace_setup_plan *plan,
 			      struct bootrace_error *err)
 {
-	int status;
-	pid_t pid;
+	_cleanup_free_ char **envp = NULL;
+	int ret;
 
 	if (!plan->regenerate)
 		return 0;
+	envp = environment_with(REGENERATE_PATH);
+	if (!envp)
+		return br_fail(err, -ENOMEM, "out of memory");
+	/* Its chatter goes to stderr: bootrace's stdout stays its own. */
 	fflush(stdout);
-	pid = fork();
-	if (pid < 0)
-		return br_fail(err, -errno, "cannot run %s: %s", plan->regenerate[0], strerror(errno));
-	if (!pid) {
-		/* Its chatter goes to stderr: bootrace's stdout stays its own. */
-		dup2(STDERR_FILENO, STDOUT_FILENO);
-		setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
-		execvp(plan->regenerate[0], plan->regenerate);
-		_exit(127);
-	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return br_fail(err, -errno, "waiting for %s: %s", plan->regenerate[0], strerror(errno));
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+	ret = br_spawn_wait(plan->regenerate, envp, NULL, 0);
+	if (!ret)
 		return 0;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+	if (ret == -ENOENT || ret == 127)
 		return br_fail(err, -ENOENT, "cannot run '%s': not found; the configuration is written, regenerate the boot files yourself",
 			       plan->regenerate_text);
-	return br_fail(err, -EIO, "'%s' failed (%s %d): the configuration is written, but the boot files may not carry it yet",
-		       plan->regenerate_text, WIFEXITED(status) ? "exit" : "signal",
-		       WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+	if (ret < 0)
+		return br_fail(err, ret, "cannot run %s: %s", plan->regenerate[0], strerror(-ret));
+	return br_fail(err, -EIO, "'%s' failed (exit status %d): the configuration is written, but the boot files may not carry it yet",
+		       plan->regenerate_text, ret);
 }

@@ -16,14 +16,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bootloader-local.h"
 
 #define DEFAULTS "/etc/default/grub"
 #define DROPIN_DIR "/etc/default/grub.d"
-#define DROPIN "/etc/default/grub.d/bootrace.cfg"
+#define DROPIN_NAME "bootrace.cfg"
+#define DROPIN DROPIN_DIR "/" DROPIN_NAME
 #define HEADER "# bootrace: kernel command line for a trace buffer kept across warm reboots.\n"
 #define ASSIGN "GRUB_CMDLINE_LINUX=\"${GRUB_CMDLINE_LINUX:+$GRUB_CMDLINE_LINUX }"
 
@@ -32,14 +32,9 @@ static const char *const mkconfigs[] = {
 	"/usr/bin/grub-mkconfig", "/usr/bin/grub2-mkconfig",
 };
 
-bool bl_grub_present(const char *root)
+static enum bl_presence grub_present(const char *root)
 {
-	return bl_exists(root, DEFAULTS);
-}
-
-static const char *root_shown(const char *root)
-{
-	return strcmp(root, "/") ? root : "";
+	return bl_exists(root, DEFAULTS) ? BL_CONFIGURED : BL_ABSENT;
 }
 
 static char *dropin_text(const char *fragment)
@@ -74,10 +69,7 @@ static int dropin_fragment(const char *text, char **fragment)
 	return *fragment ? 0 : -ENOMEM;
 }
 
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
+/* ----------------------------------- the variables grub-mkconfig sees */
 
 struct grub_vars {
 	char *linux_args;		/* GRUB_CMDLINE_LINUX */
@@ -85,7 +77,7 @@ struct grub_vars {
 	char *grub_default;		/* GRUB_DEFAULT */
 };
 
-static void vars_free(struct grub_vars *v)
+static void vars_clear(struct grub_vars *v)
 {
 	free(v->linux_args);
 	free(v->linux_default);
@@ -93,14 +85,65 @@ static void vars_free(struct grub_vars *v)
 	memset(v, 0, sizeof(*v));
 }
 
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Add @s (taken, NULL: ENOMEM) to the NULL-terminated *@v of *@n strings. */
+static int strv_push(char ***v, size_t *n, char *s)
+{
+	char **tmp;
+
+	if (!s)
+		return -ENOMEM;
+	tmp = realloc(*v, (*n + 2) * sizeof(**v));
+	if (!tmp) {
+		free(s);
+		return -ENOMEM;
+	}
+	*v = tmp;
+	(*v)[(*n)++] = s;
+	(*v)[*n] = NULL;
+	return 0;
+}
+
 /*
- * Source /etc/default/grub and grub.d/\*.cfg as grub-mkconfig does (in
- * the C locale's glob order), with @dropin (a file path, or NULL for
- * none) standing in for bootrace.cfg, and read the variables back. The
- * shell, not a parser of ours, reads quotes and multi-line values.
+ * The names of the drop-ins grub-mkconfig sources, in the C locale's glob
+ * order: grub.d/\*.cfg, with bootrace.cfg only if @with_ours.
  */
-static int grub_eval(const char *root, const char *dropin, struct grub_vars *v,
-		     struct bootrace_error *err)
+static int dropin_names(const char *root, bool with_ours, char ***names, size_t *nr)
+{
+	_cleanup_free_ char *dir = bl_path(root, DROPIN_DIR);
+	struct dirent *de;
+	DIR *d;
+	int ret = 0;
+
+	*names = NULL;
+	*nr = 0;
+	if (!dir)
+		return -ENOMEM;
+	d = opendir(dir);
+	while (!ret && d && (de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+
+		if (n >= 4 && !strcmp(de->d_name + n - 4, ".cfg") && strcmp(de->d_name, DROPIN_NAME))
+			ret = strv_push(names, nr, strdup(de->d_name));
+	}
+	if (d)
+		closedir(d);
+	if (!ret && with_ours)
+		ret = strv_push(names, nr, strdup(DROPIN_NAME));
+	if (!ret && *nr)
+		qsort(*names, *nr, sizeof(**names), by_name);
+	return ret;
+}
+
+/*
+ * sh -c SCRIPT sh DEFAULTS DROPIN...: the drop-ins as paths under the
+ * root, with @dropin (a file) standing in for bootrace.cfg.
+ */
+static int eval_argv(const char *root, const char *dropin, char ***argv)
 {
 	static const char script[] =
 		"d=$1; shift\n"
@@ -108,168 +151,84 @@ static int grub_eval(const char *root, const char *dropin, struct grub_vars *v,
 		"[ -f \"$d\" ] && . \"$d\"\n"
 		"for x; do [ -e \"$x\" ] && . \"$x\"; done\n"
 		"printf '%s\\0%s\\0%s\\0' \"$GRUB_CMDLINE_LINUX\" \"$GRUB_CMDLINE_LINUX_DEFAULT\" \"${GRUB_DEFAULT-0}\" >&3\n";
-	char *dir = bl_path(root, DROPIN_DIR), *defaults = bl_path(root, DEFAULTS);
-	char **argv = NULL, *out = NULL;
-	size_t nr = 0, cap = 8, len = 0;
-	int pipefd[2], status, ret = 0;
-	struct dirent *de;
-	DIR *d;
-	pid_t pid;
+	char **names = NULL;
+	size_t nr, n = 0;
+	int ret;
 
-	memset(v, 0, sizeof(*v));
-	argv = calloc(cap, sizeof(*argv));
-	if (!dir || !defaults || !argv) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	d = opendir(dir);
-	while (d && (de = readdir(d))) {
-		size_t n = strlen(de->d_name);
+	*argv = NULL;
+	ret = dropin_names(root, dropin != NULL, &names, &nr);
+	if (!ret)
+		ret = strv_push(argv, &n, strdup("/bin/sh"));
+	if (!ret)
+		ret = strv_push(argv, &n, strdup("-c"));
+	if (!ret)
+		ret = strv_push(argv, &n, strdup(script));
+	if (!ret)
+		ret = strv_push(argv, &n, strdup("sh"));
+	if (!ret)
+		ret = strv_push(argv, &n, bl_path(root, DEFAULTS));
+	for (size_t i = 0; !ret && i < nr; i++) {
+		char *path = NULL;
 
-		if (n < 4 || strcmp(de->d_name + n - 4, ".cfg") || !strcmp(de->d_name, "bootrace.cfg"))
-			continue;
-		if (nr + 6 >= cap) {
-			char **tmp = realloc(argv, (cap *= 2) * sizeof(*argv));
-
-			if (!tmp) {
-				ret = -ENOMEM;
-				break;
-			}
-			argv = tmp;
-		}
-		argv[4 + nr++] = br_path_join(dir, de->d_name);
+		if (!strcmp(names[i], DROPIN_NAME))
+			path = strdup(dropin);
+		else if (asprintf(&path, "%s%s/%s", bl_root_shown(root), DROPIN_DIR, names[i]) < 0)
+			path = NULL;
+		ret = strv_push(argv, &n, path);
 	}
-	if (d)
-		closedir(d);
-	/* Room for the drop-in, the shift below and the NULL. */
-	if (!ret) {
-		char **tmp = realloc(argv, (nr + 8) * sizeof(*argv));
-
-		if (tmp)
-			argv = tmp;
-		else
-			ret = -ENOMEM;
-	}
-	if (!ret && dropin)
-		argv[4 + nr++] = strdup(dropin);
-	argv[4 + nr] = NULL;
-	if (ret)
-		goto out;
-	/* bootrace.cfg sorts among the others by its name. */
-	if (dropin) {
-		char *name = argv[4 + nr - 1];
-
-		argv[4 + nr - 1] = br_path_join(dir, "bootrace.cfg");
-		qsort(argv + 4, nr, sizeof(*argv), by_name);
-		for (size_t i = 0; i < nr; i++)
-			if (!strcmp(strrchr(argv[4 + i], '/'), "/bootrace.cfg")) {
-				free(argv[4 + i]);
-				argv[4 + i] = name;
-			}
-	} else {
-		qsort(argv + 4, nr, sizeof(*argv), by_name);
-	}
-	argv[0] = "/bin/sh";
-	argv[1] = "-c";
-	argv[2] = (char *)script;
-	argv[3] = "sh";
-	/* $1 is the defaults file: shift it in front. */
-	memmove(argv + 5, argv + 4, (nr + 1) * sizeof(*argv));
-	argv[4] = defaults;
-	if (pipe2(pipefd, O_CLOEXEC)) {
-		ret = -errno;
-		goto out_argv;
-	}
-	pid = fork();
-	if (pid < 0) {
-		ret = -errno;
-		close(pipefd[0]);
-		close(pipefd[1]);
-		goto out_argv;
-	}
-	if (!pid) {
-		static char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL };
-
-		dup2(pipefd[1], STDOUT_FILENO);
-		execve("/bin/sh", argv, envp);
-		_exit(127);
-	}
-	close(pipefd[1]);
-	{
-		FILE *f = fdopen(pipefd[0], "r");
-		char buf[4096];
-		size_t n;
-
-		out = NULL;
-		while (f && (n = fread(buf, 1, sizeof(buf), f)) > 0) {
-			char *tmp = realloc(out, len + n + 1);
-
-			if (!tmp)
-				break;
-			out = tmp;
-			memcpy(out + len, buf, n);
-			len += n;
-		}
-		if (f)
-			fclose(f);
-		else
-			close(pipefd[0]);
-	}
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (!out || !WIFEXITED(status) || WEXITSTATUS(status)) {
-		ret = br_fail(err, -EINVAL,
-			      "cannot read %s%s and %s%s/*.cfg with /bin/sh (a syntax error?): nothing was changed",
-			      root_shown(root), DEFAULTS, root_shown(root), DROPIN_DIR);
-		goto out_argv;
-	}
-	out[len] = '\0';
-	{
-		const char *p = out, *end = out + len;
-
-		v->linux_args = strdup(p);
-		p += strlen(p) + 1;
-		v->linux_default = strdup(p < end ? p : "");
-		p += strlen(p) + 1;
-		v->grub_default = strdup(p < end ? p : "0");
-	}
-	if (!v->linux_args || !v->linux_default || !v->grub_default)
-		ret = -ENOMEM;
-out_argv:
-	for (size_t i = 5; i < 5 + nr; i++)
-		free(argv[i]);
-	argv[4] = NULL;
-out:
-	free(out);
-	free(argv);
-	free(dir);
-	free(defaults);
-	if (ret == -ENOMEM)
-		br_fail(err, ret, "out of memory");
+	bootrace_strv_free(names);
 	return ret;
 }
 
-/* grub-mkconfig must read grub.d: Debian's does, upstream's does not. */
-static int check_mkconfig(const char *root, struct bootrace_error *err)
+/* The three values the script printed, each ended by a NUL. */
+static int vars_parse(const char *out, size_t len, struct grub_vars *v)
 {
-	for (size_t i = 0; i < sizeof(mkconfigs) / sizeof(mkconfigs[0]); i++) {
-		char *text;
-		bool sources;
+	const char *p = out, *end = out + len;
 
-		if (bl_read(root, mkconfigs[i], &text, NULL))
-			continue;
-		sources = strstr(text, "default/grub.d") != NULL;
-		free(text);
-		if (!sources)
-			return br_fail(err, -EOPNOTSUPP,
-				       "%s%s does not read %s/*.cfg, so a drop-in there would be ignored: nothing was changed; "
-				       "use '--bootloader print' (grubby on Fedora)",
-				       root_shown(root), mkconfigs[i], DROPIN_DIR);
-		return 0;
-	}
-	return br_fail(err, -ENOENT, "%s%s exists but there is no grub-mkconfig under %s to regenerate grub.cfg: nothing was changed",
-		       root_shown(root), DEFAULTS, root);
+	v->linux_args = strdup(p);
+	p += strlen(p) + 1;
+	v->linux_default = strdup(p < end ? p : "");
+	if (p < end)
+		p += strlen(p) + 1;
+	v->grub_default = strdup(p < end ? p : "0");
+	return v->linux_args && v->linux_default && v->grub_default ? 0 : -ENOMEM;
 }
+
+/*
+ * Source /etc/default/grub and grub.d/\*.cfg as grub-mkconfig does, with
+ * @dropin (a file path, or NULL for none) standing in for bootrace.cfg,
+ * and read the variables back. The shell, not a parser of ours, reads
+ * quotes and multi-line values.
+ */
+static int grub_eval(const char *root, const char *dropin, struct grub_vars *v,
+		     struct bootrace_error *err)
+{
+	static char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL };
+	_cleanup_free_ char *out = NULL;
+	char **argv = NULL;
+	size_t len = 0;
+	int ret;
+
+	memset(v, 0, sizeof(*v));
+	ret = eval_argv(root, dropin, &argv);
+	if (!ret)
+		ret = br_spawn_wait_len(argv, envp, &out, &len, BR_SMALL_FILE_MAX);
+	bootrace_strv_free(argv);
+	if (ret == -ENOMEM)
+		return br_fail(err, ret, "out of memory");
+	if (ret || !len)
+		return br_fail(err, -EINVAL,
+			       "cannot read %s%s and %s%s/*.cfg with /bin/sh (a syntax error?): nothing was changed",
+			       bl_root_shown(root), DEFAULTS, bl_root_shown(root), DROPIN_DIR);
+	ret = vars_parse(out, len, v);
+	if (ret) {
+		vars_clear(v);
+		return br_fail(err, ret, "out of memory");
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------- grub.cfg */
 
 static const char *grub_cfg(const char *root)
 {
@@ -281,7 +240,7 @@ static const char *grub_cfg(const char *root)
 /* Does a linux line of grub.cfg carry @fragment? */
 static bool cfg_has(const char *root, const char *fragment)
 {
-	char *text;
+	_cleanup_free_ char *text = NULL;
 	bool found = false;
 
 	if (!fragment || bl_read(root, grub_cfg(root), &text, NULL))
@@ -297,7 +256,6 @@ static bool cfg_has(const char *root, const char *fragment)
 			found = true;
 		line = nl ? nl + 1 : NULL;
 	}
-	free(text);
 	return found;
 }
 
@@ -310,9 +268,109 @@ static char **regenerate_argv(const char *root)
 	return bl_argv("grub-mkconfig", "-o", grub_cfg(root), NULL);
 }
 
-static int write_temp(const char *text, char *path)
+/* ------------------------------------------------------------ plan */
+
+/* grub-mkconfig must read grub.d: Debian's does, upstream's does not. */
+static int check_mkconfig(const char *root, struct bootrace_error *err)
 {
-	int fd;
+	for (size_t i = 0; i < ARRAY_SIZE(mkconfigs); i++) {
+		_cleanup_free_ char *text = NULL;
+
+		if (bl_read(root, mkconfigs[i], &text, NULL))
+			continue;
+		if (!strstr(text, "default/grub.d"))
+			return br_fail(err, -EOPNOTSUPP,
+				       "%s%s does not read %s/*.cfg, so a drop-in there would be ignored: nothing was changed; "
+				       "use '--bootloader print' (grubby on Fedora)",
+				       bl_root_shown(root), mkconfigs[i], DROPIN_DIR);
+		return 0;
+	}
+	return br_fail(err, -ENOENT, "%s%s exists but there is no grub-mkconfig under %s to regenerate grub.cfg: nothing was changed",
+		       bl_root_shown(root), DEFAULTS, root);
+}
+
+/* /etc/default/grub readable, grub.d a directory if it is there, grub-mkconfig reading it. */
+static int check_grub_files(const char *root, struct bootrace_error *err)
+{
+	_cleanup_free_ char *dir = bl_path(root, DROPIN_DIR), *text = NULL;
+	struct stat st;
+	int ret;
+
+	if (!dir)
+		return br_fail(err, -ENOMEM, "out of memory");
+	ret = bl_read(root, DEFAULTS, &text, NULL);
+	if (ret)
+		return br_fail(err, ret, "cannot read %s%s: %s", bl_root_shown(root), DEFAULTS,
+			       ret == -EINVAL ? "not a regular file" : strerror(-ret));
+	if (!lstat(dir, &st) && !S_ISDIR(st.st_mode))
+		return br_fail(err, -ENOTDIR, "%s is not a directory: nothing was changed", dir);
+	return check_mkconfig(root, err);
+}
+
+/* The drop-in (*@old NULL if there is none), and in plan->installed bootrace's arguments in it. */
+static int read_dropin(const char *root, struct bootrace_setup_plan *plan,
+		       char **old, size_t *old_len, struct bootrace_error *err)
+{
+	int ret;
+
+	*old = NULL;
+	*old_len = 0;
+	ret = bl_read(root, DROPIN, old, old_len);
+	if (ret == -ENOENT)
+		return 0;
+	if (ret)
+		return br_fail(err, ret, "cannot read %s%s: %s", bl_root_shown(root), DROPIN,
+			       ret == -EINVAL ? "not a regular file" : strerror(-ret));
+	ret = dropin_fragment(*old, &plan->installed);
+	if (ret == -EEXIST)
+		ret = br_fail(err, ret, "%s%s was not written by bootrace (its first line differs): nothing was changed; move it away first",
+			      bl_root_shown(root), DROPIN);
+	else if (ret)
+		ret = br_fail(err, ret, "out of memory");
+	if (ret) {
+		free(*old);
+		*old = NULL;
+	}
+	return ret;
+}
+
+/* One variable, as sourced without bootrace's drop-in, against bootrace's names. */
+static int check_variable(const char *root, const char *name, const char *value,
+			  const struct bootrace_setup_opts *opts, struct bootrace_error *err)
+{
+	_cleanup_free_ char *where = NULL;
+
+	if (asprintf(&where, "%s (from %s%s or %s/*.cfg)", name, bl_root_shown(root), DEFAULTS, DROPIN_DIR) < 0)
+		return br_fail(err, -ENOMEM, "out of memory");
+	return bl_conflicts(value, where, opts, err);
+}
+
+/*
+ * The variables without bootrace's drop-in (which also proves the files
+ * source cleanly), and, when installing, someone else's arguments there
+ * that use bootrace's names.
+ */
+static int check_others(const char *root, const struct bootrace_setup_opts *opts,
+			struct bootrace_error *err)
+{
+	struct grub_vars before;
+	int ret;
+
+	ret = grub_eval(root, NULL, &before, err);
+	if (ret || opts->remove)
+		goto out;
+	ret = check_variable(root, "GRUB_CMDLINE_LINUX", before.linux_args, opts, err);
+	if (!ret)
+		ret = check_variable(root, "GRUB_CMDLINE_LINUX_DEFAULT", before.linux_default, opts, err);
+out:
+	vars_clear(&before);
+	return ret;
+}
+
+/* @text in a new temporary file, its name in @path. */
+static int write_temp(const char *text, char path[64])
+{
+	_cleanup_close_ int fd = -1;
 	size_t len = strlen(text);
 
 	strcpy(path, "/tmp/bootrace-grub.XXXXXX");
@@ -320,114 +378,87 @@ static int write_temp(const char *text, char *path)
 	if (fd < 0)
 		return -errno;
 	if (write(fd, text, len) != (ssize_t)len) {
-		close(fd);
 		unlink(path);
 		return -EIO;
 	}
-	close(fd);
 	return 0;
 }
 
-int bl_grub_plan(const struct bootrace_setup_opts *opts,
-		 struct bootrace_setup_plan *plan, struct bootrace_error *err)
+/* A file sourced after bootrace.cfg may set the variable outright: bootrace's words must survive it. */
+static int check_survives(const char *root, const char *text, const char *fragment,
+			  struct bootrace_error *err)
 {
-	const char *root = opts->root;
-	char *old = NULL, *text = NULL, *where = NULL, tmp[64];
-	struct grub_vars before = { 0 }, after = { 0 };
-	size_t old_len = 0;
-	struct stat st;
-	char *dir = bl_path(root, DROPIN_DIR);
+	struct grub_vars after;
+	char tmp[64];
 	int ret;
 
-	if (!dir)
+	ret = write_temp(text, tmp);
+	if (ret)
+		return br_fail(err, ret, "cannot write a temporary file in /tmp");
+	ret = grub_eval(root, tmp, &after, err);
+	unlink(tmp);
+	if (!ret && !bl_has_words(after.linux_args, fragment))
+		ret = br_fail(err, -EEXIST,
+			      "a file in %s%s sorted after bootrace.cfg sets GRUB_CMDLINE_LINUX without keeping its value, so bootrace's arguments would be lost: nothing was changed",
+			      bl_root_shown(root), DROPIN_DIR);
+	vars_clear(&after);
+	return ret;
+}
+
+/* The drop-in with @opts->fragment in place of @old (taken). */
+static int plan_install(const struct bootrace_setup_opts *opts, struct bootrace_setup_plan *plan,
+			char *old, size_t old_len, struct bootrace_error *err)
+{
+	_cleanup_free_ char *text = dropin_text(opts->fragment);
+	size_t len;
+	int ret;
+
+	if (!text) {
+		free(old);
 		return br_fail(err, -ENOMEM, "out of memory");
-	ret = bl_read(root, DEFAULTS, &text, NULL);
-	free(text);
-	text = NULL;
+	}
+	ret = check_survives(plan->root, text, opts->fragment, err);
 	if (ret) {
-		free(dir);
-		return br_fail(err, ret, "cannot read %s%s: %s", root_shown(root), DEFAULTS,
-			       ret == -EINVAL ? "not a regular file" : strerror(-ret));
-	}
-	if (!lstat(dir, &st) && !S_ISDIR(st.st_mode)) {
-		ret = br_fail(err, -ENOTDIR, "%s is not a directory: nothing was changed", dir);
-		free(dir);
+		free(old);
 		return ret;
 	}
-	free(dir);
-	ret = check_mkconfig(root, err);
-	if (ret)
+	len = strlen(text);
+	ret = bl_plan_edit(plan, DROPIN, 0, old, old_len, TAKE_PTR(text), len);
+	plan->regenerate_stale = !cfg_has(plan->root, opts->fragment);
+	return ret;
+}
+
+static int grub_plan(const struct bootrace_setup_opts *opts,
+		     struct bootrace_setup_plan *plan, struct bootrace_error *err)
+{
+	const char *root = plan->root;
+	char *old = NULL;
+	size_t old_len;
+	int ret;
+
+	ret = check_grub_files(root, err);
+	if (!ret)
+		ret = read_dropin(root, plan, &old, &old_len, err);
+	if (!ret)
+		ret = check_others(root, opts, err);
+	if (ret) {
+		free(old);
 		return ret;
-	ret = bl_read(root, DROPIN, &old, &old_len);
-	if (ret && ret != -ENOENT)
-		return br_fail(err, ret, "cannot read %s%s: %s", root_shown(root), DROPIN,
-			       ret == -EINVAL ? "not a regular file" : strerror(-ret));
-	if (old) {
-		ret = dropin_fragment(old, &plan->installed);
-		if (ret == -EEXIST)
-			ret = br_fail(err, ret, "%s%s was not written by bootrace (its first line differs): nothing was changed; move it away first",
-				      root_shown(root), DROPIN);
-		if (ret)
-			goto out;
 	}
-
-	/* Someone else's arguments, without bootrace's drop-in. */
-	ret = grub_eval(root, NULL, &before, err);
-	if (ret)
-		goto out;
-	if (asprintf(&where, "GRUB_CMDLINE_LINUX (from %s%s or %s/*.cfg)", root_shown(root), DEFAULTS, DROPIN_DIR) < 0) {
-		where = NULL;
-		ret = br_fail(err, -ENOMEM, "out of memory");
-		goto out;
-	}
-	ret = opts->remove ? 0 : bl_conflicts(before.linux_args, where, opts, err);
-	if (!ret && !opts->remove) {
-		free(where);
-		if (asprintf(&where, "GRUB_CMDLINE_LINUX_DEFAULT (from %s%s or %s/*.cfg)", root_shown(root), DEFAULTS, DROPIN_DIR) < 0)
-			where = NULL;
-		ret = bl_conflicts(before.linux_default, where ? where : "GRUB_CMDLINE_LINUX_DEFAULT", opts, err);
-	}
-	if (ret)
-		goto out;
-
 	if (opts->remove) {
-		if (old)
-			ret = bl_plan_edit(plan, DROPIN, true, old, old_len, true, NULL, 0);
-		old = NULL;
+		ret = bl_plan_edit(plan, DROPIN, 0, old, old_len, NULL, 0);
 		plan->regenerate_stale = cfg_has(root, plan->installed);
 	} else {
-		text = dropin_text(opts->fragment);
-		if (!text || (ret = write_temp(text, tmp))) {
-			ret = br_fail(err, ret ? ret : -ENOMEM, "cannot write a temporary file in /tmp");
-			goto out;
-		}
-		/* A file sourced after bootrace.cfg may set the variable outright. */
-		ret = grub_eval(root, tmp, &after, err);
-		unlink(tmp);
-		if (!ret && !bl_has_words(after.linux_args, opts->fragment))
-			ret = br_fail(err, -EEXIST,
-				      "a file in %s%s sorted after bootrace.cfg sets GRUB_CMDLINE_LINUX without keeping its value, so bootrace's arguments would be lost: nothing was changed",
-				      root_shown(root), DROPIN_DIR);
-		if (ret)
-			goto out;
-		ret = bl_plan_edit(plan, DROPIN, old != NULL, old, old_len, false, text, strlen(text));
-		old = text = NULL;
-		plan->regenerate_stale = !cfg_has(root, opts->fragment);
+		ret = plan_install(opts, plan, old, old_len, err);
+		if (ret && ret != -ENOMEM)
+			return ret;
 	}
 	if (!ret && (plan->nr_edits || plan->regenerate_stale)) {
 		plan->regenerate = regenerate_argv(root);
 		if (!plan->regenerate)
-			ret = br_fail(err, -ENOMEM, "out of memory");
+			ret = -ENOMEM;
 	}
-	if (ret == -ENOMEM)
-		br_fail(err, ret, "out of memory");
-out:
-	free(old);
-	free(text);
-	free(where);
-	vars_free(&before);
-	vars_free(&after);
-	return ret;
+	return ret == -ENOMEM ? br_fail(err, ret, "out of memory") : ret;
 }
 
 /* ------------------------------------------- which kernel boots next */
@@ -464,6 +495,36 @@ static char *quoted(const char *p)
 	return end ? strndup(q + 1, end - q - 1) : NULL;
 }
 
+/* A "menuentry" or "submenu" line: the entry, added to @cur's. */
+static struct entry *entry_add(struct entry *cur, const char *line)
+{
+	struct entry *e = calloc(1, sizeof(*e));
+	const char *id = strstr(line, "$menuentry_id_option");
+
+	if (!e)
+		return NULL;
+	e->submenu = line[0] == 's';
+	e->title = quoted(line + (e->submenu ? 8 : 10));
+	e->id = id ? quoted(id + 20) : NULL;
+	e->parent = cur;
+	if (cur->last)
+		cur->last->next = e;
+	else
+		cur->first = e;
+	cur->last = e;
+	return e;
+}
+
+/* A "linux PATH ARGS" line: PATH. */
+static char *linux_image(const char *line)
+{
+	const char *p = line + 5;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return strndup(p, strcspn(p, " \t"));
+}
+
 static struct entry *parse_cfg(char *text)
 {
 	struct entry top = { 0 }, *cur = &top;
@@ -476,30 +537,15 @@ static struct entry *parse_cfg(char *text)
 		while (*line == ' ' || *line == '\t')
 			line++;
 		if (!strncmp(line, "menuentry ", 10) || !strncmp(line, "submenu ", 8)) {
-			struct entry *e = calloc(1, sizeof(*e));
-			char *id = strstr(line, "$menuentry_id_option");
+			struct entry *e = entry_add(cur, line);
 
 			if (!e)
 				break;
-			e->submenu = line[0] == 's';
-			e->title = quoted(line + (e->submenu ? 8 : 10));
-			e->id = id ? quoted(id + 20) : NULL;
-			e->parent = cur;
-			if (cur->last)
-				cur->last->next = e;
-			else
-				cur->first = e;
-			cur->last = e;
 			if (strchr(line, '{'))
 				cur = e;
 		} else if (!strncmp(line, "linux", 5) && (line[5] == ' ' || line[5] == '\t') &&
 			   cur != &top && !cur->linux_path) {
-			char *p = line + 5, *end;
-
-			while (*p == ' ' || *p == '\t')
-				p++;
-			end = p + strcspn(p, " \t");
-			cur->linux_path = strndup(p, end - p);
+			cur->linux_path = linux_image(line);
 		} else if (line[0] == '}' && cur != &top) {
 			cur = cur->parent;
 		}
@@ -533,70 +579,91 @@ static const struct entry *pick(const struct entry *list, const char *path)
 	return e->submenu ? e->first : e;
 }
 
-int bl_grub_next_kernel(const char *root, char **release, char **how,
-			struct bootrace_error *err)
+/* GRUB_DEFAULT, or with "saved" grubenv's saved_entry (default "0"). */
+static int default_entry(const char *root, char **def, struct bootrace_error *err)
 {
+	_cleanup_free_ char *env = NULL;
 	struct grub_vars v;
-	char *def = NULL, *text = NULL;
+	const char *s;
 	int ret;
 
-	*release = *how = NULL;
 	ret = grub_eval(root, NULL, &v, err);
 	if (ret)
 		return ret;
-	def = strdup(v.grub_default);
-	vars_free(&v);
-	if (!def)
-		return br_fail(err, -ENOMEM, "out of memory");
-	if (!strcmp(def, "saved")) {
-		char *env, *s;
-
-		free(def);
-		def = strdup("0");
-		if (!bl_read(root, "/boot/grub/grubenv", &env, NULL)) {
-			s = strstr(env, "\nsaved_entry=");
-			if (s) {
-				free(def);
-				def = strndup(s + 13, strcspn(s + 13, "\n"));
-			}
-			free(env);
-		}
+	*def = TAKE_PTR(v.grub_default);
+	vars_clear(&v);
+	if (*def && !strcmp(*def, "saved")) {
+		free(*def);
+		*def = NULL;
+		s = !bl_read(root, "/boot/grub/grubenv", &env, NULL) ? strstr(env, "\nsaved_entry=") : NULL;
+		*def = s ? strndup(s + 13, strcspn(s + 13, "\n")) : strdup("0");
 	}
+	return *def ? 0 : br_fail(err, -ENOMEM, "out of memory");
+}
+
+/* The kernel of entry @def of grub.cfg. */
+static char *entry_kernel(const char *root, const char *def, char **how)
+{
+	_cleanup_free_ char *text = NULL;
+	const struct entry *e;
+	struct entry *list;
+	char *release = NULL;
+
+	if (bl_read(root, grub_cfg(root), &text, NULL))
+		return NULL;
+	list = parse_cfg(text);
+	e = pick(list, def);
+	if (e && e->linux_path) {
+		release = bl_release_of_image(e->linux_path);
+		if (release && asprintf(how, "GRUB_DEFAULT=%s in %s", def, grub_cfg(root)) < 0)
+			*how = NULL;
+	}
+	entries_free(list);
+	return release;
+}
+
+static int grub_next_kernel(const char *root, char **release, char **how,
+			    struct bootrace_error *err)
+{
+	_cleanup_free_ char *def = NULL;
+	int ret;
+
+	*release = *how = NULL;
+	ret = default_entry(root, &def, err);
+	if (ret)
+		return ret;
 	/* The first entry is the newest kernel, as 10_linux sorts them. */
-	if (def && (!*def || !strcmp(def, "0"))) {
+	if (!*def || !strcmp(def, "0")) {
 		*release = bl_newest_kernel(root, NULL);
 		if (*release)
 			*how = strdup("GRUB_DEFAULT=0: the newest kernel in /boot");
-	} else if (def && !bl_read(root, grub_cfg(root), &text, NULL)) {
-		struct entry *list = parse_cfg(text);
-		const struct entry *e = pick(list, def);
-
-		if (e && e->linux_path) {
-			*release = bl_release_of_image(e->linux_path);
-			if (*release && asprintf(how, "GRUB_DEFAULT=%s in %s", def, grub_cfg(root)) < 0)
-				*how = NULL;
-		}
-		entries_free(list);
-		free(text);
+	} else {
+		*release = entry_kernel(root, def, how);
 	}
 	if (!*release)
-		ret = br_fail(err, -ENOENT, "cannot tell which kernel GRUB boots next (GRUB_DEFAULT=%.60s)", def ? def : "?");
-	free(def);
-	return ret;
-}
-
-int bl_grub_next_boot(const char *root, struct bootrace_next_boot *nb,
-		      struct bootrace_error *err)
-{
-	char *text, *how = NULL;
-
-	nb->config = bl_path(root, DROPIN);
-	if (!bl_read(root, DROPIN, &text, NULL)) {
-		dropin_fragment(text, &nb->fragment);
-		free(text);
-	}
-	nb->stale = nb->fragment ? !cfg_has(root, nb->fragment) : false;
-	bl_grub_next_kernel(root, &nb->kernel_release, &how, NULL);
-	free(how);
+		return br_fail(err, -ENOENT, "cannot tell which kernel GRUB boots next (GRUB_DEFAULT=%.60s)", def);
 	return 0;
 }
+
+static int grub_next_boot(const char *root, struct bootrace_next_boot *nb,
+			  struct bootrace_error *err)
+{
+	_cleanup_free_ char *text = NULL, *how = NULL;
+
+	nb->config = bl_path(root, DROPIN);
+	if (!bl_read(root, DROPIN, &text, NULL))
+		dropin_fragment(text, &nb->fragment);
+	nb->stale = nb->fragment ? !cfg_has(root, nb->fragment) : false;
+	grub_next_kernel(root, &nb->kernel_release, &how, NULL);
+	return 0;
+}
+
+const struct bl_backend bl_grub_backend = {
+	.id = BOOTRACE_BOOTLOADER_GRUB,
+	.name = "grub",
+	.looks_for = DEFAULTS,
+	.present = grub_present,
+	.plan = grub_plan,
+	.next_boot = grub_next_boot,
+	.next_kernel = grub_next_kernel,
+};

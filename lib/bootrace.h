@@ -49,13 +49,65 @@ enum bootrace_log_level {
 typedef void (*bootrace_log_fn)(enum bootrace_log_level level,
 				const char *msg, void *data);
 
+/* ---------------------------------------------------------------- context */
+
+/*
+ * Everything the library works with besides its arguments: where tracefs
+ * is, the root of the system whose bootloader is configured, the
+ * configuration file and the state directory it names, the running
+ * kernel's command line, and where diagnostics go. Every entry point that
+ * needs any of these takes the context; nothing else is global.
+ */
+struct bootrace_ctx;
+struct bootrace_config;
+
+/*
+ * A context with the built-in defaults: root "/", tracefs found (and
+ * mounted) on first use, the configuration's documented defaults (call
+ * bootrace_ctx_load_config() to read the file), diagnostics discarded.
+ */
+int bootrace_ctx_new(struct bootrace_ctx **out);
+void bootrace_ctx_free(struct bootrace_ctx *ctx);
+
 /* Route the library's diagnostics through @fn (NULL: discard them). */
-void bootrace_set_log_fn(bootrace_log_fn fn, void *data);
+void bootrace_ctx_set_log_fn(struct bootrace_ctx *ctx, bootrace_log_fn fn, void *data);
 /*
  * Messages above @level are dropped. Also sets the log level of
- * libtracefs, libtraceevent and libtracecmd, so one switch controls all.
+ * libtracefs, libtraceevent and libtracecmd (which only have a global
+ * one), so one switch controls all.
  */
-void bootrace_set_log_level(enum bootrace_log_level level);
+void bootrace_ctx_set_log_level(struct bootrace_ctx *ctx, enum bootrace_log_level level);
+
+/*
+ * Read the configuration file @path; NULL: BOOTRACE_CONFIG_FILE, which may
+ * be absent. A state directory set with bootrace_ctx_set_state_dir() stays.
+ */
+int bootrace_ctx_load_config(struct bootrace_ctx *ctx, const char *path,
+			     struct bootrace_error *err);
+/* Where collections and the boot record go, over the configuration's. */
+int bootrace_ctx_set_state_dir(struct bootrace_ctx *ctx, const char *dir);
+/* The system whose bootloader setup and status look at (an image, a chroot). */
+int bootrace_ctx_set_root(struct bootrace_ctx *ctx, const char *root);
+/* The tracefs mount to use instead of finding one. */
+int bootrace_ctx_set_tracefs_dir(struct bootrace_ctx *ctx, const char *dir);
+/* The running kernel's command line, instead of /proc/cmdline (tests). */
+int bootrace_ctx_set_proc_cmdline(struct bootrace_ctx *ctx, const char *cmdline);
+
+const char *bootrace_ctx_state_dir(const struct bootrace_ctx *ctx);
+/* "/" unless set. */
+const char *bootrace_ctx_root(const struct bootrace_ctx *ctx);
+/* Whether a root other than the running system's was given. */
+bool bootrace_ctx_has_root(const struct bootrace_ctx *ctx);
+const struct bootrace_config *bootrace_ctx_config(const struct bootrace_ctx *ctx);
+/* The configuration file that was read, or NULL. */
+const char *bootrace_ctx_config_file(const struct bootrace_ctx *ctx);
+/* The running kernel's command line ("" if it cannot be read). */
+const char *bootrace_ctx_proc_cmdline(struct bootrace_ctx *ctx);
+
+struct bootrace_tracefs;
+/* tracefs, opened (and mounted if need be) on first use. */
+int bootrace_ctx_tracefs(struct bootrace_ctx *ctx, const struct bootrace_tracefs **tfs,
+			 struct bootrace_error *err);
 
 /* ------------------------------------------------- kernel command line */
 
@@ -65,7 +117,6 @@ void bootrace_set_log_level(enum bootrace_log_level level);
 #define BOOTRACE_DEFAULT_EVENTS "sched,irq"
 #define BOOTRACE_DEFAULT_PERSISTENT "boot_map"
 #define BOOTRACE_DEFAULT_BACKUP "backup"
-#define BOOTRACE_DEFAULT_STATE_DIR "/var/lib/bootrace"
 
 struct bootrace_cmdline_opts {
 	const char *size;		/* "12M"; K/M/G suffixes */
@@ -126,24 +177,11 @@ int bootrace_cmdline_config_parse(const char *cmdline,
 
 /* ------------------------------------------------------------- tracefs */
 
-struct bootrace_tracefs;
-
-/*
- * Open the tracefs mount at @dir, or find it (mounting it at
- * /sys/kernel/tracing if it is not mounted) when @dir is NULL.
- */
-int bootrace_tracefs_open(const char *dir, struct bootrace_tracefs **out,
-			  struct bootrace_error *err);
 const char *bootrace_tracefs_path(const struct bootrace_tracefs *tfs);
-void bootrace_tracefs_free(struct bootrace_tracefs *tfs);
-
-/* Instance names under instances/, NULL-terminated; free with bootrace_strv_free. */
-int bootrace_tracefs_instances(const struct bootrace_tracefs *tfs, char ***names);
-void bootrace_strv_free(char **strv);
-
 /* Read a whole tracefs file below the mount (e.g. "available_events"). */
 int bootrace_tracefs_read(const struct bootrace_tracefs *tfs, const char *rel,
 			  char **text, size_t *len);
+void bootrace_strv_free(char **strv);
 
 /* ------------------------------------------------- per-CPU statistics */
 
@@ -198,29 +236,8 @@ struct bootrace_instance_info {
 	unsigned long long buffer_size_kb;	/* per CPU */
 };
 
-int bootrace_instance_info_read(const struct bootrace_tracefs *tfs,
-				const char *name,
-				struct bootrace_instance_info **out,
-				struct bootrace_error *err);
-void bootrace_instance_info_free(struct bootrace_instance_info *info);
-
 unsigned long long bootrace_instance_entries(const struct bootrace_instance_info *info);
 unsigned long long bootrace_instance_bytes(const struct bootrace_instance_info *info);
-
-/* Is the instance directory still there? */
-bool bootrace_instance_exists(const struct bootrace_tracefs *tfs,
-			      const char *name);
-
-/*
- * Find the instance holding the previous boot: the backup named on the
- * command line if any, else the single instance that has last_boot_info and
- * no tracing_on, else (kernels before 6.19) the persistent instance named on
- * the command line while it still holds the previous boot (tracing off since
- * boot, "^traceoff"). -ENOENT with a message that says why when there is none.
- */
-int bootrace_backup_find(const struct bootrace_tracefs *tfs,
-			 const char *proc_cmdline, char **name,
-			 struct bootrace_error *err);
 
 /* --------------------------------------------------------- boot record */
 
@@ -232,14 +249,10 @@ struct bootrace_boot_record {
 	long long time;			/* when, seconds since the epoch */
 };
 
-int bootrace_boot_id(char *buf, size_t len);
-int bootrace_boot_record_write(const char *state_dir, const char *instance);
-/* -ENOENT when no boot was ever noted. */
-int bootrace_boot_record_read(const char *state_dir, struct bootrace_boot_record *rec);
 /* The note is about an earlier boot than this one. */
 bool bootrace_boot_record_previous(const struct bootrace_boot_record *rec);
 
-/* What a kernel line offers (see bootrace_kernel_level_of()). */
+/* What a kernel line offers (see bootrace_kernel_release_parse()). */
 enum bootrace_kernel_level {
 	BOOTRACE_KERNEL_TOO_OLD = 0,	/* < 6.12: no trace_instance=NAME@LABEL */
 	BOOTRACE_KERNEL_PERSISTENT,	/* 6.12 - 6.18: no backup instances */
@@ -267,17 +280,17 @@ struct bootrace_status {
 	enum bootrace_cap backup_read_only;	/* read-only, self-removing, 7.1+ */
 	char junk_instance[128];	/* "backup=boot_map" made by an old kernel */
 	enum bootrace_kernel_level level;	/* judged from tracefs, else the release */
+	char *state_dir;		/* where the boot record was looked for */
 	struct bootrace_boot_record record;	/* the boot collect last left tracing */
 	int nr_instances;
 	struct bootrace_instance_info **instances;	/* the ones that matter */
 	char next_step[768];		/* what the user should do now */
 };
 
-/* Look at tracefs and /proc/cmdline; @proc_cmdline NULL reads the real one. */
-int bootrace_status_read(const struct bootrace_tracefs *tfs,
-			 const char *proc_cmdline,
-			 struct bootrace_status *st, struct bootrace_error *err);
-void bootrace_status_free(struct bootrace_status *st);
+/* Look at tracefs, the kernel command line and the state directory's boot record. */
+int bootrace_status_read(struct bootrace_ctx *ctx, struct bootrace_status *st,
+			 struct bootrace_error *err);
+void bootrace_status_clear(struct bootrace_status *st);
 const char *bootrace_cap_name(enum bootrace_cap cap);
 
 /* Where the previous boot's trace is, and what collect does after reading it. */
@@ -289,11 +302,6 @@ enum bootrace_source_kind {
 					 * itself, reset and tracing again after */
 };
 
-/* Which kind @info is, given the kernel command line's configuration. */
-enum bootrace_source_kind
-bootrace_source_kind_of(const struct bootrace_instance_info *info,
-			const struct bootrace_cmdline_config *cfg);
-const char *bootrace_source_kind_words(enum bootrace_source_kind kind);
 
 /* ------------------------------------------------------------- collect */
 
@@ -309,9 +317,8 @@ typedef void (*bootrace_progress_fn)(const struct bootrace_progress *p,
 				     void *data);
 
 struct bootrace_collect_opts {
-	const char *instance;		/* NULL: bootrace_backup_find() */
-	const char *output;		/* trace.dat path; NULL: new dir in state_dir */
-	const char *state_dir;		/* default /var/lib/bootrace */
+	const char *instance;		/* NULL: the backup instance, as status finds it */
+	const char *output;		/* trace.dat path; NULL: a new collection in the state dir */
 	bool force;			/* overwrite an existing output file */
 	bool kallsyms;			/* store /proc/kallsyms (default true) */
 	/*
@@ -320,19 +327,20 @@ struct bootrace_collect_opts {
 	 * If that fails the uncompressed file is kept, with a warning.
 	 */
 	bool compress;
-	const char *proc_cmdline;	/* NULL: read /proc/cmdline */
 	bootrace_progress_fn progress;
 	void *progress_data;
 	/*
 	 * This machine's own boot (not a tracefs given by path): note in
-	 * state_dir which boot the persistent instance traces, so that the
+	 * the state dir which boot the persistent instance traces, so that the
 	 * next boot can tell lost data from a cold boot. The note is read
-	 * from state_dir either way.
+	 * from the state dir either way.
 	 */
 	bool record_boot;
 };
 
-void bootrace_collect_opts_init(struct bootrace_collect_opts *opts);
+/* The defaults; compress as the context's configuration says. */
+void bootrace_collect_opts_init(const struct bootrace_ctx *ctx,
+				struct bootrace_collect_opts *opts);
 
 /* Whether this build can compress (collect's compress; libzstd). */
 bool bootrace_compress_supported(void);
@@ -345,6 +353,10 @@ struct bootrace_collect_result {
 	unsigned long long *cpu_bytes;	/* bytes of ring-buffer pages per CPU */
 	unsigned long long total_bytes;
 	unsigned long long entries;	/* sum of stats entries before reading */
+	unsigned long long events;	/* events written (what the kernel held) */
+	unsigned long long lost;	/* overrun + dropped, per the kernel's stats */
+	bool has_span;			/* first_ns/last_ns found in the data */
+	unsigned long long first_ns, last_ns;	/* the previous boot's trace clock */
 	bool read_only;			/* it was a 7.1+ read-only backup */
 	enum bootrace_source_kind source;
 	bool removed;			/* SOURCE_BACKUP_WRITABLE: bootrace removed it */
@@ -352,7 +364,7 @@ struct bootrace_collect_result {
 	char cleanup_error[256];	/* removing/re-arming failed: why (data is safe) */
 };
 
-void bootrace_collect_result_free(struct bootrace_collect_result *res);
+void bootrace_collect_result_clear(struct bootrace_collect_result *res);
 
 /*
  * Snapshot, check, drain, write. Returns:
@@ -361,24 +373,16 @@ void bootrace_collect_result_free(struct bootrace_collect_result *res);
  *   -ENOENT  no instance to collect (err says why)
  *   other    failure; if res->partial is set, the data read is kept there
  */
-int bootrace_collect(const struct bootrace_tracefs *tfs,
+int bootrace_collect(struct bootrace_ctx *ctx,
 		     const struct bootrace_collect_opts *opts,
 		     struct bootrace_collect_result *res,
 		     struct bootrace_error *err);
 
-/*
- * The newest collection (STATE_DIR/<time>/trace.dat) under @state_dir.
- * -ENOENT with a message when there is none.
- */
-int bootrace_collection_latest(const char *state_dir, char **path,
-			       struct bootrace_error *err);
 
 /* ------------------------------------ configuration, history, report */
 
-#define BOOTRACE_DEFAULT_CONFIG "/etc/bootrace.conf"
 #define BOOTRACE_DEFAULT_KEEP 10
 #define BOOTRACE_DEFAULT_MAX_SIZE "1G"
-#define BOOTRACE_BOOT_ID_PATH "/proc/sys/kernel/random/boot_id"
 /* The sidecar file of a collection directory, "key=value" lines. */
 #define BOOTRACE_INFO_FILE "info"
 
@@ -389,23 +393,17 @@ struct bootrace_config {
 	bool compress;			/* collect writes zstd-compressed trace.dat (v7) */
 };
 
-/* The documented defaults. Free with bootrace_config_free(). */
+/* The documented defaults. Free the contents with bootrace_config_clear(). */
 int bootrace_config_init(struct bootrace_config *cfg);
-void bootrace_config_free(struct bootrace_config *cfg);
+void bootrace_config_clear(struct bootrace_config *cfg);
 
 /*
  * Parse "key = value" lines (# comments, blank lines) from @text on top
  * of @cfg. @name names the file in messages. A malformed line is -EINVAL
  * with "NAME:LINE: ..." in @err; an unknown key is a warning (logged).
  */
-int bootrace_config_parse(const char *text, const char *name,
+int bootrace_config_parse(struct bootrace_ctx *ctx, const char *text, const char *name,
 			  struct bootrace_config *cfg, struct bootrace_error *err);
-/*
- * Read @path (NULL: BOOTRACE_DEFAULT_CONFIG, which may be absent) into
- * @cfg, which bootrace_config_init() has filled.
- */
-int bootrace_config_load(const char *path, struct bootrace_config *cfg,
-			 struct bootrace_error *err);
 
 /* One directory under the state directory, as its sidecar describes it. */
 struct bootrace_collection {
@@ -426,14 +424,18 @@ struct bootrace_collection {
 	unsigned long long size;	/* bytes of the files in the directory */
 };
 
-/* Collections under @state_dir, oldest first. -ENOENT: no such directory. */
-int bootrace_history_read(const char *state_dir,
+/*
+ * The collections in the state directory, oldest first: the directories
+ * directly in it named "<UTC time>Z-<boot id>" (see
+ * bootrace_collection_name_valid()); nothing else there is one.
+ * -ENOENT: no such directory.
+ */
+int bootrace_history_read(struct bootrace_ctx *ctx,
 			  struct bootrace_collection **list, int *nr,
 			  struct bootrace_error *err);
 void bootrace_history_free(struct bootrace_collection *list, int nr);
-/* One collection directory; free with bootrace_collection_clear(). */
-int bootrace_collection_read(const char *dir, struct bootrace_collection *c);
-void bootrace_collection_clear(struct bootrace_collection *c);
+/* Is @name the name of a collection directory? */
+bool bootrace_collection_name_valid(const char *name);
 
 /*
  * Retention: remove the oldest collections until at most cfg->keep remain
@@ -441,14 +443,14 @@ void bootrace_collection_clear(struct bootrace_collection *c);
  * Only directories named like collections are touched. Returns the number
  * removed (their names in *removed if non-NULL, NULL-terminated) or -errno.
  */
-int bootrace_history_prune(const struct bootrace_config *cfg, char ***removed,
+int bootrace_history_prune(struct bootrace_ctx *ctx, char ***removed,
 			   struct bootrace_error *err);
 
 /*
  * Which trace.dat @what means: a file, a collection directory, or a
- * collection's name under @state_dir; NULL: the newest collection.
+ * collection's name in the state dir; NULL: the newest collection.
  */
-int bootrace_collection_resolve(const char *state_dir, const char *what,
+int bootrace_collection_resolve(struct bootrace_ctx *ctx, const char *what,
 				char **path, struct bootrace_error *err);
 
 struct bootrace_report_opts {
@@ -497,9 +499,9 @@ struct bootrace_report {
 	bool shifted;
 };
 
-int bootrace_report_read(const struct bootrace_report_opts *opts,
+int bootrace_report_read(struct bootrace_ctx *ctx, const struct bootrace_report_opts *opts,
 			 struct bootrace_report *rep, struct bootrace_error *err);
-void bootrace_report_free(struct bootrace_report *rep);
+void bootrace_report_clear(struct bootrace_report *rep);
 
 /* -------------------------------------------------------------- verify */
 
@@ -517,9 +519,8 @@ struct bootrace_check {
 
 struct bootrace_verify_opts {
 	const char *file;
-	const struct bootrace_tracefs *tfs;	/* NULL: skip instance checks */
-	const char *persistent;		/* NULL: from /proc/cmdline */
-	const char *proc_cmdline;	/* NULL: read /proc/cmdline */
+	bool check_instance;		/* look at tracefs: is the backup gone? */
+	const char *persistent;		/* NULL: from the kernel command line */
 	unsigned int timeout_ms;	/* wait for the backup to go away */
 };
 
@@ -534,10 +535,10 @@ struct bootrace_verify_result {
 	char *instance;			/* from the file's LAST_BOOT_INFO */
 };
 
-void bootrace_verify_result_free(struct bootrace_verify_result *res);
+void bootrace_verify_result_clear(struct bootrace_verify_result *res);
 
 /* 0: all checks ran (see statuses); negative: could not open/parse at all. */
-int bootrace_verify(const struct bootrace_verify_opts *opts,
+int bootrace_verify(struct bootrace_ctx *ctx, const struct bootrace_verify_opts *opts,
 		    struct bootrace_verify_result *res,
 		    struct bootrace_error *err);
 bool bootrace_verify_passed(const struct bootrace_verify_result *res);
@@ -555,7 +556,6 @@ struct bootrace_kernel_release {
 int bootrace_kernel_release_parse(const char *release,
 				  struct bootrace_kernel_release *kr,
 				  struct bootrace_error *err);
-enum bootrace_kernel_level bootrace_kernel_level_of(int major, int minor);
 /* What the user gets on such a kernel, in words. */
 const char *bootrace_kernel_level_words(enum bootrace_kernel_level level);
 
@@ -588,15 +588,15 @@ const char *bootrace_bootloader_name(enum bootrace_bootloader bl);
 int bootrace_bootloader_parse(const char *name, enum bootrace_bootloader *bl,
 			      struct bootrace_error *err);
 
-/* The bootloader that configures the next boot of @root (NULL: "/"). */
-int bootrace_bootloader_detect(const char *root, enum bootrace_bootloader *bl,
+/* The bootloader that configures the next boot of the context's root. */
+int bootrace_bootloader_detect(struct bootrace_ctx *ctx, enum bootrace_bootloader *bl,
 			       struct bootrace_error *err);
 
 /*
- * The release of the kernel the default boot entry of @root boots, and in
- * @how a few words on how it was found. -ENOENT when it cannot be told.
+ * The release of the kernel the default boot entry of the root boots, and
+ * in @how a few words on how it was found. -ENOENT when it cannot be told.
  */
-int bootrace_next_kernel(const char *root, enum bootrace_bootloader bl,
+int bootrace_next_kernel(struct bootrace_ctx *ctx, enum bootrace_bootloader bl,
 			 char **release, char **how, struct bootrace_error *err);
 
 struct bootrace_file_edit {
@@ -607,10 +607,15 @@ struct bootrace_file_edit {
 	bool remove;			/* delete the file */
 	char *new_text;
 	size_t new_len;
+	/*
+	 * The file is in bootrace's own directory (its state directory, for
+	 * the record of what setup added): a new file is 0600 in a directory
+	 * made 0700, and the directory is removed with the file once empty.
+	 */
+	bool own_dir;
 };
 
 struct bootrace_setup_opts {
-	const char *root;		/* NULL: "/" */
 	enum bootrace_bootloader bootloader;	/* AUTO: detect */
 	const char *fragment;		/* to install; ignored with remove */
 	bool remove;
@@ -633,7 +638,7 @@ struct bootrace_setup_plan {
  * Work out what setup (or --remove) changes under the root, refusing
  * anything unexpected; changes nothing.
  */
-int bootrace_setup_plan(const struct bootrace_setup_opts *opts,
+int bootrace_setup_plan(struct bootrace_ctx *ctx, const struct bootrace_setup_opts *opts,
 			struct bootrace_setup_plan *plan,
 			struct bootrace_error *err);
 /* Unified diff of the plan's edits (a/PATH, b/PATH; patch -p1 in the root). */
@@ -644,7 +649,7 @@ int bootrace_setup_apply(const struct bootrace_setup_plan *plan,
 /* Run plan->regenerate; its output goes to stderr. */
 int bootrace_setup_regenerate(const struct bootrace_setup_plan *plan,
 			      struct bootrace_error *err);
-void bootrace_setup_plan_free(struct bootrace_setup_plan *plan);
+void bootrace_setup_plan_clear(struct bootrace_setup_plan *plan);
 
 /* What the bootloader files of @root give the next boot. */
 struct bootrace_next_boot {
@@ -655,12 +660,12 @@ struct bootrace_next_boot {
 	char *kernel_release;		/* the default entry's kernel, or NULL */
 };
 
-int bootrace_next_boot_read(const char *root, struct bootrace_next_boot *nb,
+int bootrace_next_boot_read(struct bootrace_ctx *ctx, struct bootrace_next_boot *nb,
 			    struct bootrace_error *err);
 /* Does @proc_cmdline (the running boot) carry exactly the next boot's arguments? */
 bool bootrace_next_boot_matches(const struct bootrace_next_boot *nb,
 				const char *proc_cmdline);
-void bootrace_next_boot_free(struct bootrace_next_boot *nb);
+void bootrace_next_boot_clear(struct bootrace_next_boot *nb);
 
 #ifdef __cplusplus
 }

@@ -19,66 +19,76 @@
 
 #define RECORD_NAME "traced-boot"
 
-int bootrace_boot_id(char *buf, size_t len)
+int br_boot_id(char id[BR_BOOT_ID_LEN])
 {
-	char *text;
-	int ret = br_read_file("/proc/sys/kernel/random/boot_id", &text, NULL);
+	_cleanup_free_ char *text = NULL;
+	size_t n = 0;
+	int ret;
 
+	ret = br_read_at(AT_FDCWD, "/proc/sys/kernel/random/boot_id", BR_SMALL_FILE_MAX, 0,
+			 &text, NULL);
 	if (ret)
 		return ret;
-	snprintf(buf, len, "%s", br_strip(text));
-	free(text);
-	return 0;
+	/* The kernel writes it with dashes; journalctl and systemd without. */
+	for (const char *p = text; *p && n < BR_BOOT_ID_LEN - 1; p++)
+		if ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'))
+			id[n++] = *p;
+	id[n] = '\0';
+	return n == BR_BOOT_ID_LEN - 1 ? 0 : -EINVAL;
 }
 
-int bootrace_boot_record_write(const char *state_dir, const char *instance)
+/* Compare boot ids whether or not they are written with dashes. */
+static bool same_boot_id(const char *a, const char *b)
 {
-	char boot_id[64], *path = NULL, *tmp = NULL, *text = NULL;
-	int fd = -1, ret;
+	for (;;) {
+		while (*a == '-')
+			a++;
+		while (*b == '-')
+			b++;
+		if (*a != *b)
+			return false;
+		if (!*a)
+			return true;
+		a++;
+		b++;
+	}
+}
 
-	ret = bootrace_boot_id(boot_id, sizeof(boot_id));
+int br_boot_record_write(struct bootrace_ctx *ctx, const char *instance)
+{
+	const char *state_dir = bootrace_ctx_state_dir(ctx);
+	_cleanup_free_ char *text = NULL;
+	_cleanup_close_ int dirfd = -1;
+	char boot_id[BR_BOOT_ID_LEN];
+	int ret;
+
+	ret = br_boot_id(boot_id);
 	if (ret)
 		return ret;
-	if (asprintf(&path, "%s/" RECORD_NAME, state_dir) < 0 ||
-	    asprintf(&tmp, "%s/." RECORD_NAME ".XXXXXX", state_dir) < 0 ||
-	    asprintf(&text, "boot_id=%s\ninstance=%s\ntime=%lld\n", boot_id, instance,
-		     (long long)time(NULL)) < 0) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	if (mkdir(state_dir, 0700) < 0 && errno != EEXIST) {
-		ret = -errno;
-		goto out;
-	}
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		ret = -errno;
-		goto out;
-	}
-	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text) || fsync(fd) < 0 ||
-	    rename(tmp, path) < 0) {
-		ret = -errno ? -errno : -EIO;
-		unlink(tmp);
-	}
-out:
-	if (fd >= 0)
-		close(fd);
-	free(path);
-	free(tmp);
-	free(text);
-	return ret;
+	if (asprintf(&text, "boot_id=%s\ninstance=%s\ntime=%lld\n", boot_id, instance,
+		     (long long)time(NULL)) < 0)
+		return -ENOMEM;
+	ret = br_mkdir_p(state_dir, 0700);
+	if (ret)
+		return ret;
+	dirfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return -errno;
+	return br_replace_at(dirfd, RECORD_NAME, text, strlen(text), 0600, 0);
 }
 
-int bootrace_boot_record_read(const char *state_dir, struct bootrace_boot_record *rec)
+int br_boot_record_read(struct bootrace_ctx *ctx, struct bootrace_boot_record *rec)
 {
-	char *path, *text, *line, *save = NULL;
+	_cleanup_free_ char *text = NULL;
+	_cleanup_close_ int dirfd = -1;
+	char *line, *save = NULL;
 	int ret;
 
 	memset(rec, 0, sizeof(*rec));
-	if (asprintf(&path, "%s/" RECORD_NAME, state_dir) < 0)
-		return -ENOMEM;
-	ret = br_read_file(path, &text, NULL);
-	free(path);
+	dirfd = open(bootrace_ctx_state_dir(ctx), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return -errno;
+	ret = br_read_at(dirfd, RECORD_NAME, BR_SMALL_FILE_MAX, BR_READ_UNTRUSTED, &text, NULL);
 	if (ret)
 		return ret;
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -89,7 +99,6 @@ int bootrace_boot_record_read(const char *state_dir, struct bootrace_boot_record
 		else if (!strncmp(line, "time=", 5))
 			rec->time = strtoll(line + 5, NULL, 10);
 	}
-	free(text);
 	if (!rec->boot_id[0])
 		return -EINVAL;
 	rec->valid = true;
@@ -98,8 +107,7 @@ int bootrace_boot_record_read(const char *state_dir, struct bootrace_boot_record
 
 bool bootrace_boot_record_previous(const struct bootrace_boot_record *rec)
 {
-	char boot_id[64];
+	char boot_id[BR_BOOT_ID_LEN];
 
-	return rec->valid && !bootrace_boot_id(boot_id, sizeof(boot_id)) &&
-	       strcmp(boot_id, rec->boot_id);
+	return rec->valid && !br_boot_id(boot_id) && !same_boot_id(boot_id, rec->boot_id);
 }

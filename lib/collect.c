@@ -26,16 +26,18 @@
 
 #include "bootrace-local.h"
 #include "output.h"
+#include "ringbuf.h"
 #include "snapshot.h"
 
-void bootrace_collect_opts_init(struct bootrace_collect_opts *opts)
+void bootrace_collect_opts_init(const struct bootrace_ctx *ctx,
+				struct bootrace_collect_opts *opts)
 {
 	memset(opts, 0, sizeof(*opts));
-	opts->state_dir = BOOTRACE_DEFAULT_STATE_DIR;
 	opts->kallsyms = true;
+	opts->compress = bootrace_ctx_config(ctx)->compress;
 }
 
-void bootrace_collect_result_free(struct bootrace_collect_result *res)
+void bootrace_collect_result_clear(struct bootrace_collect_result *res)
 {
 	free(res->instance);
 	free(res->output);
@@ -44,22 +46,10 @@ void bootrace_collect_result_free(struct bootrace_collect_result *res)
 	memset(res, 0, sizeof(*res));
 }
 
-/* Ring-buffer page header: u64 timestamp, then the commit (a long). */
-#define PAGE_HEADER_SIZE 16
-#define COMMIT_FLAGS_MASK (3UL << 30)	/* missed-events flags */
-
-static unsigned long page_commit(const void *page)
-{
-	unsigned long commit;
-
-	memcpy(&commit, (const char *)page + 8, sizeof(commit));
-	return commit & ~COMMIT_FLAGS_MASK;
-}
-
 /* Upper estimate of the pages the data takes, for the space check. */
 static unsigned long long estimate_data_bytes(const struct bootrace_instance_info *info)
 {
-	unsigned long long per_page = info->subbuf_size - PAGE_HEADER_SIZE, total = 0;
+	unsigned long long per_page = info->subbuf_size - BR_PAGE_HEADER_SIZE, total = 0;
 
 	for (int cpu = 0; cpu < info->nr_cpus; cpu++) {
 		unsigned long long pages = info->stats[cpu].bytes / per_page + 2;
@@ -155,6 +145,7 @@ static void close_cpus(struct tracefs_cpu **cpus, int nr_cpus)
 }
 
 struct drain {
+	struct bootrace_ctx *ctx;
 	const struct bootrace_instance_info *info;
 	const struct bootrace_collect_opts *opts;
 	struct bootrace_collect_result *res;
@@ -241,7 +232,7 @@ static int read_pages(struct drain *d, int cpu, unsigned long long expected)
 		}
 		if (n == 0)	/* empty (EAGAIN) or, on a backup, marked free */
 			break;
-		data_bytes += page_commit(d->batch + fill);
+		data_bytes += br_page_commit(d->batch + fill);
 		fill += n;
 	}
 	return flush_batch(d, cpu, &fill, expected);
@@ -271,12 +262,12 @@ static void rescue_pipe(struct drain *d, int cpu)
 			continue;
 		if (n <= 0)
 			break;
-		br_output_save_late(d->output_base, cpu, d->page, n, NULL);
+		br_output_save_late(d->ctx, d->output_base, cpu, d->page, n, NULL);
 		saved += n;
 		left -= n;
 	}
 	if (saved)
-		br_warn("CPU %d: %d bytes already read when writing failed are kept in %s.late-cpu%d",
+		br_warn(d->ctx, "CPU %d: %d bytes already read when writing failed are kept in %s.late-cpu%d",
 			cpu, saved, d->output_base, cpu);
 }
 
@@ -338,7 +329,7 @@ static void mark_drained(struct drain *d, const char *output_base)
 			continue;
 		n = tracefs_cpu_read(d->cpus[cpu], d->page, true);
 		if (n > 0)
-			br_output_save_late(output_base, cpu, d->page, n,
+			br_output_save_late(d->ctx, output_base, cpu, d->page, n,
 					    "returned after draining");
 	}
 }
@@ -454,7 +445,64 @@ static int check_instance(const struct bootrace_instance_info *info,
 		       info->name);
 }
 
-static int collect_instance(const struct bootrace_tracefs *tfs,
+/* The data events of one page read back from the file at @offset. */
+static unsigned long page_span_at(int fd, void *page, size_t page_size,
+				  unsigned long long offset,
+				  unsigned long long *first, unsigned long long *last)
+{
+	if (pread(fd, page, page_size, offset) != (ssize_t)page_size)
+		return 0;
+	return br_page_span(page, page_size, first, last);
+}
+
+/*
+ * The time the trace spans, from the ends of each CPU's data: a few pages
+ * read back from the file just written (still in the page cache), never
+ * the whole trace again.
+ */
+static void find_span(int fd, const struct tracedat_writer *w, void *page,
+		      size_t page_size, int nr_cpus, struct bootrace_collect_result *res)
+{
+	/* A page can hold no event (all padding): look a few pages further. */
+	enum { TRIES = 4 };
+
+	for (int cpu = 0; cpu < nr_cpus; cpu++) {
+		unsigned long long offset, size, first = 0, last = 0, unused;
+		unsigned long long pages;
+		bool found = false;
+
+		tracedat_cpu_region(w, cpu, &offset, &size);
+		pages = size / page_size;
+		for (unsigned long long i = 0; i < pages && i < TRIES && !found; i++)
+			found = page_span_at(fd, page, page_size, offset + i * page_size, &first, &unused);
+		if (!found)
+			continue;
+		found = false;
+		for (unsigned long long i = pages; i > 0 && pages - i < TRIES && !found; i--)
+			found = page_span_at(fd, page, page_size, offset + (i - 1) * page_size,
+					     &unused, &last);
+		if (!found)
+			continue;
+		if (!res->has_span || first < res->first_ns)
+			res->first_ns = first;
+		if (!res->has_span || last > res->last_ns)
+			res->last_ns = last;
+		res->has_span = true;
+	}
+}
+
+/* What the sidecar says, from the kernel's own counts taken before reading. */
+static void count_events(const struct bootrace_instance_info *info,
+			 struct bootrace_collect_result *res)
+{
+	res->events = res->entries;
+	res->lost = 0;
+	for (int cpu = 0; cpu < info->nr_cpus; cpu++)
+		res->lost += info->stats[cpu].overrun + info->stats[cpu].commit_overrun +
+			     info->stats[cpu].dropped_events;
+}
+
+static int collect_instance(struct bootrace_ctx *ctx, const struct bootrace_tracefs *tfs,
 			    const struct bootrace_collect_opts *opts,
 			    const struct bootrace_instance_info *info,
 			    const struct bootrace_boot_record *rec,
@@ -464,12 +512,12 @@ static int collect_instance(const struct bootrace_tracefs *tfs,
 	struct br_snapshot *snap = NULL;
 	struct br_output out = BR_OUTPUT_INIT;
 	struct br_kallsyms_prefetch kallsyms = { .fd = -1 };
-	struct drain d = { .info = info, .opts = opts, .res = res };
+	struct drain d = { .ctx = ctx, .info = info, .opts = opts, .res = res };
 	int ret;
 
 	ret = check_instance(info, rec, err);
 	if (!ret)
-		ret = br_output_prepare(opts, &out, err);
+		ret = br_output_prepare(ctx, opts, &out, err);
 	if (ret)
 		goto out;
 	if (opts->kallsyms)
@@ -505,7 +553,9 @@ static int collect_instance(const struct bootrace_tracefs *tfs,
 
 	/* From here on, data leaves the kernel: keep whatever was read. */
 	ret = drain_all(&d, out.final_path);
-	ret = br_output_commit(&out, d.writer, ret, d.write_err, res, err);
+	count_events(info, res);
+	find_span(out.fd, d.writer, d.page, info->subbuf_size, info->nr_cpus, res);
+	ret = br_output_commit(ctx, &out, d.writer, ret, d.write_err, res, err);
 	if (ret && d.read_err && !d.write_err)
 		br_fail(err, ret, "reading CPU %d of instance '%s' failed (%s); the data read so far is in %s",
 			d.read_err_cpu, info->name, strerror(-d.read_err),
@@ -544,7 +594,7 @@ static int write_instance_file(const char *dir, const char *file, const char *te
  * apart by ^traceoff: once that is on disk (or there was nothing), clear it
  * and let it trace this boot, so the next crash is recorded.
  */
-static void rearm_persistent(const struct bootrace_instance_info *info,
+static void rearm_persistent(struct bootrace_ctx *ctx, const struct bootrace_instance_info *info,
 			     struct bootrace_collect_result *res)
 {
 	int ret = write_instance_file(info->path, "trace", "", O_TRUNC);
@@ -558,14 +608,14 @@ static void rearm_persistent(const struct bootrace_instance_info *info,
 		return;
 	}
 	res->rearmed = true;
-	br_info("instance %s cleared and tracing this boot", info->name);
+	br_info(ctx, "instance %s cleared and tracing this boot", info->name);
 }
 
 /*
  * A 6.19/7.0 backup stays until removed; 7.1+ removes itself. Removing it
  * only now, with the file renamed into place, keeps a copy at all times.
  */
-static void remove_backup(const struct bootrace_instance_info *info,
+static void remove_backup(struct bootrace_ctx *ctx, const struct bootrace_instance_info *info,
 			  struct bootrace_collect_result *res)
 {
 	if (rmdir(info->path) < 0) {
@@ -575,37 +625,41 @@ static void remove_backup(const struct bootrace_instance_info *info,
 		return;
 	}
 	res->removed = true;
-	br_info("removed backup instance %s", info->name);
+	br_info(ctx, "removed backup instance %s", info->name);
 }
 
-static void after_collect(const struct bootrace_collect_opts *opts,
+static void after_collect(struct bootrace_ctx *ctx, const struct bootrace_collect_opts *opts,
 			  const struct bootrace_instance_info *info,
 			  const struct bootrace_cmdline_config *cfg, int ret,
 			  struct bootrace_collect_result *res)
 {
 	if (res->source == BOOTRACE_SOURCE_PERSISTENT && (!ret || ret == -ENODATA))
-		rearm_persistent(info, res);
+		rearm_persistent(ctx, info, res);
 	else if (res->source == BOOTRACE_SOURCE_BACKUP_WRITABLE && !ret && res->output)
-		remove_backup(info, res);
+		remove_backup(ctx, info, res);
 	/* This boot is now traced: say so for the next one (see bootrecord.c). */
 	if (opts->record_boot && res->source != BOOTRACE_SOURCE_INSTANCE &&
 	    (!ret || ret == -ENODATA) && cfg->has_persistent &&
 	    (res->source != BOOTRACE_SOURCE_PERSISTENT || res->rearmed))
-		bootrace_boot_record_write(opts->state_dir, cfg->persistent);
+		br_boot_record_write(ctx, cfg->persistent);
 }
 
-int bootrace_collect(const struct bootrace_tracefs *tfs,
+int bootrace_collect(struct bootrace_ctx *ctx,
 		     const struct bootrace_collect_opts *opts,
 		     struct bootrace_collect_result *res,
 		     struct bootrace_error *err)
 {
 	struct bootrace_instance_info *info = NULL;
+	const struct bootrace_tracefs *tfs;
 	struct bootrace_cmdline_config cfg;
 	struct bootrace_boot_record rec = { 0 };
 	char *name = NULL;
 	int ret;
 
 	memset(res, 0, sizeof(*res));
+	ret = bootrace_ctx_tracefs(ctx, &tfs, err);
+	if (ret)
+		return ret;
 	if (opts->instance) {
 		ret = bootrace_name_check("instance name", opts->instance, err);
 		if (ret)
@@ -614,24 +668,24 @@ int bootrace_collect(const struct bootrace_tracefs *tfs,
 		if (!name)
 			return br_fail(err, -ENOMEM, "out of memory");
 	} else {
-		ret = bootrace_backup_find(tfs, opts->proc_cmdline, &name, err);
+		ret = br_backup_find(ctx, tfs, &name, err);
 		if (ret)
 			return ret;
 	}
 	res->instance = name;
-	ret = bootrace_instance_info_read(tfs, name, &info, err);
+	ret = br_instance_info_read(ctx, tfs, name, &info, err);
 	if (ret)
 		return ret;
-	br_cmdline_config_read(opts->proc_cmdline, &cfg);
+	br_cmdline_config_read(ctx, &cfg);
 	res->entries = bootrace_instance_entries(info);
 	res->read_only = info->read_only;
-	res->source = bootrace_source_kind_of(info, &cfg);
-	br_info("instance %s: %d CPUs, %llu entries, %llu bytes, sub-buffer %zu bytes: %s",
+	res->source = br_source_kind_of(info, &cfg);
+	br_info(ctx, "instance %s: %d CPUs, %llu entries, %llu bytes, sub-buffer %zu bytes: %s",
 		name, info->nr_cpus, res->entries, bootrace_instance_bytes(info),
-		info->subbuf_size, bootrace_source_kind_words(res->source));
-	bootrace_boot_record_read(opts->state_dir, &rec);
-	ret = collect_instance(tfs, opts, info, &rec, res, err);
-	after_collect(opts, info, &cfg, ret, res);
-	bootrace_instance_info_free(info);
+		info->subbuf_size, br_source_kind_words(res->source));
+	br_boot_record_read(ctx, &rec);
+	ret = collect_instance(ctx, tfs, opts, info, &rec, res, err);
+	after_collect(ctx, opts, info, &cfg, ret, res);
+	br_instance_info_free(info);
 	return ret;
 }

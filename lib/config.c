@@ -1,32 +1,34 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * /etc/bootrace.conf: where collections go, how many are kept, how much
+ * bootrace.conf (BOOTRACE_CONFIG_FILE): where collections go, how many are kept, how much
  * space they may take. "key = value" lines; the file is optional, every
  * key has a documented default. A line that cannot be understood stops
  * everything with its number; a key this version does not know is only a
  * warning, so a newer file does not break an older bootrace at boot.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bootrace-local.h"
+#include "config.h"
 
 #define LINE_MAX_SHOWN 64
 
 int bootrace_config_init(struct bootrace_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->state_dir = strdup(BOOTRACE_DEFAULT_STATE_DIR);
+	cfg->state_dir = strdup(BOOTRACE_STATE_DIR);
 	cfg->keep = BOOTRACE_DEFAULT_KEEP;
 	if (bootrace_size_parse(BOOTRACE_DEFAULT_MAX_SIZE, &cfg->max_size, NULL))
 		cfg->max_size = 0;
 	return cfg->state_dir ? 0 : -ENOMEM;
 }
 
-void bootrace_config_free(struct bootrace_config *cfg)
+void bootrace_config_clear(struct bootrace_config *cfg)
 {
 	free(cfg->state_dir);
 	memset(cfg, 0, sizeof(*cfg));
@@ -66,7 +68,7 @@ static int parse_count(const char *value, unsigned int *out)
 	return 0;
 }
 
-static int set_key(struct bootrace_config *cfg, const char *key,
+static int set_key(struct bootrace_ctx *ctx, struct bootrace_config *cfg, const char *key,
 		   const char *value, const char *where, struct bootrace_error *err)
 {
 	if (!strcmp(key, "state_dir")) {
@@ -106,13 +108,13 @@ static int set_key(struct bootrace_config *cfg, const char *key,
 		cfg->compress = on;
 		return 0;
 	}
-	br_warn("%s: unknown key '%.*s' ignored (known: state_dir, keep, max_size, compress)",
+	br_warn(ctx, "%s: unknown key '%.*s' ignored (known: state_dir, keep, max_size, compress)",
 		where, LINE_MAX_SHOWN, key);
 	return 0;
 }
 
 /* One line, NUL-terminated and modified in place. */
-static int parse_line(struct bootrace_config *cfg, char *line, const char *where,
+static int parse_line(struct bootrace_ctx *ctx, struct bootrace_config *cfg, char *line, const char *where,
 		      struct bootrace_error *err)
 {
 	char *key, *eq, *value, *end;
@@ -149,10 +151,10 @@ static int parse_line(struct bootrace_config *cfg, char *line, const char *where
 				       where, LINE_MAX_SHOWN, key);
 	if (!*value)
 		return br_fail(err, -EINVAL, "%s: %s has no value", where, key);
-	return set_key(cfg, key, value, where, err);
+	return set_key(ctx, cfg, key, value, where, err);
 }
 
-int bootrace_config_parse(const char *text, const char *name,
+int bootrace_config_parse(struct bootrace_ctx *ctx, const char *text, const char *name,
 			  struct bootrace_config *cfg, struct bootrace_error *err)
 {
 	char *copy, *line, *next, where[PATH_MAX + 32];
@@ -167,7 +169,7 @@ int bootrace_config_parse(const char *text, const char *name,
 			*next++ = '\0';
 		lineno++;
 		snprintf(where, sizeof(where), "%s:%d", name, lineno);
-		ret = parse_line(cfg, line, where, err);
+		ret = parse_line(ctx, cfg, line, where, err);
 	}
 	free(copy);
 	if (ret && err)
@@ -175,31 +177,33 @@ int bootrace_config_parse(const char *text, const char *name,
 	return ret;
 }
 
-int bootrace_config_load(const char *path, struct bootrace_config *cfg,
-			 struct bootrace_error *err)
+int br_config_load(struct bootrace_ctx *ctx, const char *path, bool optional,
+		   struct bootrace_config *cfg, struct bootrace_error *err)
 {
-	const char *file = path ? path : BOOTRACE_DEFAULT_CONFIG;
-	char *text;
+	_cleanup_free_ char *text = NULL;
 	size_t len;
 	int ret;
 
-	ret = br_read_file(file, &text, &len);
-	if (ret == -ENOENT && !path)
+	/* "--config /dev/null": no file, only the defaults. */
+	if (!strcmp(path, "/dev/null"))
 		return 0;
+	/* Bounded, and never a FIFO or a device: --config is any path. */
+	ret = br_read_at(AT_FDCWD, path, BR_SMALL_FILE_MAX, BR_READ_UNTRUSTED, &text, &len);
+	if (ret == -ENOENT && optional)
+		return ret;
 	if (ret) {
-		br_fail(err, ret, "cannot read %s: %s", file, strerror(-ret));
+		br_fail(err, ret, "cannot read %s: %s", path,
+			ret == -EINVAL ? "not a regular file" :
+			ret == -EFBIG ? "larger than 1 MiB, not a configuration file" : strerror(-ret));
 		if (err)
 			err->origin = BOOTRACE_ERROR_INPUT;
 		return ret;
 	}
 	if (strlen(text) != len) {
-		free(text);
-		br_fail(err, -EINVAL, "%s: not a text file (it holds a NUL byte)", file);
+		br_fail(err, -EINVAL, "%s: not a text file (it holds a NUL byte)", path);
 		if (err)
 			err->origin = BOOTRACE_ERROR_INPUT;
 		return -EINVAL;
 	}
-	ret = bootrace_config_parse(text, file, cfg, err);
-	free(text);
-	return ret;
+	return bootrace_config_parse(ctx, text, path, cfg, err);
 }

@@ -25,7 +25,7 @@ static char *instance_dir(const struct bootrace_tracefs *tfs, const char *name)
 	return path;
 }
 
-bool bootrace_instance_exists(const struct bootrace_tracefs *tfs,
+bool br_instance_exists(const struct bootrace_tracefs *tfs,
 			      const char *name)
 {
 	char *path = instance_dir(tfs, name);
@@ -91,7 +91,7 @@ static int read_subbuf_size(int dirfd, size_t *size)
 	unsigned long off, len;
 	int ret;
 
-	ret = br_read_file_at(dirfd, "events/header_page", &text, NULL);
+	ret = br_read_at(dirfd, "events/header_page", 0, 0, &text, NULL);
 	if (!ret) {
 		p = strstr(text, "field: char data;");
 		if (p && sscanf(p, "field: char data;\toffset:%lu;\tsize:%lu;", &off, &len) == 2 &&
@@ -102,7 +102,7 @@ static int read_subbuf_size(int dirfd, size_t *size)
 		}
 		free(text);
 	}
-	ret = br_read_file_at(dirfd, "buffer_subbuf_size_kb", &text, NULL);
+	ret = br_read_at(dirfd, "buffer_subbuf_size_kb", 0, 0, &text, NULL);
 	if (ret)
 		return ret;
 	len = strtoul(text, NULL, 10);
@@ -124,7 +124,7 @@ static int read_stats(int dirfd, struct bootrace_instance_info *info,
 		int ret;
 
 		snprintf(rel, sizeof(rel), "per_cpu/cpu%d/stats", cpu);
-		ret = br_read_file_at(dirfd, rel, &text, NULL);
+		ret = br_read_at(dirfd, rel, 0, 0, &text, NULL);
 		if (ret == -ENOENT)
 			continue;	/* an offline or absent CPU */
 		if (ret)
@@ -137,10 +137,10 @@ static int read_stats(int dirfd, struct bootrace_instance_info *info,
 	return 0;
 }
 
-int bootrace_instance_info_read(const struct bootrace_tracefs *tfs,
-				const char *name,
-				struct bootrace_instance_info **out,
-				struct bootrace_error *err)
+int br_instance_info_read(const struct bootrace_ctx *ctx,
+			  const struct bootrace_tracefs *tfs, const char *name,
+			  struct bootrace_instance_info **out,
+			  struct bootrace_error *err)
 {
 	struct bootrace_instance_info *info;
 	char *text = NULL;
@@ -167,22 +167,22 @@ int bootrace_instance_info_read(const struct bootrace_tracefs *tfs,
 		goto fail;
 	}
 
-	ret = br_read_file_at(dirfd, "tracing_on", &text, NULL);
+	ret = br_read_at(dirfd, "tracing_on", 0, 0, &text, NULL);
 	info->read_only = ret == -ENOENT;
 	info->tracing_on = !ret && text[0] == '1';
 	free(text);
 
-	ret = br_read_file_at(dirfd, "last_boot_info", &info->last_boot_info, NULL);
+	ret = br_read_at(dirfd, "last_boot_info", 0, 0, &info->last_boot_info, NULL);
 	info->has_last_boot_info = !ret;
 	if (!ret && bootrace_last_boot_parse(info->last_boot_info, &info->last_boot))
-		br_warn("%s/last_boot_info has an unknown format", info->path);
+		br_warn(ctx, "%s/last_boot_info has an unknown format", info->path);
 
-	ret = br_read_file_at(dirfd, "trace_clock", &text, NULL);
+	ret = br_read_at(dirfd, "trace_clock", 0, 0, &text, NULL);
 	if (!ret) {
 		info->trace_clock = selected_clock(br_strip(text));
 		free(text);
 	}
-	ret = br_read_file_at(dirfd, "buffer_size_kb", &text, NULL);
+	ret = br_read_at(dirfd, "buffer_size_kb", 0, 0, &text, NULL);
 	if (!ret) {
 		info->buffer_size_kb = strtoull(text, NULL, 10);
 		free(text);
@@ -209,11 +209,11 @@ int bootrace_instance_info_read(const struct bootrace_tracefs *tfs,
 	*out = info;
 	return 0;
 fail:
-	bootrace_instance_info_free(info);
+	br_instance_info_free(info);
 	return ret;
 }
 
-void bootrace_instance_info_free(struct bootrace_instance_info *info)
+void br_instance_info_free(struct bootrace_instance_info *info)
 {
 	if (!info)
 		return;
@@ -273,11 +273,11 @@ static int explain_missing(const struct bootrace_tracefs *tfs,
 			       "nothing to collect: '%s' traces this boot (it was collected already, or the command line lacks ^traceoff, so its previous boot is mixed with this one: 'bootrace collect --instance %s' reads it all)",
 			       cfg->persistent, cfg->persistent);
 	snprintf(junk, sizeof(junk), "%s=%s", cfg->backup, cfg->backup_source);
-	if (bootrace_instance_exists(tfs, junk))
+	if (br_instance_exists(tfs, junk))
 		return br_fail(err, -EOPNOTSUPP,
 			       "kernel %s does not support backup instances (6.19+ does): it created an instance literally named '%s', and '%s' traces this boot, mixing in the previous one; use the line 'bootrace setup --print --kernel-release %s' prints (it adds ^traceoff) and reboot",
 			       uts.release, junk, cfg->backup_source, uts.release);
-	if (cfg->backup_source[0] && !bootrace_instance_exists(tfs, cfg->backup_source))
+	if (cfg->backup_source[0] && !br_instance_exists(tfs, cfg->backup_source))
 		return br_fail(err, -ENOENT,
 			       "neither the backup '%s' nor its source '%s' exists: is reserve_mem= on the command line, and does kernel %s support trace_instance=NAME@LABEL (6.12+)?",
 			       cfg->backup, cfg->backup_source, uts.release);
@@ -287,8 +287,8 @@ static int explain_missing(const struct bootrace_tracefs *tfs,
 }
 
 enum bootrace_source_kind
-bootrace_source_kind_of(const struct bootrace_instance_info *info,
-			const struct bootrace_cmdline_config *cfg)
+br_source_kind_of(const struct bootrace_instance_info *info,
+		  const struct bootrace_cmdline_config *cfg)
 {
 	if (info->read_only && info->has_last_boot_info)
 		return BOOTRACE_SOURCE_BACKUP;
@@ -304,7 +304,7 @@ bootrace_source_kind_of(const struct bootrace_instance_info *info,
 	return BOOTRACE_SOURCE_INSTANCE;
 }
 
-const char *bootrace_source_kind_words(enum bootrace_source_kind kind)
+const char *br_source_kind_words(enum bootrace_source_kind kind)
 {
 	switch (kind) {
 	case BOOTRACE_SOURCE_BACKUP:
@@ -325,28 +325,27 @@ static bool persistent_untouched(const struct bootrace_tracefs *tfs,
 	struct bootrace_instance_info *info;
 	bool ret;
 
-	if (!cfg->has_persistent || bootrace_instance_info_read(tfs, cfg->persistent, &info, NULL))
+	if (!cfg->has_persistent || br_instance_info_read(NULL, tfs, cfg->persistent, &info, NULL))
 		return false;
-	ret = bootrace_source_kind_of(info, cfg) == BOOTRACE_SOURCE_PERSISTENT;
-	bootrace_instance_info_free(info);
+	ret = br_source_kind_of(info, cfg) == BOOTRACE_SOURCE_PERSISTENT;
+	br_instance_info_free(info);
 	return ret;
 }
 
-int bootrace_backup_find(const struct bootrace_tracefs *tfs,
-			 const char *proc_cmdline, char **name,
-			 struct bootrace_error *err)
+int br_backup_find(struct bootrace_ctx *ctx, const struct bootrace_tracefs *tfs,
+		   char **name, struct bootrace_error *err)
 {
 	struct bootrace_cmdline_config cfg;
 	char **names = NULL, *found = NULL;
 	int ret, nr_found = 0;
 
-	br_cmdline_config_read(proc_cmdline, &cfg);
+	br_cmdline_config_read(ctx, &cfg);
 
-	if (cfg.has_backup && bootrace_instance_exists(tfs, cfg.backup)) {
+	if (cfg.has_backup && br_instance_exists(tfs, cfg.backup)) {
 		*name = strdup(cfg.backup);
 		return *name ? 0 : br_fail(err, -ENOMEM, "out of memory");
 	}
-	ret = bootrace_tracefs_instances(tfs, &names);
+	ret = br_tracefs_instances(tfs, &names);
 	if (ret < 0)
 		return br_fail(err, ret, "cannot list %s/instances: %s",
 			       bootrace_tracefs_path(tfs), strerror(-ret));

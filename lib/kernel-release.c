@@ -7,6 +7,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,11 +51,11 @@ int bootrace_kernel_release_parse(const char *release,
 	kr->major = nums[0];
 	kr->minor = nums[1];
 	kr->patch = nums[2];
-	kr->level = bootrace_kernel_level_of(kr->major, kr->minor);
+	kr->level = br_kernel_level_of(kr->major, kr->minor);
 	return 0;
 }
 
-enum bootrace_kernel_level bootrace_kernel_level_of(int major, int minor)
+enum bootrace_kernel_level br_kernel_level_of(int major, int minor)
 {
 	int v = major * 1000 + minor;
 
@@ -88,7 +89,7 @@ static unsigned int possible_cpus(void)
 	char *text;
 	unsigned int n = 0;
 
-	if (!br_read_file("/sys/devices/system/cpu/possible", &text, NULL)) {
+	if (!br_read_at(AT_FDCWD, "/sys/devices/system/cpu/possible", 0, 0, &text, NULL)) {
 		char *p = text;
 
 		while (*p && *p != '\n') {
@@ -117,7 +118,7 @@ static unsigned long long mem_total(void)
 	unsigned long long kb = 0;
 	char *text, *line;
 
-	if (br_read_file("/proc/meminfo", &text, NULL))
+	if (br_read_at(AT_FDCWD, "/proc/meminfo", 0, 0, &text, NULL))
 		return 0;
 	line = strstr(text, "MemTotal:");
 	if (line)

@@ -17,51 +17,12 @@
 #include <unistd.h>
 
 #include "bootrace-local.h"
+#include "collection.h"
 #include "output.h"
 
 #ifndef RENAME_NOREPLACE
 #define RENAME_NOREPLACE (1 << 0)
 #endif
-
-static int mkdir_parents(const char *path, mode_t mode)
-{
-	char *copy = strdup(path);
-	int ret = 0;
-
-	if (!copy)
-		return -ENOMEM;
-	for (char *p = copy + 1; *p && !ret; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(copy, mode) < 0 && errno != EEXIST)
-			ret = -errno;
-		*p = '/';
-	}
-	if (!ret && mkdir(copy, mode) < 0 && errno != EEXIST)
-		ret = -errno;
-	free(copy);
-	return ret;
-}
-
-/*
- * The boot that collects, as journalctl names boots (32 hex digits), so a
- * collection can be matched with its journal. "unknown-boot" without /proc.
- */
-static void read_boot_id(char id[33])
-{
-	char *text = NULL;
-	size_t len, n = 0;
-
-	if (!br_read_file(BOOTRACE_BOOT_ID_PATH, &text, &len))
-		for (const char *p = text; *p && n < 32; p++)
-			if ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'))
-				id[n++] = *p;
-	free(text);
-	id[n] = '\0';
-	if (n != 32)
-		strcpy(id, "unknown-boot");
-}
 
 static int rename_noreplace(const char *from, const char *to);
 static bool keep_interrupted_data(const char *dir);
@@ -93,7 +54,7 @@ static int lock_state_dir(const char *state_dir, struct br_output *out,
  * named trace.dat.partial (its CPU table may be unfilled), or removed if it
  * holds no data.
  */
-static void recover_interrupted(const char *state_dir)
+static void recover_interrupted(struct bootrace_ctx *ctx, const char *state_dir)
 {
 	struct dirent *de;
 	DIR *d = opendir(state_dir);
@@ -113,7 +74,7 @@ static void recover_interrupted(const char *state_dir)
 			strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
 			if (asprintf(&target, "%s/%s-interrupted.partial", state_dir, stamp) > 0 &&
 			    !rename_noreplace(dir, target))
-				br_warn("an interrupted collection's data was kept in %s", target);
+				br_warn(ctx, "an interrupted collection's data was kept in %s", target);
 			free(target);
 		}
 		free(dir);
@@ -180,26 +141,23 @@ static bool keep_interrupted_data(const char *dir)
  * br_output_commit): a directory under a visible name is never half
  * written. The name is chosen now, so messages can give it.
  */
-static int make_collection_dir(const char *state_dir, struct br_output *out,
+static int make_collection_dir(struct bootrace_ctx *ctx, struct br_output *out,
 			       struct bootrace_error *err)
 {
-	char stamp[32], boot_id[33];
-	time_t now = time(NULL);
-	struct tm tm;
+	const char *state_dir = bootrace_ctx_state_dir(ctx);
+	_cleanup_free_ char *name = NULL;
 	int ret;
 
-	ret = mkdir_parents(state_dir, 0700);
+	ret = br_mkdir_p(state_dir, 0700);
 	if (ret)
 		return br_fail(err, ret, "cannot create %s: %s; choose a file with -o",
 			       state_dir, strerror(-ret));
 	ret = lock_state_dir(state_dir, out, err);
 	if (ret)
 		return ret;
-	recover_interrupted(state_dir);
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	read_boot_id(boot_id);
-	if (asprintf(&out->final_dir, "%s/%s-%s", state_dir, stamp, boot_id) < 0 ||
+	recover_interrupted(ctx, state_dir);
+	if (br_collection_new_name(&name) ||
+	    asprintf(&out->final_dir, "%s/%s", state_dir, name) < 0 ||
 	    asprintf(&out->dir, "%s/.new-XXXXXX", state_dir) < 0) {
 		out->dir = NULL;
 		return br_fail(err, -ENOMEM, "out of memory");
@@ -237,14 +195,14 @@ static int check_final_path(const char *path, bool force, struct bootrace_error 
 	return 0;
 }
 
-static int resolve_paths(const struct bootrace_collect_opts *opts,
+static int resolve_paths(struct bootrace_ctx *ctx, const struct bootrace_collect_opts *opts,
 			 struct br_output *out, struct bootrace_error *err)
 {
 	char *copy;
 	int ret;
 
 	if (!opts->output) {
-		ret = make_collection_dir(opts->state_dir, out, err);
+		ret = make_collection_dir(ctx, out, err);
 		if (ret)
 			return ret;
 		out->created_dir = true;
@@ -261,21 +219,21 @@ static int resolve_paths(const struct bootrace_collect_opts *opts,
 	return out->final_path && out->dir ? 0 : br_fail(err, -ENOMEM, "out of memory");
 }
 
-static int prepare(const struct bootrace_collect_opts *opts,
+static int prepare(struct bootrace_ctx *ctx, const struct bootrace_collect_opts *opts,
 		   struct br_output *out, struct bootrace_error *err);
 
 /* Every failure here is about the path the user gave (or the default one). */
-int br_output_prepare(const struct bootrace_collect_opts *opts,
+int br_output_prepare(struct bootrace_ctx *ctx, const struct bootrace_collect_opts *opts,
 		      struct br_output *out, struct bootrace_error *err)
 {
-	int ret = prepare(opts, out, err);
+	int ret = prepare(ctx, opts, out, err);
 
 	if (ret && err)
 		err->origin = BOOTRACE_ERROR_INPUT;
 	return ret;
 }
 
-static int prepare(const struct bootrace_collect_opts *opts,
+static int prepare(struct bootrace_ctx *ctx, const struct bootrace_collect_opts *opts,
 		   struct br_output *out, struct bootrace_error *err)
 {
 	char *base;
@@ -284,7 +242,7 @@ static int prepare(const struct bootrace_collect_opts *opts,
 	out->fd = out->dirfd = -1;
 	out->force = opts->force;
 	out->compress = opts->compress;
-	ret = resolve_paths(opts, out, err);
+	ret = resolve_paths(ctx, opts, out, err);
 	if (ret)
 		return ret;
 	out->dirfd = open(out->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -392,10 +350,9 @@ static int seal_collection(struct br_output *out, bool partial, char **path,
 {
 	char *target = NULL, *moved;
 	const char *base = strrchr(*path, '/') + 1;
-	int ret = -EEXIST, fd;
+	int ret = -EEXIST;
 
-	br_collection_info_write(out->dirfd, out->dir, base, partial, res);
-	fsync(out->dirfd);
+	br_collection_info_write(out->dirfd, base, partial, res);
 	for (int n = 1; n < 100 && ret == -EEXIST; n++) {
 		free(target);
 		const char *suffix = partial ? ".partial" : "";
@@ -418,11 +375,7 @@ static int seal_collection(struct br_output *out, bool partial, char **path,
 	free(*path);
 	*path = moved;
 	out->created_dir = false;
-	fd = open(out->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
-	}
+	br_fsync_dir(out->state_dir);
 	return 0;
 }
 
@@ -431,7 +384,7 @@ static int seal_collection(struct br_output *out, bool partial, char **path,
  * zstd beside it, which then takes its temporary name. Any failure leaves
  * the version 6 file as it is: compression is never worth a lost trace.
  */
-static void compress(struct br_output *out)
+static void compress(struct bootrace_ctx *ctx, struct br_output *out)
 {
 	const char *what = NULL;
 	char *path;
@@ -443,7 +396,7 @@ static void compress(struct br_output *out)
 		return;
 	fd = mkostemp(path, O_CLOEXEC);
 	if (fd < 0) {
-		br_warn("cannot compress the trace (%s): it is kept uncompressed", strerror(errno));
+		br_warn(ctx, "cannot compress the trace (%s): it is kept uncompressed", strerror(errno));
 		free(path);
 		return;
 	}
@@ -455,15 +408,15 @@ static void compress(struct br_output *out)
 	close(fd);
 	if (ret) {
 		unlink(path);
-		br_warn("cannot compress the trace (%s%s%s): it is kept uncompressed", strerror(-ret),
+		br_warn(ctx, "cannot compress the trace (%s%s%s): it is kept uncompressed", strerror(-ret),
 			what ? " at " : "", what ? what : "");
 	} else {
-		br_info("trace compressed with zstd (trace.dat version 7)");
+		br_info(ctx, "trace compressed with zstd (trace.dat version 7)");
 	}
 	free(path);
 }
 
-int br_output_commit(struct br_output *out, struct tracedat_writer *writer,
+int br_output_commit(struct bootrace_ctx *ctx, struct br_output *out, struct tracedat_writer *writer,
 		     int drain_ret, int write_err,
 		     struct bootrace_collect_result *res,
 		     struct bootrace_error *err)
@@ -471,7 +424,7 @@ int br_output_commit(struct br_output *out, struct tracedat_writer *writer,
 	int ret = make_durable(out, writer);
 
 	if (!drain_ret && !ret && out->compress)
-		compress(out);
+		compress(ctx, out);
 	if (!drain_ret && !ret) {
 		if (out->force)
 			ret = rename(out->tmp_path, out->final_path) < 0 ? -errno : 0;
@@ -512,7 +465,7 @@ int br_output_commit(struct br_output *out, struct tracedat_writer *writer,
 	return drain_ret;
 }
 
-void br_output_save_late(const char *base, int cpu, const void *page, size_t len,
+void br_output_save_late(const struct bootrace_ctx *ctx, const char *base, int cpu, const void *page, size_t len,
 			 const char *why)
 {
 	char *path;
@@ -527,38 +480,6 @@ void br_output_save_late(const char *base, int cpu, const void *page, size_t len
 		close(fd);
 	}
 	if (why)
-		br_warn("CPU %d: %zu bytes %s; kept in %s", cpu, len, why, path);
+		br_warn(ctx, "CPU %d: %zu bytes %s; kept in %s", cpu, len, why, path);
 	free(path);
-}
-
-int bootrace_collection_latest(const char *state_dir, char **path,
-			       struct bootrace_error *err)
-{
-	struct dirent **list;
-	int n, ret = -ENOENT;
-
-	n = scandir(state_dir, &list, NULL, alphasort);
-	if (n < 0)
-		return br_fail(err, -errno, "no collections in %s (%s): give the trace.dat to verify",
-			       state_dir, strerror(errno));
-	/* Directory names are UTC timestamps: the last in order is the newest. */
-	for (int i = n - 1; i >= 0; i--) {
-		char *candidate;
-
-		if (ret && list[i]->d_name[0] != '.' &&
-		    asprintf(&candidate, "%s/%s/trace.dat", state_dir, list[i]->d_name) > 0) {
-			if (!access(candidate, F_OK)) {
-				*path = candidate;
-				ret = 0;
-			} else {
-				free(candidate);
-			}
-		}
-		free(list[i]);
-	}
-	free(list);
-	if (ret)
-		return br_fail(err, ret, "no collection in %s: run 'bootrace collect' first, or give the trace.dat to verify",
-			       state_dir);
-	return 0;
 }

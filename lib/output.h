@@ -27,7 +27,7 @@ struct br_output {
 #define BR_OUTPUT_INIT { .fd = -1, .dirfd = -1, .lock_fd = -1 }
 
 /* Check the output path and create the temporary file; reads nothing. */
-int br_output_prepare(const struct bootrace_collect_opts *opts,
+int br_output_prepare(struct bootrace_ctx *ctx, const struct bootrace_collect_opts *opts,
 		      struct br_output *out, struct bootrace_error *err);
 /* Nothing was read: remove every trace of the attempt. */
 void br_output_discard(struct br_output *out);
@@ -36,21 +36,13 @@ void br_output_discard(struct br_output *out);
  * name when @drain_ret is 0, else to FINAL.partial; fills res->output or
  * res->partial. Returns @drain_ret or the first failure of its own.
  */
-int br_output_commit(struct br_output *out, struct tracedat_writer *writer,
+int br_output_commit(struct bootrace_ctx *ctx, struct br_output *out, struct tracedat_writer *writer,
 		      int drain_ret, int write_err,
 		      struct bootrace_collect_result *res,
 		      struct bootrace_error *err);
 void br_output_release(struct br_output *out);
-/*
- * The sidecar of a collection directory (history.c): what list shows,
- * written into @dir (open as @dirfd) before the directory gets its visible name. @trace
- * is the trace file's name in it. Best effort: a collection without one
- * is still listed.
- */
-void br_collection_info_write(int dirfd, const char *dir, const char *trace,
-			      bool partial, const struct bootrace_collect_result *res);
 /* Keep pages beside the output (BASE.late-cpuN); @why, if set, is logged. */
-void br_output_save_late(const char *base, int cpu, const void *page, size_t len,
+void br_output_save_late(const struct bootrace_ctx *ctx, const char *base, int cpu, const void *page, size_t len,
 			 const char *why);
 
 #endif

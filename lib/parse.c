@@ -6,6 +6,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -246,100 +247,124 @@ static void parse_trace_instance(const char *val, size_t n,
 }
 
 /*
- * One parameter as the kernel's next_arg() (lib/cmdline.c) splits it: a
- * double quote protects spaces, and the quotes around the whole word or
- * around the value are dropped. Returns where the next parameter starts.
+ * The kernel's isspace() (lib/ctype.c): the C locale's whitespace, and
+ * 0xa0, Latin-1's no-break space.
  */
-static const char *next_param(const char *args, const char **param,
-			      size_t *param_len, const char **val, size_t *val_len)
+static bool kernel_space(char c)
 {
-	bool in_quote = false, quoted = false;
-	size_t i, equals = 0, end;
+	unsigned char u = c;
 
+	return u == ' ' || (u >= '\t' && u <= '\r') || u == 0xa0;
+}
+
+/*
+ * PARAM=VALUE at @args, the '=' at @equals and the word ending at @end:
+ * a quote opening the value, and one closing it or the quoted word, dropped.
+ */
+static void split_value(const char *args, size_t equals, size_t end, bool quoted,
+			struct br_cmdline_word *w)
+{
+	size_t start = equals + 1;
+
+	w->param_len = equals;
+	if (start < end && args[start] == '"') {
+		start++;
+		if (end > start && args[end - 1] == '"')
+			end--;
+	} else if (quoted && end > start && args[end - 1] == '"') {
+		end--;
+	}
+	w->val = args + start;
+	w->val_len = end - start;
+}
+
+bool br_cmdline_word_next(const char **p, struct br_cmdline_word *w)
+{
+	const char *args = *p;
+	bool in_quote = false, quoted = false;
+	size_t i, equals = 0;
+
+	while (kernel_space(*args))
+		args++;
+	if (!*args)
+		return false;
+	w->word = args;
 	if (*args == '"') {
 		args++;
 		in_quote = quoted = true;
 	}
-	for (i = 0; args[i]; i++) {
-		if (isspace((unsigned char)args[i]) && !in_quote)
-			break;
+	/* A '=' first in the word does not split it: 0 is "none yet". */
+	for (i = 0; args[i] && (in_quote || !kernel_space(args[i])); i++) {
 		if (!equals && args[i] == '=')
 			equals = i;
 		if (args[i] == '"')
 			in_quote = !in_quote;
 	}
-	end = i;
-	*param = args;
-	*val = NULL;
-	*val_len = 0;
-	if (equals) {
-		size_t start = equals + 1;
-
-		*param_len = equals;
-		if (start < end && args[start] == '"') {
-			start++;
-			if (end > start && args[end - 1] == '"')
-				end--;
-		} else if (quoted && end > start && args[end - 1] == '"') {
-			end--;
-		}
-		*val = args + start;
-		*val_len = end - start;
-	} else {
-		if (quoted && end && args[end - 1] == '"')
-			end--;
-		*param_len = end;
-	}
-	while (isspace((unsigned char)args[i]))
+	w->len = args + i - w->word;
+	w->param = args;
+	w->val = NULL;
+	w->val_len = 0;
+	if (equals)
+		split_value(args, equals, i, quoted, w);
+	else
+		w->param_len = quoted && i && args[i - 1] == '"' ? i - 1 : i;
+	while (kernel_space(args[i]))
 		i++;
-	return args + i;
+	*p = args + i;
+	return true;
+}
+
+/* The kernel's parameqn(): '-' and '_' are the same in parameter names. */
+bool br_cmdline_param_eq(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((a[i] == '-' ? '_' : a[i]) != (b[i] == '-' ? '_' : b[i]))
+			return false;
+	return true;
+}
+
+bool br_cmdline_word_is(const struct br_cmdline_word *w, const char *param)
+{
+	size_t n = strlen(param);
+
+	return w->val && w->param_len == n && br_cmdline_param_eq(w->param, param, n);
 }
 
 int bootrace_cmdline_config_parse(const char *cmdline,
 				  struct bootrace_cmdline_config *cfg)
 {
 	const char *p = cmdline;
+	struct br_cmdline_word w;
 
 	memset(cfg, 0, sizeof(*cfg));
 	if (!cmdline)
 		return -EINVAL;
-	while (isspace((unsigned char)*p))
-		p++;
-	while (*p) {
-		const char *param, *val;
-		size_t param_len, n;
-
-		p = next_param(p, &param, &param_len, &val, &n);
+	while (br_cmdline_word_next(&p, &w)) {
 		/* Everything after a lone "--" belongs to init. */
-		if (!val && param_len == 2 && !strncmp(param, "--", 2))
+		if (!w.val && w.param_len == 2 && !strncmp(w.param, "--", 2))
 			break;
-		if (!val || !n)
+		if (!w.val_len)
 			continue;
-		if (param_len == 11 && !strncmp(param, "reserve_mem", 11)) {
+		if (br_cmdline_word_is(&w, "reserve_mem")) {
 			const char *last = NULL;
 
-			for (const char *c = val; c < val + n; c++)
+			for (const char *c = w.val; c < w.val + w.val_len; c++)
 				if (*c == ':')
 					last = c;
 			if (last) {
 				cfg->has_reserve_mem = true;
 				copy_name(cfg->label, sizeof(cfg->label),
-					  last + 1, val + n - last - 1);
+					  last + 1, w.val + w.val_len - last - 1);
 			}
-		} else if (param_len == 14 && !strncmp(param, "trace_instance", 14)) {
-			parse_trace_instance(val, n, cfg);
+		} else if (br_cmdline_word_is(&w, "trace_instance")) {
+			parse_trace_instance(w.val, w.val_len, cfg);
 		}
 	}
 	return 0;
 }
 
-void br_cmdline_config_read(const char *proc_cmdline,
+void br_cmdline_config_read(struct bootrace_ctx *ctx,
 			    struct bootrace_cmdline_config *cfg)
 {
-	char *cmdline = NULL;
-
-	if (!proc_cmdline && !br_read_file("/proc/cmdline", &cmdline, NULL))
-		proc_cmdline = cmdline;
-	bootrace_cmdline_config_parse(proc_cmdline ? proc_cmdline : "", cfg);
-	free(cmdline);
+	bootrace_cmdline_config_parse(bootrace_ctx_proc_cmdline(ctx), cfg);
 }

@@ -304,7 +304,7 @@ static int read_options(const char *file, struct bootrace_report *rep,
 	rep->uname = o.uname;
 	rep->instance = o.last_boot_instance;
 	o.uname = o.last_boot_instance = NULL;
-	tracedat_options_free(&o);
+	tracedat_options_clear(&o);
 	return 0;
 }
 
@@ -339,7 +339,7 @@ static void free_pass(struct pass *p)
 	free(p->counts);
 }
 
-int bootrace_report_read(const struct bootrace_report_opts *opts,
+int bootrace_report_read(struct bootrace_ctx *ctx, const struct bootrace_report_opts *opts,
 			 struct bootrace_report *rep, struct bootrace_error *err)
 {
 	struct tracecmd_input *handle;
@@ -374,18 +374,18 @@ int bootrace_report_read(const struct bootrace_report_opts *opts,
 	}
 	tracecmd_close(handle);
 	if (ret) {
-		bootrace_report_free(rep);
+		bootrace_report_clear(rep);
 		return br_fail(err, ret, "cannot read %s: %s", opts->file, strerror(-ret));
 	}
 	return 0;
 input:
-	bootrace_report_free(rep);
+	bootrace_report_clear(rep);
 	if (err)
 		err->origin = BOOTRACE_ERROR_INPUT;
 	return ret;
 }
 
-void bootrace_report_free(struct bootrace_report *rep)
+void bootrace_report_clear(struct bootrace_report *rep)
 {
 	for (int cpu = 0; rep->cpus && cpu < rep->nr_cpus; cpu++) {
 		for (int i = 0; i < rep->cpus[cpu].nr_lines; i++)

@@ -24,7 +24,7 @@ static int blob_read_at(int dirfd, const char *rel, struct tracedat_blob *blob)
 	size_t len;
 	int ret;
 
-	ret = br_read_file_at(dirfd, rel, &text, &len);
+	ret = br_read_at(dirfd, rel, 0, 0, &text, &len);
 	if (ret)
 		return ret;
 	blob->data = text;

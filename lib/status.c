@@ -4,6 +4,7 @@
  * than from the version alone, and what the user should do next.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,11 +37,11 @@ static int add_instance(const struct bootrace_tracefs *tfs, struct bootrace_stat
 	for (int i = 0; i < st->nr_instances; i++)
 		if (!strcmp(st->instances[i]->name, name))
 			return 0;
-	if (bootrace_instance_info_read(tfs, name, &info, NULL))
+	if (br_instance_info_read(NULL, tfs, name, &info, NULL))
 		return 0;
 	tmp = realloc(st->instances, (st->nr_instances + 1) * sizeof(*tmp));
 	if (!tmp) {
-		bootrace_instance_info_free(info);
+		br_instance_info_free(info);
 		return -ENOMEM;
 	}
 	st->instances = tmp;
@@ -54,11 +55,11 @@ static int find_instances(const struct bootrace_tracefs *tfs, struct bootrace_st
 	char **names = NULL;
 	int ret;
 
-	if (st->cmdline.has_persistent && bootrace_instance_exists(tfs, st->cmdline.persistent))
+	if (st->cmdline.has_persistent && br_instance_exists(tfs, st->cmdline.persistent))
 		add_instance(tfs, st, st->cmdline.persistent);
-	if (st->cmdline.has_backup && bootrace_instance_exists(tfs, st->cmdline.backup))
+	if (st->cmdline.has_backup && br_instance_exists(tfs, st->cmdline.backup))
 		add_instance(tfs, st, st->cmdline.backup);
-	ret = bootrace_tracefs_instances(tfs, &names);
+	ret = br_tracefs_instances(tfs, &names);
 	if (ret < 0)
 		return ret;
 	for (char **n = names; *n; n++) {
@@ -201,29 +202,29 @@ static void judge_level(struct bootrace_status *st)
 	else if (st->junk_instance[0])
 		st->level = BOOTRACE_KERNEL_PERSISTENT;
 	else
-		st->level = bootrace_kernel_level_of(st->major, st->minor);
+		st->level = br_kernel_level_of(st->major, st->minor);
 }
 
-int bootrace_status_read(const struct bootrace_tracefs *tfs,
-			 const char *proc_cmdline,
-			 struct bootrace_status *st, struct bootrace_error *err)
+int bootrace_status_read(struct bootrace_ctx *ctx, struct bootrace_status *st,
+			 struct bootrace_error *err)
 {
+	const struct bootrace_tracefs *tfs;
 	struct utsname uts;
 	int ret;
 
 	memset(st, 0, sizeof(*st));
+	ret = bootrace_ctx_tracefs(ctx, &tfs, err);
+	if (ret)
+		return ret;
 	if (!uname(&uts)) {
 		snprintf(st->release, sizeof(st->release), "%s", uts.release);
 		sscanf(uts.release, "%d.%d", &st->major, &st->minor);
 	}
 	st->tracefs = strdup(bootrace_tracefs_path(tfs));
-	if (proc_cmdline)
-		st->proc_cmdline = strdup(proc_cmdline);
-	else if (br_read_file("/proc/cmdline", &st->proc_cmdline, NULL))
-		st->proc_cmdline = strdup("");
-	if (!st->tracefs || !st->proc_cmdline)
+	st->proc_cmdline = strdup(bootrace_ctx_proc_cmdline(ctx));
+	st->state_dir = strdup(bootrace_ctx_state_dir(ctx));
+	if (!st->tracefs || !st->proc_cmdline || !st->state_dir)
 		return br_fail(err, -ENOMEM, "out of memory");
-	br_strip(st->proc_cmdline);
 	bootrace_cmdline_config_parse(st->proc_cmdline, &st->cmdline);
 	st->configured = st->cmdline.has_reserve_mem && st->cmdline.has_persistent &&
 			 !strcmp(st->cmdline.label, st->cmdline.persistent_label);
@@ -233,19 +234,18 @@ int bootrace_status_read(const struct bootrace_tracefs *tfs,
 			       st->tracefs, strerror(-ret));
 	judge_caps(st);
 	judge_level(st);
-	/* Only this machine's own boots are noted (see bootrecord.c). */
-	if (!proc_cmdline)
-		bootrace_boot_record_read(BOOTRACE_DEFAULT_STATE_DIR, &st->record);
+	br_boot_record_read(ctx, &st->record);
 	advise(st);
 	return 0;
 }
 
-void bootrace_status_free(struct bootrace_status *st)
+void bootrace_status_clear(struct bootrace_status *st)
 {
 	free(st->tracefs);
 	free(st->proc_cmdline);
+	free(st->state_dir);
 	for (int i = 0; i < st->nr_instances; i++)
-		bootrace_instance_info_free(st->instances[i]);
+		br_instance_info_free(st->instances[i]);
 	free(st->instances);
 	memset(st, 0, sizeof(*st));
 }

@@ -482,7 +482,7 @@ int tracedat_options_read(const char *path, struct tracedat_options *opts,
 out:
 	close(r.fd);
 	if (ret)
-		tracedat_options_free(opts);
+		tracedat_options_clear(opts);
 	return ret;
 }
 
@@ -621,7 +621,7 @@ int tracedat_kallsyms_read(const char *path, char **text)
 	return ret;
 }
 
-void tracedat_options_free(struct tracedat_options *opts)
+void tracedat_options_clear(struct tracedat_options *opts)
 {
 	int i;
 

@@ -530,6 +530,16 @@ unsigned long long tracedat_offset(const struct tracedat_writer *w)
 	return w->offset;
 }
 
+void tracedat_cpu_region(const struct tracedat_writer *w, int cpu,
+			 unsigned long long *offset, unsigned long long *size)
+{
+	*offset = *size = 0;
+	if (cpu >= 0 && cpu < w->nr_cpus) {
+		*offset = w->cpus[cpu].offset;
+		*size = w->cpus[cpu].size;
+	}
+}
+
 int tracedat_finish(struct tracedat_writer *w)
 {
 	unsigned long long empty_at = page_align(w, w->offset), written = 0;

@@ -96,6 +96,9 @@ int tracedat_cpu_end(struct tracedat_writer *w);
 
 /* Bytes written so far (where the file would be cut if stopped now). */
 unsigned long long tracedat_offset(const struct tracedat_writer *w);
+/* Where CPU @cpu's pages are in the file (size 0: none written). */
+void tracedat_cpu_region(const struct tracedat_writer *w, int cpu,
+			 unsigned long long *offset, unsigned long long *size);
 
 /* Fill in the offset table for every CPU (CPUs never begun get size 0). */
 int tracedat_finish(struct tracedat_writer *w);
@@ -133,7 +136,7 @@ struct tracedat_options {
  */
 int tracedat_options_read(const char *path, struct tracedat_options *opts,
 			  const char **what);
-void tracedat_options_free(struct tracedat_options *opts);
+void tracedat_options_clear(struct tracedat_options *opts);
 
 /*
  * The stored /proc/kallsyms text, for

@@ -52,14 +52,14 @@ static char *find_mounted(void)
 	return found;
 }
 
-static int mount_default(struct bootrace_error *err)
+static int mount_default(const struct bootrace_ctx *ctx, struct bootrace_error *err)
 {
 	if (!is_dir(DEFAULT_TRACEFS))
 		return br_fail(err, -ENOENT,
 			       "tracefs is not mounted and %s does not exist: is this kernel built with CONFIG_TRACING and sysfs mounted?",
 			       DEFAULT_TRACEFS);
 	if (mount("nodev", DEFAULT_TRACEFS, "tracefs", 0, NULL) == 0) {
-		br_info("mounted tracefs at %s", DEFAULT_TRACEFS);
+		br_info(ctx, "mounted tracefs at %s", DEFAULT_TRACEFS);
 		return 0;
 	}
 	if (errno == EPERM)
@@ -72,7 +72,8 @@ static int mount_default(struct bootrace_error *err)
 	return br_fail(err, -errno, "cannot mount tracefs at %s: %s", DEFAULT_TRACEFS, strerror(errno));
 }
 
-int bootrace_tracefs_open(const char *dir, struct bootrace_tracefs **out,
+int br_tracefs_open(const struct bootrace_ctx *ctx, const char *dir,
+		    struct bootrace_tracefs **out,
 			  struct bootrace_error *err)
 {
 	struct bootrace_tracefs *tfs;
@@ -86,7 +87,7 @@ int bootrace_tracefs_open(const char *dir, struct bootrace_tracefs **out,
 	} else {
 		path = find_mounted();
 		if (!path) {
-			ret = mount_default(err);
+			ret = mount_default(ctx, err);
 			if (ret)
 				return ret;
 			path = strdup(DEFAULT_TRACEFS);
@@ -121,7 +122,7 @@ const char *bootrace_tracefs_path(const struct bootrace_tracefs *tfs)
 	return tfs->path;
 }
 
-void bootrace_tracefs_free(struct bootrace_tracefs *tfs)
+void br_tracefs_free(struct bootrace_tracefs *tfs)
 {
 	if (!tfs)
 		return;
@@ -137,7 +138,7 @@ int bootrace_tracefs_read(const struct bootrace_tracefs *tfs, const char *rel,
 
 	if (!path)
 		return -ENOMEM;
-	ret = br_read_file(path, text, len);
+	ret = br_read_at(AT_FDCWD, path, 0, 0, text, len);
 	free(path);
 	return ret;
 }
@@ -147,7 +148,7 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int bootrace_tracefs_instances(const struct bootrace_tracefs *tfs, char ***names)
+int br_tracefs_instances(const struct bootrace_tracefs *tfs, char ***names)
 {
 	char *dir = br_path_join(tfs->path, "instances");
 	struct dirent *de;

@@ -137,7 +137,7 @@ static bool wait_gone(const struct bootrace_tracefs *tfs, const char *name,
 	struct timespec step = { 0, 20 * 1000 * 1000 };
 	unsigned int waited = 0;
 
-	while (bootrace_instance_exists(tfs, name)) {
+	while (br_instance_exists(tfs, name)) {
 		if (waited >= timeout_ms)
 			return false;
 		nanosleep(&step, NULL);
@@ -175,17 +175,18 @@ static enum bootrace_kernel_level running_level(void)
 
 	if (!uname(&uts))
 		sscanf(uts.release, "%d.%d", &major, &minor);
-	return bootrace_kernel_level_of(major, minor);
+	return br_kernel_level_of(major, minor);
 }
 
 /* The backup instance must be gone: by itself on 7.1+, removed by collect before. */
-static void check_backup_gone(const struct bootrace_verify_opts *opts, const char *name,
+static void check_backup_gone(const struct bootrace_tracefs *tfs,
+			      const struct bootrace_verify_opts *opts, const char *name,
 			      const struct bootrace_cmdline_config *cfg,
 			      struct bootrace_verify_result *res)
 {
 	char path[512];
 
-	if (wait_gone(opts->tfs, name, opts->timeout_ms)) {
+	if (wait_gone(tfs, name, opts->timeout_ms)) {
 		add_check(res, "backup-gone", BOOTRACE_CHECK_PASS, "instance '%s' is gone (%s)", name,
 			  running_level() >= BOOTRACE_KERNEL_READ_ONLY ?
 			  "the kernel removed it once it was read, 7.1+" :
@@ -193,7 +194,7 @@ static void check_backup_gone(const struct bootrace_verify_opts *opts, const cha
 		return;
 	}
 	snprintf(path, sizeof(path), "%s/instances/%s/tracing_on",
-		 bootrace_tracefs_path(opts->tfs), name);
+		 bootrace_tracefs_path(tfs), name);
 	if (access(path, F_OK) || (cfg->has_backup && !strcmp(name, cfg->backup)))
 		add_check(res, "backup-gone", BOOTRACE_CHECK_FAIL,
 			  "instance '%s' still exists %u ms after collect: it was not read to the end, or not removed (rmdir it once the file is safe)",
@@ -204,18 +205,18 @@ static void check_backup_gone(const struct bootrace_verify_opts *opts, const cha
 }
 
 /* The persistent instance must exist and trace this boot, for the next crash. */
-static void check_persistent(const struct bootrace_verify_opts *opts, const char *name,
+static void check_persistent(const struct bootrace_tracefs *tfs, const char *name,
 			     bool was_source, struct bootrace_verify_result *res)
 {
 	char last_boot[128];
 	bool tracing;
 
-	if (!bootrace_instance_exists(opts->tfs, name)) {
+	if (!br_instance_exists(tfs, name)) {
 		add_check(res, "persistent", BOOTRACE_CHECK_FAIL,
 			  "instance '%s' is missing: the next crash will not be recorded", name);
 		return;
 	}
-	tracing = instance_tracing(opts->tfs, name, last_boot, sizeof(last_boot));
+	tracing = instance_tracing(tfs, name, last_boot, sizeof(last_boot));
 	if (!tracing)
 		add_check(res, "persistent", BOOTRACE_CHECK_FAIL,
 			  "instance '%s' exists but does not trace (tracing_on 0): the next crash will not be recorded%s",
@@ -229,21 +230,27 @@ static void check_persistent(const struct bootrace_verify_opts *opts, const char
 			  "instance '%s' exists and traces this boot", name);
 }
 
-static void check_instances(const struct bootrace_verify_opts *opts,
+static void check_instances(struct bootrace_ctx *ctx, const struct bootrace_verify_opts *opts,
 			    const struct tracedat_options *fopts,
 			    struct bootrace_verify_result *res)
 {
 	struct bootrace_cmdline_config cfg;
 	const char *persistent = opts->persistent;
 	const char *source = fopts->last_boot_instance;
+	const struct bootrace_tracefs *tfs;
 	bool from_persistent;
 
-	if (!opts->tfs) {
+	if (!opts->check_instance) {
 		add_check(res, "backup-gone", BOOTRACE_CHECK_SKIP, "offline: instances not checked");
 		add_check(res, "persistent", BOOTRACE_CHECK_SKIP, "offline: instances not checked");
 		return;
 	}
-	br_cmdline_config_read(opts->proc_cmdline, &cfg);
+	if (bootrace_ctx_tracefs(ctx, &tfs, NULL)) {
+		add_check(res, "backup-gone", BOOTRACE_CHECK_SKIP, "no tracefs: instances not checked");
+		add_check(res, "persistent", BOOTRACE_CHECK_SKIP, "no tracefs: instances not checked");
+		return;
+	}
+	br_cmdline_config_read(ctx, &cfg);
 	if (!persistent)
 		persistent = cfg.has_persistent ? cfg.persistent : NULL;
 	from_persistent = source && persistent && !strcmp(source, persistent);
@@ -255,16 +262,16 @@ static void check_instances(const struct bootrace_verify_opts *opts,
 		add_check(res, "backup-gone", BOOTRACE_CHECK_SKIP,
 			  "no backup instance: the previous boot was in '%s' itself (kernels before 6.19)", source);
 	else
-		check_backup_gone(opts, source, &cfg, res);
+		check_backup_gone(tfs, opts, source, &cfg, res);
 
 	if (!persistent)
 		add_check(res, "persistent", BOOTRACE_CHECK_SKIP,
 			  "no persistent instance on the kernel command line");
 	else
-		check_persistent(opts, persistent, from_persistent, res);
+		check_persistent(tfs, persistent, from_persistent, res);
 }
 
-int bootrace_verify(const struct bootrace_verify_opts *opts,
+int bootrace_verify(struct bootrace_ctx *ctx, const struct bootrace_verify_opts *opts,
 		    struct bootrace_verify_result *res,
 		    struct bootrace_error *err)
 {
@@ -288,7 +295,7 @@ int bootrace_verify(const struct bootrace_verify_opts *opts,
 	counts.nr_cpus = fopts.nr_cpus;
 	counts.records = calloc(fopts.nr_cpus ? fopts.nr_cpus : 1, sizeof(*counts.records));
 	if (!counts.records) {
-		tracedat_options_free(&fopts);
+		tracedat_options_clear(&fopts);
 		return br_fail(err, -ENOMEM, "out of memory");
 	}
 	res->nr_cpus = fopts.nr_cpus;
@@ -305,8 +312,8 @@ int bootrace_verify(const struct bootrace_verify_opts *opts,
 		check_counts(&fopts, &counts, res);
 		check_lost(&fopts, &counts, res);
 	}
-	check_instances(opts, &fopts, res);
-	tracedat_options_free(&fopts);
+	check_instances(ctx, opts, &fopts, res);
+	tracedat_options_clear(&fopts);
 	return 0;
 }
 
@@ -318,7 +325,7 @@ bool bootrace_verify_passed(const struct bootrace_verify_result *res)
 	return res->nr_checks > 0;
 }
 
-void bootrace_verify_result_free(struct bootrace_verify_result *res)
+void bootrace_verify_result_clear(struct bootrace_verify_result *res)
 {
 	free(res->cpu_records);
 	free(res->cpu_expected);

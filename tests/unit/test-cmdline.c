@@ -3,13 +3,16 @@
  * Composing the kernel command-line fragment: the documented defaults,
  * size and alignment rules, and every way a value could smuggle another
  * kernel parameter in. Every rejection must come with a one-line message
- * that names the rejected value.
+ * that names the rejected value. And the one tokenizer every reader of a
+ * command line goes through, against the kernel's own next_arg() rules.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "bootloader-local.h"
+#include "bootrace-local.h"
 #include "bootrace.h"
 #include "tap.h"
 
@@ -440,6 +443,147 @@ static void test_events(void)
 	events_bad("sched", "", -ENOENT, "sched");
 }
 
+
+/* ------------------------------------------- the command-line tokenizer */
+
+/* One word as next_arg() gives it: as written, its param, its value (NULL: no '='). */
+struct want_word {
+	const char *word, *param, *val;
+};
+
+static bool span_is(const char *s, size_t n, const char *want)
+{
+	return strlen(want) == n && !memcmp(s, want, n);
+}
+
+static void words_are(const char *line, const struct want_word *want, size_t n,
+		      const char *name)
+{
+	const char *p = line;
+	struct br_cmdline_word w;
+	size_t i = 0;
+	bool ok = true;
+
+	while (ok && br_cmdline_word_next(&p, &w)) {
+		ok = i < n && span_is(w.word, w.len, want[i].word) &&
+		     span_is(w.param, w.param_len, want[i].param) &&
+		     (want[i].val ? w.val && span_is(w.val, w.val_len, want[i].val) : !w.val);
+		if (!ok)
+			printf("#   word %zu: '%.*s' param '%.*s' val %s'%.*s'\n", i, (int)w.len, w.word,
+			       (int)w.param_len, w.param, w.val ? "" : "(none) ",
+			       (int)w.val_len, w.val ? w.val : "");
+		i++;
+	}
+	tap_ok(ok && i == n && !*p, "words: %s", name);
+	if (ok && i != n)
+		printf("#   %zu words, want %zu\n", i, n);
+}
+
+#define WORDS(line, name, ...)                                                     \
+	do {                                                                       \
+		static const struct want_word want_[] = { __VA_ARGS__ };           \
+		words_are(line, want_, ARRAY_SIZE(want_), name);                  \
+	} while (0)
+
+static void no_words(const char *line, const char *name)
+{
+	const char *p = line;
+	struct br_cmdline_word w;
+
+	tap_ok(!br_cmdline_word_next(&p, &w), "no words: %s", name);
+}
+
+static void test_words(void)
+{
+	no_words("", "empty");
+	no_words(" \t\n\v\f\r", "whitespace only");
+	WORDS("quiet", "one word", { "quiet", "quiet", NULL });
+	WORDS("  ro\tquiet\nsplash \r\n", "any whitespace separates, none is kept",
+	      { "ro", "ro", NULL }, { "quiet", "quiet", NULL }, { "splash", "splash", NULL });
+	WORDS("a\xa0" "b", "0xa0 separates, as the kernel's isspace() says",
+	      { "a", "a", NULL }, { "b", "b", NULL });
+	WORDS("root=/dev/vda1 console=ttyS0,115200n8", "PARAM=VALUE",
+	      { "root=/dev/vda1", "root", "/dev/vda1" },
+	      { "console=ttyS0,115200n8", "console", "ttyS0,115200n8" });
+	WORDS("trace_instance=backup=boot_map", "the first '=' splits",
+	      { "trace_instance=backup=boot_map", "trace_instance", "backup=boot_map" });
+	WORDS("a==b", "'=' twice", { "a==b", "a", "=b" });
+	WORDS("a= b", "an empty value", { "a=", "a", "" }, { "b", "b", NULL });
+	WORDS("=x =", "a leading '=' does not split",
+	      { "=x", "=x", NULL }, { "=", "=", NULL });
+	WORDS("=a=b", "a leading '=', then one that splits", { "=a=b", "=a", "b" });
+	/* Quotes. */
+	WORDS("dyndbg=\"file x.c +p\" quiet", "a quoted value keeps its spaces",
+	      { "dyndbg=\"file x.c +p\"", "dyndbg", "file x.c +p" }, { "quiet", "quiet", NULL });
+	WORDS("\"reserve_mem=12M:4096:trace\" ro", "a quoted word",
+	      { "\"reserve_mem=12M:4096:trace\"", "reserve_mem", "12M:4096:trace" }, { "ro", "ro", NULL });
+	WORDS("\"a b=c d\"", "a quoted word with spaces on both sides of '='",
+	      { "\"a b=c d\"", "a b", "c d" });
+	WORDS("\"foo bar\"", "a quoted word without '='", { "\"foo bar\"", "foo bar", NULL });
+	WORDS("\"ro\" quiet", "quotes around a plain word", { "\"ro\"", "ro", NULL }, { "quiet", "quiet", NULL });
+	WORDS("a=\"b\"c d", "a quote closing inside the value stays",
+	      { "a=\"b\"c", "a", "b\"c" }, { "d", "d", NULL });
+	WORDS("a\"b c\"d e", "quotes inside a word protect spaces",
+	      { "a\"b c\"d", "a\"b c\"d", NULL }, { "e", "e", NULL });
+	WORDS("a=\"b c", "an unterminated quote runs to the end", { "a=\"b c", "a", "b c" });
+	WORDS("\"a=b c", "an unterminated opening quote runs to the end", { "\"a=b c", "a", "b c" });
+	WORDS("a=\"", "a value of one quote is empty", { "a=\"", "a", "" });
+	WORDS("\"a=\"b\"\"", "a quoted word with a quoted value", { "\"a=\"b\"\"", "a", "b\"" });
+	WORDS("\"a\"=b", "a quote closing before '='", { "\"a\"=b", "a\"", "b" });
+	WORDS("\"", "a lone quote", { "\"", "", NULL });
+	WORDS("\"\" x", "two quotes", { "\"\"", "", NULL }, { "x", "x", NULL });
+	WORDS("x=\"a\tb\nc\"", "quotes keep tabs and newlines", { "x=\"a\tb\nc\"", "x", "a\tb\nc" });
+	WORDS("quiet -- init=/bin/sh", "'--' is a word; what it means is the caller's",
+	      { "quiet", "quiet", NULL }, { "--", "--", NULL }, { "init=/bin/sh", "init", "/bin/sh" });
+}
+
+static void word_is(const char *text, const char *param, bool want, const char *name)
+{
+	const char *p = text;
+	struct br_cmdline_word w;
+
+	tap_ok(br_cmdline_word_next(&p, &w) && br_cmdline_word_is(&w, param) == want,
+	       "word_is: %s", name);
+}
+
+static void test_word_is(void)
+{
+	word_is("reserve_mem=12M:4096:trace", "reserve_mem", true, "the parameter");
+	word_is("reserve-mem=12M:4096:trace", "reserve_mem", true, "'-' is '_', as parameq() has it");
+	word_is("trace-instance=boot_map@trace", "trace_instance", true, "'-' is '_' in trace-instance");
+	word_is("\"trace_instance=boot_map@trace\"", "trace_instance", true, "quoted");
+	word_is("reserve_mem", "reserve_mem", false, "without a value");
+	word_is("reserve_memx=1", "reserve_mem", false, "a longer name");
+	word_is("xreserve_mem=1", "reserve_mem", false, "a prefix");
+	word_is("reserve_me=1", "reserve_mem", false, "a shorter name");
+	word_is("RESERVE_MEM=1", "reserve_mem", false, "names are case-sensitive");
+	tap_ok(br_cmdline_param_eq("a-b_c", "a_b-c", 5) && !br_cmdline_param_eq("a-b", "a.b", 3),
+	       "param_eq: only '-' and '_' are alike");
+}
+
+static void has_words(const char *text, const char *fragment, bool want, const char *name)
+{
+	tap_ok(bl_has_words(text, fragment) == want, "has_words: %s", name);
+}
+
+/* Whether a command line carries bootrace's arguments, as the kernel reads it. */
+static void test_has_words(void)
+{
+	static const char frag[] = "reserve_mem=12M:4096:trace trace_instance=boot_map@trace";
+
+	has_words("ro reserve_mem=12M:4096:trace trace_instance=boot_map@trace quiet", frag, true, "in the middle");
+	has_words("reserve_mem=12M:4096:trace  trace_instance=boot_map@trace", frag, true, "two spaces between");
+	has_words("ro \"reserve_mem=12M:4096:trace\" trace_instance=\"boot_map@trace\"", frag, true,
+		  "quoted as the kernel drops the quotes");
+	has_words("ro reserve_mem=12M:4096:trace quiet trace_instance=boot_map@trace", frag, false, "not in a row");
+	has_words("ro reserve_mem=12M:4096:trace", frag, false, "only the first");
+	has_words("ro xreserve_mem=12M:4096:trace trace_instance=boot_map@trace", frag, false, "a longer word");
+	has_words("ro reserve_mem=12M:4096:trace trace_instance=boot_map@tracex", frag, false, "a longer last word");
+	has_words("dyndbg=\"reserve_mem=12M:4096:trace trace_instance=boot_map@trace\"", frag, false,
+		  "inside another parameter's quotes");
+	has_words("ro", "", false, "an empty fragment");
+}
+
 int main(void)
 {
 	test_name_check();
@@ -450,5 +594,8 @@ int main(void)
 	test_label();
 	test_names();
 	test_events();
+	test_words();
+	test_word_is();
+	test_has_words();
 	return tap_done();
 }

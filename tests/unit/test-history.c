@@ -13,9 +13,12 @@
 #include <unistd.h>
 
 #include "bootrace.h"
+#include "config.h"
 #include "tap.h"
 
 static char warnings[4096];
+static struct bootrace_ctx *ctx;
+static char conf_path[4200];
 
 static void capture(enum bootrace_log_level level, const char *msg, void *data)
 {
@@ -25,11 +28,11 @@ static void capture(enum bootrace_log_level level, const char *msg, void *data)
 
 static int parse(const char *text, struct bootrace_config *cfg, struct bootrace_error *err)
 {
-	bootrace_config_free(cfg);
+	bootrace_config_clear(cfg);
 	bootrace_config_init(cfg);
 	warnings[0] = '\0';
 	memset(err, 0, sizeof(*err));
-	return bootrace_config_parse(text, "test.conf", cfg, err);
+	return bootrace_config_parse(ctx, text, "test.conf", cfg, err);
 }
 
 static void test_config(void)
@@ -55,7 +58,7 @@ static void test_config(void)
 	int ret;
 
 	bootrace_config_init(&cfg);
-	tap_is_str(cfg.state_dir, BOOTRACE_DEFAULT_STATE_DIR, "default state_dir");
+	tap_is_str(cfg.state_dir, BOOTRACE_STATE_DIR, "default state_dir (meson's localstatedir)");
 	tap_is_int(cfg.keep, 10, "default keep");
 	tap_is_int(cfg.max_size, 1ULL << 30, "default max_size 1G");
 
@@ -90,28 +93,44 @@ static void test_config(void)
 		       err.origin == BOOTRACE_ERROR_INPUT && !strchr(err.msg, '\n'),
 		       "malformed %zu: one line naming the line (%s)", i, err.msg);
 	}
-	bootrace_config_free(&cfg);
+	bootrace_config_clear(&cfg);
 }
 
 static void test_config_load(const char *dir)
 {
-	struct bootrace_config cfg;
 	struct bootrace_error err;
 	char path[4096];
 	int fd, ret;
 
-	bootrace_config_init(&cfg);
 	snprintf(path, sizeof(path), "%s/missing.conf", dir);
-	ret = bootrace_config_load(path, &cfg, &err);
+	ret = bootrace_ctx_load_config(ctx, path, &err);
 	tap_ok(ret == -ENOENT && strstr(err.msg, "missing.conf"), "a missing --config file is an error");
 	snprintf(path, sizeof(path), "%s/nul.conf", dir);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	if (write(fd, "keep = 1\0\nkeep = 2\n", 19) != 19)
 		perror("write");
 	close(fd);
-	ret = bootrace_config_load(path, &cfg, &err);
+	ret = bootrace_ctx_load_config(ctx, path, &err);
 	tap_ok(ret == -EINVAL && strstr(err.msg, "NUL"), "a file with a NUL byte is refused");
-	bootrace_config_free(&cfg);
+	ret = bootrace_ctx_load_config(ctx, "/dev/zero", &err);
+	tap_ok(ret == -EINVAL && strstr(err.msg, "/dev/zero"), "a device is refused, not read forever (%s)", err.msg);
+	snprintf(path, sizeof(path), "%s/fifo.conf", dir);
+	mkfifo(path, 0600);
+	ret = bootrace_ctx_load_config(ctx, path, &err);
+	tap_ok(ret == -EINVAL, "a FIFO is refused, not waited on");
+	snprintf(path, sizeof(path), "%s/state.conf", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (write(fd, "state_dir = /srv/elsewhere\n", 26) != 26)
+		perror("write");
+	close(fd);
+	ret = bootrace_ctx_load_config(ctx, path, &err);
+	tap_ok(ret == 0 && !strcmp(bootrace_ctx_state_dir(ctx), "/srv/elsewhere"),
+	       "the context's state directory is the configuration file's");
+	bootrace_ctx_set_state_dir(ctx, "/srv/given");
+	ret = bootrace_ctx_load_config(ctx, path, &err);
+	tap_ok(ret == 0 && !strcmp(bootrace_ctx_state_dir(ctx), "/srv/given"),
+	       "a state directory set on the context wins over the file's");
+	bootrace_ctx_set_state_dir(ctx, NULL);
 }
 
 static void make_collection(const char *state, const char *name, size_t bytes)
@@ -146,9 +165,20 @@ static bool exists(const char *state, const char *name)
 #define C3 "2026-01-02T00:00:00Z-cccc.partial"
 #define C4 "2026-02-01T00:00:00Z-dddd"
 
+/* Retention limits, given as a user gives them: in the configuration file. */
+static void set_limits(unsigned int keep, unsigned long long max_size)
+{
+	struct bootrace_error err;
+	FILE *f = fopen(conf_path, "w");
+
+	fprintf(f, "keep = %u\nmax_size = %llu\n", keep, max_size);
+	fclose(f);
+	if (bootrace_ctx_load_config(ctx, conf_path, &err))
+		printf("# cannot load %s: %s\n", conf_path, err.msg);
+}
+
 static void test_retention(const char *dir)
 {
-	struct bootrace_config cfg;
 	struct bootrace_collection *list;
 	struct bootrace_error err;
 	char state[4096], path[8192], **removed;
@@ -156,14 +186,14 @@ static void test_retention(const char *dir)
 
 	snprintf(state, sizeof(state), "%s/state", dir);
 	mkdir(state, 0700);
-	bootrace_config_init(&cfg);
-	free(cfg.state_dir);
-	cfg.state_dir = strdup(state);
+	snprintf(conf_path, sizeof(conf_path), "%s/bootrace.conf", dir);
+	bootrace_ctx_set_state_dir(ctx, state);
+	set_limits(10, 1ULL << 30);
 
-	ret = bootrace_history_read(state, &list, &nr, &err);
+	ret = bootrace_history_read(ctx, &list, &nr, &err);
 	tap_ok(ret == 0 && nr == 0, "an empty state directory lists nothing");
 	bootrace_history_free(list, nr);
-	ret = bootrace_history_prune(&cfg, NULL, &err);
+	ret = bootrace_history_prune(ctx, NULL, &err);
 	tap_is_int(ret, 0, "retention on an empty directory removes nothing");
 
 	make_collection(state, C4, 4096);
@@ -175,7 +205,7 @@ static void test_retention(const char *dir)
 	mkdir(strcat(strcpy(path, state), "/.new-abcdef"), 0700);
 	mkdir(strcat(strcpy(path, state), "/2026-13"), 0700);
 
-	ret = bootrace_history_read(state, &list, &nr, &err);
+	ret = bootrace_history_read(ctx, &list, &nr, &err);
 	tap_ok(ret == 0 && nr == 4, "four collections listed, other directories not (%d)", nr);
 	if (ret == 0 && nr == 4) {
 		tap_is_str(list[0].name, C1, "oldest first");
@@ -188,32 +218,29 @@ static void test_retention(const char *dir)
 	}
 	bootrace_history_free(list, nr);
 
-	cfg.keep = 0;
-	cfg.max_size = 0;
-	ret = bootrace_history_prune(&cfg, NULL, &err);
+	set_limits(0, 0);
+	ret = bootrace_history_prune(ctx, NULL, &err);
 	tap_is_int(ret, 0, "no limits: nothing removed");
 
-	cfg.keep = 3;
-	ret = bootrace_history_prune(&cfg, &removed, &err);
+	set_limits(3, 0);
+	ret = bootrace_history_prune(ctx, &removed, &err);
 	tap_ok(ret == 1 && removed && !strcmp(removed[0], C1) && !exists(state, C1) && exists(state, C2),
 	       "keep = 3: the oldest of four removed");
 	bootrace_strv_free(removed);
 
-	cfg.keep = 0;
-	cfg.max_size = 2 * 4096 + 2048;
-	ret = bootrace_history_prune(&cfg, NULL, &err);
+	set_limits(0, 2 * 4096 + 2048);
+	ret = bootrace_history_prune(ctx, NULL, &err);
 	tap_ok(ret == 1 && !exists(state, C2) && exists(state, C3) && exists(state, C4),
 	       "max_size: the oldest removed until the rest fit (%d)", ret);
 
-	cfg.max_size = 1;
-	cfg.keep = 1;
+	set_limits(1, 1);
 	make_collection(state, "2026-03-01T00:00:00Z-eeee", 8192);
 	mkdir(strcat(strcpy(path, state), "/2026-02-01T00:00:00Z-dddd/sub"), 0700);
-	ret = bootrace_history_prune(&cfg, NULL, &err);
+	ret = bootrace_history_prune(ctx, NULL, &err);
 	tap_ok(ret == -ENOTEMPTY && strstr(err.msg, C4) && !exists(state, C3),
 	       "a collection holding a directory is not removed, and says so (%s)", err.msg);
 	rmdir(strcat(strcpy(path, state), "/.old-" C4 "/sub"));
-	ret = bootrace_history_prune(&cfg, NULL, &err);
+	ret = bootrace_history_prune(ctx, NULL, &err);
 	tap_ok(ret == 0 && exists(state, "2026-03-01T00:00:00Z-eeee"),
 	       "the newest is never removed, even over max_size and keep = 1");
 	tap_ok(exists(state, "notes") && exists(state, ".new-abcdef") && exists(state, "2026-13"),
@@ -223,19 +250,55 @@ static void test_retention(const char *dir)
 	{
 		char *file = NULL;
 
-		ret = bootrace_collection_resolve(state, NULL, &file, &err);
+		ret = bootrace_collection_resolve(ctx, NULL, &file, &err);
 		tap_ok(ret == 0 && strstr(file, "2026-03-01T00:00:00Z-eeee/trace.dat"), "no argument: the newest");
 		free(file);
-		ret = bootrace_collection_resolve(state, "2026-03-01T00:00:00Z-eeee", &file, &err);
+		ret = bootrace_collection_resolve(ctx, "2026-03-01T00:00:00Z-eeee", &file, &err);
 		tap_ok(ret == 0 && strstr(file, "eeee/trace.dat"), "a collection's name");
 		free(file);
-		ret = bootrace_collection_resolve(state, "no-such", &file, &err);
+		ret = bootrace_collection_resolve(ctx, "no-such", &file, &err);
 		tap_ok(ret == -ENOENT && err.origin == BOOTRACE_ERROR_INPUT && strstr(err.msg, "no-such"),
 		       "an unknown name: an input error naming it");
-		ret = bootrace_collection_resolve(state, "/no/such/file.dat", &file, &err);
+		ret = bootrace_collection_resolve(ctx, "/no/such/file.dat", &file, &err);
 		tap_ok(ret == -ENOENT && strstr(err.msg, "/no/such/file.dat"), "a missing path");
 	}
-	bootrace_config_free(&cfg);
+}
+
+/*
+ * A directory someone else put in the state directory, with a trace.dat
+ * in it, is not a collection: not listed, not the newest, not a name.
+ */
+static void test_foreign(const char *dir)
+{
+	struct bootrace_collection *list;
+	struct bootrace_error err;
+	char state[4096], path[8192], *file = NULL;
+	int nr, ret;
+
+	snprintf(state, sizeof(state), "%s/foreign", dir);
+	mkdir(state, 0700);
+	bootrace_ctx_set_state_dir(ctx, state);
+	make_collection(state, "zzz-notmine", 100);
+	ret = bootrace_collection_resolve(ctx, NULL, &file, &err);
+	tap_ok(ret == -ENOENT && !file, "only a foreign directory: no newest collection (%s)", err.msg);
+	make_collection(state, "2026-03-01T00:00:00Z-eeee", 100);
+	ret = bootrace_collection_resolve(ctx, NULL, &file, &err);
+	tap_ok(ret == 0 && file && strstr(file, "eeee/trace.dat"),
+	       "the newest is the collection, not the foreign directory sorted after it");
+	free(file);
+	file = NULL;
+	ret = bootrace_collection_resolve(ctx, "zzz-notmine", &file, &err);
+	tap_ok(ret == -ENOENT && !file, "a foreign directory is not a collection's name");
+	ret = bootrace_history_read(ctx, &list, &nr, &err);
+	tap_ok(ret == 0 && nr == 1, "list shows the one collection only");
+	bootrace_history_free(list, nr);
+	set_limits(1, 0);
+	make_collection(state, "2026-04-01T00:00:00Z-ffff", 100);
+	ret = bootrace_history_prune(ctx, NULL, &err);
+	tap_ok(ret == 1 && exists(state, "zzz-notmine/trace.dat") && exists(state, "zzz-notmine/info"),
+	       "retention leaves the foreign directory and its files alone");
+	snprintf(path, sizeof(path), "%s/zzz-notmine", state);
+	tap_ok(exists(state, "zzz-notmine"), "and its name (%s)", path);
 }
 
 int main(void)
@@ -243,13 +306,17 @@ int main(void)
 	char dir[] = "/tmp/bootrace-test-history.XXXXXX";
 	char cmd[256];
 
-	bootrace_set_log_fn(capture, NULL);
-	bootrace_set_log_level(BOOTRACE_LOG_WARN);
+	if (bootrace_ctx_new(&ctx))
+		return 1;
+	bootrace_ctx_set_log_fn(ctx, capture, NULL);
+	bootrace_ctx_set_log_level(ctx, BOOTRACE_LOG_WARN);
 	if (!mkdtemp(dir))
 		return 1;
 	test_config();
 	test_config_load(dir);
 	test_retention(dir);
+	test_foreign(dir);
+	bootrace_ctx_free(ctx);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd))
 		printf("# could not remove %s\n", dir);

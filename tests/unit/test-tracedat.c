@@ -285,7 +285,7 @@ static void check_options(const char *path, unsigned int page_size, int version)
 	tap_is_str(o.last_boot_instance, "backup", "LAST_BOOT_INFO instance");
 	tap_is_str(o.last_boot_info, "ffffffff85000000\t[kernel]\n",
 		   "LAST_BOOT_INFO text");
-	tracedat_options_free(&o);
+	tracedat_options_clear(&o);
 }
 
 /* ---- writer errors ---- */
@@ -388,7 +388,7 @@ static int read_bytes_as_file(const char *path, const void *buf, size_t len,
 	close(fd);
 	ret = tracedat_options_read(path, &o, what);
 	if (!ret)
-		tracedat_options_free(&o);
+		tracedat_options_clear(&o);
 	return ret;
 }
 
@@ -421,7 +421,7 @@ static int read_missing(void)
 	int ret = tracedat_options_read("/nonexistent/x.dat", &o, &what);
 
 	if (!ret)
-		tracedat_options_free(&o);
+		tracedat_options_clear(&o);
 	return ret;
 }
 
@@ -599,7 +599,7 @@ static void check_v7(const char *path)
 			   "v7: UNAME from the second options section");
 		tap_is_str(o.last_boot_info, "ffffffff82600000\t[kernel]\n",
 			   "v7: LAST_BOOT_INFO");
-		tracedat_options_free(&o);
+		tracedat_options_clear(&o);
 	}
 	build_v7(&b, "zstd", 0, false, 0);
 	ret = read_bytes_as_file(path, b.data, b.len, &what);
@@ -660,7 +660,7 @@ static void check_compressed(const char *v6, unsigned int page_size)
 		tap_is_int(ret, -EINVAL, "a v7 file cut short is refused");
 		tap_ok(ret && what, "the error names the part (%s)", what ? what : "none");
 		if (!ret)
-			tracedat_options_free(&o);
+			tracedat_options_clear(&o);
 	}
 	unlink(v7);
 }

@@ -18,12 +18,13 @@
 #include <unistd.h>
 
 #include "bootrace-local.h"
-#include "output.h"
+#include "collection.h"
+#include "context.h"
 
 #define PARTIAL_SUFFIX ".partial"
 
 /* "2026-11-26T07:12:03Z" and anything after it (boot id, -N, .partial). */
-static bool is_collection_name(const char *name)
+bool bootrace_collection_name_valid(const char *name)
 {
 	static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
 
@@ -45,74 +46,56 @@ static bool ends_with(const char *s, const char *suffix)
 
 /* ------------------------------------------------------------ sidecar */
 
-static void boot_id(char out[40])
+int br_collection_new_name(char **name)
 {
-	char *text = NULL;
-	size_t len;
+	char stamp[32], boot_id[BR_BOOT_ID_LEN];
+	time_t now = time(NULL);
+	struct tm tm;
 
-	out[0] = '\0';
-	if (!br_read_file(BOOTRACE_BOOT_ID_PATH, &text, &len))
-		snprintf(out, 40, "%s", br_strip(text));
-	free(text);
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	/* As journalctl names boots, so a collection can be matched with its journal. */
+	if (br_boot_id(boot_id))
+		strcpy(boot_id, "unknown-boot");
+	return asprintf(name, "%s-%s", stamp, boot_id) < 0 ? -ENOMEM : 0;
 }
 
-void br_collection_info_write(int dirfd, const char *dir, const char *trace,
-			      bool partial, const struct bootrace_collect_result *res)
+/*
+ * Everything here comes from what collect already knows (the kernel's
+ * counts, the span it found at the ends of each CPU's data): the trace is
+ * never read again for it, so a collection at boot costs one pass.
+ */
+void br_collection_info_write(int dirfd, const char *trace, bool partial,
+			      const struct bootrace_collect_result *res)
 {
-	struct bootrace_report_opts ro = { 0 };
-	struct bootrace_report rep;
-	char stamp[32], id[40], *text = NULL;
+	_cleanup_free_ char *text = NULL;
+	char stamp[32], id[BR_BOOT_ID_LEN];
 	struct utsname uts;
 	time_t now = time(NULL);
 	struct tm tm;
 	FILE *f;
 	size_t len = 0;
-	bool summed;
-	int fd;
 
-	text = br_path_join(dir, trace);
-	if (!text)
-		return;
-	ro.file = text;
-	summed = !bootrace_report_read(&ro, &rep, NULL);
-	free(text);
-	text = NULL;
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	boot_id(id);
+	if (br_boot_id(id))
+		id[0] = '\0';
 	f = open_memstream(&text, &len);
 	if (!f)
-		goto out;
+		return;
 	fprintf(f, "# written by bootrace collect; read by bootrace list\n");
 	fprintf(f, "collected=%s\nboot_id=%s\n", stamp, id);
 	/* The collecting boot's kernel: the ring buffer does not say which ran before. */
 	fprintf(f, "kernel=%s\n", uname(&uts) ? "" : uts.release);
 	fprintf(f, "instance=%s\ncpus=%d\n", res->instance ? res->instance : "", res->nr_cpus);
 	fprintf(f, "trace=%s\npartial=%d\n", trace, partial);
-	if (summed) {
-		fprintf(f, "events=%llu\nlost=%llu\n", rep.records, rep.lost);
-		if (rep.has_span)
-			fprintf(f, "first_ns=%llu\nlast_ns=%llu\n", rep.first_ns, rep.last_ns);
-		bootrace_report_free(&rep);
-	} else {
-		fprintf(f, "events=%llu\n", res->entries);
-	}
+	fprintf(f, "events=%llu\nlost=%llu\n", res->events, res->lost);
+	if (res->has_span)
+		fprintf(f, "first_ns=%llu\nlast_ns=%llu\n", res->first_ns, res->last_ns);
 	if (fclose(f))
-		goto out;
-	fd = openat(dirfd, "." BOOTRACE_INFO_FILE ".tmp",
-		    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		goto out;
-	if (write(fd, text, len) == (ssize_t)len && !fsync(fd)) {
-		close(fd);
-		if (renameat(dirfd, "." BOOTRACE_INFO_FILE ".tmp", dirfd, BOOTRACE_INFO_FILE))
-			unlinkat(dirfd, "." BOOTRACE_INFO_FILE ".tmp", 0);
-	} else {
-		close(fd);
-		unlinkat(dirfd, "." BOOTRACE_INFO_FILE ".tmp", 0);
-	}
-out:
-	free(text);
+		return;
+	/* Best effort: a collection without its sidecar is still listed. */
+	br_replace_at(dirfd, BOOTRACE_INFO_FILE, text, len, 0600, 0);
 }
 
 static void copy_value(char *dst, size_t size, const char *value)
@@ -200,7 +183,7 @@ static int read_collection(const char *state_dir, const char *name,
 	for (size_t i = 0; i < ARRAY_SIZE(traces) && !c->trace; i++)
 		if (!faccessat(fd, traces[i], F_OK, AT_SYMLINK_NOFOLLOW))
 			c->trace = br_path_join(c->path, traces[i]);
-	if (!br_read_file_at(fd, BOOTRACE_INFO_FILE, &text, &len)) {
+	if (!br_read_at(fd, BOOTRACE_INFO_FILE, BR_SMALL_FILE_MAX, BR_READ_UNTRUSTED, &text, &len)) {
 		parse_info(c, text);
 		free(text);
 	}
@@ -245,13 +228,14 @@ int bootrace_collection_read(const char *dir, struct bootrace_collection *c)
 
 static int only_collections(const struct dirent *de)
 {
-	return de->d_name[0] != '.' && is_collection_name(de->d_name);
+	return de->d_name[0] != '.' && bootrace_collection_name_valid(de->d_name);
 }
 
-int bootrace_history_read(const char *state_dir,
+int bootrace_history_read(struct bootrace_ctx *ctx,
 			  struct bootrace_collection **list, int *nr,
 			  struct bootrace_error *err)
 {
+	const char *state_dir = bootrace_ctx_state_dir(ctx);
 	struct bootrace_collection *out;
 	struct dirent **names;
 	int n, count = 0, ret = 0;
@@ -344,9 +328,11 @@ out:
 	return ret;
 }
 
-int bootrace_history_prune(const struct bootrace_config *cfg, char ***removed,
+int bootrace_history_prune(struct bootrace_ctx *ctx, char ***removed,
 			   struct bootrace_error *err)
 {
+	const struct bootrace_config *cfg = bootrace_ctx_config(ctx);
+	const char *state_dir = bootrace_ctx_state_dir(ctx);
 	struct bootrace_collection *list;
 	unsigned long long total = 0;
 	char **names = NULL;
@@ -354,7 +340,7 @@ int bootrace_history_prune(const struct bootrace_config *cfg, char ***removed,
 
 	if (removed)
 		*removed = NULL;
-	ret = bootrace_history_read(cfg->state_dir, &list, &nr, err);
+	ret = bootrace_history_read(ctx, &list, &nr, err);
 	if (ret)
 		return ret;
 	for (int i = 0; i < nr; i++)
@@ -371,13 +357,13 @@ int bootrace_history_prune(const struct bootrace_config *cfg, char ***removed,
 
 		if (!too_many && !too_big)
 			break;
-		ret = remove_collection(cfg->state_dir, list[i].name);
+		ret = remove_collection(state_dir, list[i].name);
 		if (ret) {
 			br_fail(err, ret, "cannot remove the old collection %s: %s",
 				list[i].path, strerror(-ret));
 			break;
 		}
-		br_info("removed %s (%s)", list[i].path,
+		br_info(ctx, "removed %s (%s)", list[i].path,
 			too_many ? "more collections than 'keep'" : "over 'max_size'");
 		names[count++] = list[i].name;
 		list[i].name = NULL;
@@ -411,15 +397,45 @@ static int trace_in_dir(const char *dir, char **path)
 	return -ENOENT;
 }
 
-int bootrace_collection_resolve(const char *state_dir, const char *what,
+/* The newest collection with a complete trace.dat. */
+static int newest_collection(struct bootrace_ctx *ctx, char **path,
+			     struct bootrace_error *err)
+{
+	const char *state_dir = bootrace_ctx_state_dir(ctx);
+	struct bootrace_collection *list;
+	int nr, ret;
+
+	ret = bootrace_history_read(ctx, &list, &nr, NULL);
+	if (ret == -ENOMEM)
+		return br_fail(err, ret, "out of memory");
+	if (ret)
+		return br_fail(err, -ENOENT, "no collections in %s (%s): run 'bootrace collect' first, or give the trace.dat",
+			       state_dir, strerror(-ret));
+	ret = -ENOENT;
+	/* Names are UTC timestamps: the last in order is the newest. */
+	for (int i = nr - 1; i >= 0 && ret; i--) {
+		if (list[i].partial || !list[i].trace)
+			continue;
+		*path = TAKE_PTR(list[i].trace);
+		ret = 0;
+	}
+	bootrace_history_free(list, nr);
+	if (ret)
+		return br_fail(err, ret, "no collection in %s: run 'bootrace collect' first, or give the trace.dat",
+			       state_dir);
+	return 0;
+}
+
+int bootrace_collection_resolve(struct bootrace_ctx *ctx, const char *what,
 				char **path, struct bootrace_error *err)
 {
+	const char *state_dir = bootrace_ctx_state_dir(ctx);
 	struct stat st;
 	char *dir;
 	int ret;
 
 	if (!what)
-		return bootrace_collection_latest(state_dir, path, err);
+		return newest_collection(ctx, path, err);
 	if (!stat(what, &st)) {
 		if (!S_ISDIR(st.st_mode)) {
 			*path = strdup(what);
@@ -432,6 +448,11 @@ int bootrace_collection_resolve(const char *state_dir, const char *what,
 	}
 	if (strchr(what, '/')) {
 		ret = br_fail(err, -ENOENT, "%s: %s", what, strerror(errno));
+		goto done;
+	}
+	if (!bootrace_collection_name_valid(what)) {
+		ret = br_fail(err, -ENOENT, "no file named '%s', and it is not the name of a collection (see 'bootrace list')",
+			      what);
 		goto done;
 	}
 	dir = br_path_join(state_dir, what);
