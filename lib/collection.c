@@ -23,25 +23,38 @@
 
 #define PARTIAL_SUFFIX ".partial"
 
-/* "2026-11-26T07:12:03Z" and anything after it (boot id, -N, .partial). */
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	return a >= b && !strcmp(s + a - b, suffix);
+}
+
+/*
+ * "2026-11-26T07:12:03Z-" and the boot id as collect names them, perhaps
+ * with "-N" (two in one second) and ".partial" (failed after reading began).
+ */
 bool bootrace_collection_name_valid(const char *name)
 {
-	static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
+	static const char shape[] = "dddd-dd-ddTdd:dd:ddZ-";
+	size_t len = strlen(name), end;
 
+	if (len <= sizeof(shape) - 1)
+		return false;
 	for (size_t i = 0; i < sizeof(shape) - 1; i++) {
 		char c = name[i];
 
 		if (shape[i] == 'd' ? c < '0' || c > '9' : c != shape[i])
 			return false;
 	}
+	end = ends_with(name, PARTIAL_SUFFIX) ? len - strlen(PARTIAL_SUFFIX) : len;
+	if (end <= sizeof(shape) - 1)
+		return false;
+	for (size_t i = sizeof(shape) - 1; i < end; i++)
+		if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'z') ||
+		      name[i] == '-'))
+			return false;
 	return true;
-}
-
-static bool ends_with(const char *s, const char *suffix)
-{
-	size_t a = strlen(s), b = strlen(suffix);
-
-	return a >= b && !strcmp(s + a - b, suffix);
 }
 
 /* ------------------------------------------------------------ sidecar */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * What a kernel release can do with the command line, by version (see
- * "Kernel by kernel" in the README), and whether a buffer size suits the
+ * KERNEL BY KERNEL in bootrace(1)), and whether a buffer size suits the
  * machine. setup composes for the kernel that boots next, which is not
  * always the running one.
  */

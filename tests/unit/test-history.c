@@ -5,6 +5,7 @@
  * touched), and resolving a report argument.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -275,6 +276,24 @@ static void test_foreign(const char *dir)
 	char state[4096], path[8192], *file = NULL;
 	int nr, ret;
 
+	static const struct { const char *name; bool valid; } names[] = {
+		{ "2026-11-26T07:12:03Z-8802d4b585764c32b2255d157633efb6", true },
+		{ "2026-11-26T07:12:03Z-8802d4b585764c32b2255d157633efb6-2", true },
+		{ "2026-11-26T07:12:03Z-8802d4b585764c32b2255d157633efb6.partial", true },
+		{ "2026-11-26T07:12:03Z-interrupted.partial", true },
+		{ "2026-11-26T07:12:03Z-", false },
+		{ "2026-11-26T07:12:03Z-.partial", false },
+		{ "2026-11-26T07:12:03Z", false },
+		{ "2026-11-26T07:12:03Z-Mine", false },
+		{ "2026-11-26T07:12:03Z-a.b", false },
+		{ "2026-11-26T07:12:03Z-a b", false },
+		{ "zzz-notmine", false },
+		{ ".new-abcdef", false },
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		tap_ok(bootrace_collection_name_valid(names[i].name) == names[i].valid,
+		       "'%s' is %sa collection's name", names[i].name, names[i].valid ? "" : "not ");
 	snprintf(state, sizeof(state), "%s/foreign", dir);
 	mkdir(state, 0700);
 	bootrace_ctx_set_state_dir(ctx, state);
