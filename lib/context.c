@@ -194,3 +194,9 @@ int bootrace_ctx_tracefs(struct bootrace_ctx *ctx, const struct bootrace_tracefs
 	*tfs = ctx->tfs;
 	return 0;
 }
+
+void br_cmdline_config_read(struct bootrace_ctx *ctx,
+			    struct bootrace_cmdline_config *cfg)
+{
+	bootrace_cmdline_config_parse(bootrace_ctx_proc_cmdline(ctx), cfg);
+}

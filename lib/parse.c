@@ -362,9 +362,3 @@ int bootrace_cmdline_config_parse(const char *cmdline,
 	}
 	return 0;
 }
-
-void br_cmdline_config_read(struct bootrace_ctx *ctx,
-			    struct bootrace_cmdline_config *cfg)
-{
-	bootrace_cmdline_config_parse(bootrace_ctx_proc_cmdline(ctx), cfg);
-}
