@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
 # Benchmark on this machine's own tracefs: bootrace collect against
 # "trace-cmd extract -k" and against the floor (floor-drain: read(2) of every
 # CPU into one file, fsync), on identical data; and bootrace collect
@@ -24,15 +26,15 @@ RUNS=${BENCH_RUNS:-5}
 SIZES=${BENCH_SIZES_MIB:-16 64 256}
 SUBBUFS=${BENCH_SUBBUF_KB:-4 8}
 TRACE_CMD=${BENCH_TRACE_CMD:-/usr/bin/trace-cmd}
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../lib/tap.sh"	# skip_all
 
-skip() { echo "SKIP: $*"; exit 77; }
-
-[ "$(id -u)" = 0 ] || skip "needs root to create tracefs instances"
-[ -x "$TRACE_CMD" ] || skip "no $TRACE_CMD (apt-get install trace-cmd)"
+[ "$(id -u)" = 0 ] || skip_all "needs root to create tracefs instances"
+[ -x "$TRACE_CMD" ] || skip_all "no $TRACE_CMD (apt-get install trace-cmd)"
 TRACEFS=$(awk '$3 == "tracefs" { print $2; exit }' /proc/mounts)
-[ -n "$TRACEFS" ] || skip "tracefs is not mounted"
-[ -d "$TRACEFS/instances" ] || skip "tracefs at $TRACEFS has no instances"
-[ -d "$TRACEFS/events/raw_syscalls" ] || skip "no raw_syscalls events"
+[ -n "$TRACEFS" ] || skip_all "tracefs is not mounted"
+[ -d "$TRACEFS/instances" ] || skip_all "tracefs at $TRACEFS has no instances"
+[ -d "$TRACEFS/events/raw_syscalls" ] || skip_all "no raw_syscalls events"
 
 NCPU=$(nproc)
 # One instance per tool, filled at once: bootrace, trace-cmd, the floor,

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
 # Collect throwaway instances of this machine's own tracefs with
 # `bootrace collect --instance` and check the files: counts equal the
 # kernel's stats, every marker is there, trace-cmd report 3.1.6 and 3.4 read
@@ -15,16 +17,8 @@ FETCH=$2
 TRACE_CMD_SID=$3
 FAIL_SPLICE=${4:-}
 MARKERS=400
-
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
-check() { # check DESCRIPTION COMMAND...
-	local what=$1; shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
-skip_all() { echo "1..0 # SKIP $*"; exit 77; }
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../lib/tap.sh"
 
 [ "$(id -u)" = 0 ] || skip_all "needs root to create tracefs instances"
 TRACEFS=$(awk '$3 == "tracefs" { print $2; exit }' /proc/mounts)
@@ -92,7 +86,7 @@ check_reports() { # LABEL FILE ENTRIES
 		test "$(report_records "$WORK/r316")" -eq "$entries"
 	check "$label: 3.1.6 shows all $MARKERS markers" test "$(report_markers "$WORK/r316")" -eq $MARKERS
 	if ! $have_sid; then
-		n=$((n + 1)); echo "ok $n - $label: trace-cmd 3.4 # SKIP not fetched"
+		skip "$label: trace-cmd 3.4" "not fetched"
 		return
 	fi
 	if "$TRACE_CMD_SID" report "$file" >"$WORK/r34" 2>"$WORK/r34.err"; then
@@ -107,7 +101,7 @@ check_reports() { # LABEL FILE ENTRIES
 
 # A stopped instance with sched events and markers, collected and checked.
 collect_stopped() { # LABEL SUBBUF_KB(or "") [COLLECT OPTION...]
-	local label=$1 subbuf=$2 name=bootrace-test-$$-$1 dir before entries out
+	local label=$1 subbuf=$2 name=bootrace-test-$$-$1 dir before entries out rc
 	shift 2
 	dir=$TRACEFS/instances/$name
 	mkdir "$dir" && INSTANCES+=("$name")
@@ -125,7 +119,9 @@ collect_stopped() { # LABEL SUBBUF_KB(or "") [COLLECT OPTION...]
 	before=$(settings_of "$name")
 	out=$WORK/$label.dat
 	"$BOOTRACE" --tracefs "$TRACEFS" collect --instance "$name" -o "$out" "$@" >"$WORK/out" 2>"$WORK/err"
-	check "$label: collect exits 0" test $? -eq 0 || sed 's/^/#   /' "$WORK/err"
+	rc=$?
+	check "$label: collect exits 0" test $rc -eq 0
+	[ $rc -eq 0 ] || sed 's/^/#   /' "$WORK/err"
 	if [ "${1:-}" = --compress ]; then
 		check "$label: the file is trace.dat version 7" test "$(dd if="$out" bs=1 skip=10 count=1 2>/dev/null)" = 7
 		echo "# $label: $(stat -c %s "$out") bytes for $(sed -n 's/.*events (\(.*\)) from.*/\1/p' "$WORK/err") of pages"
@@ -192,16 +188,15 @@ collect_stopped default ""
 if [ -e "$TRACEFS/buffer_subbuf_size_kb" ]; then
 	collect_stopped subbuf8k 8
 else
-	n=$((n + 1)); echo "ok $n - 8 KB sub-buffers # SKIP kernel has no buffer_subbuf_size_kb"
+	skip "8 KB sub-buffers" "kernel has no buffer_subbuf_size_kb"
 fi
 if "$BOOTRACE" collect --compress --help > /dev/null 2>&1; then	# else built without zstd
 	collect_stopped compressed "" --compress
 else
-	n=$((n + 1)); echo "ok $n - collect --compress # SKIP bootrace built without zstd"
+	skip "collect --compress" "bootrace built without zstd"
 fi
 collect_live
 if [ -n "$FAIL_SPLICE" ]; then
 	collect_failing_disk
 fi
-echo "1..$n"
-[ $failed -eq 0 ]
+tap_done

@@ -23,7 +23,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 cp -a "$FIX/grub" "$WORK/mnt"
 find "$WORK/mnt" -name .keep -delete
 
-n=0 failed=0
+. "$HERE/../lib/tap.sh"
 # Split the EXAMPLES section into commands and their shown output.
 awk '
 	/^# EXAMPLES/ { on = 1; next }
@@ -44,12 +44,10 @@ run_one() {
 	rc=0
 	"$BOOTRACE" --tracefs "$WORK/tracefs" setup "$@" > "$WORK/got" 2> "$WORK/err" || rc=$?
 	sed -i "s|$WORK/mnt|/mnt|g" "$WORK/got"
-	n=$((n + 1))
 	if [ $rc -eq 0 ] && cmp -s "$WORK/got" "$WORK/want"; then
-		echo "ok $n - bootrace-setup(1): $cmd"
+		ok "bootrace-setup(1): $cmd"
 	else
-		failed=$((failed + 1))
-		echo "not ok $n - bootrace-setup(1): $cmd (exit $rc)"
+		not_ok "bootrace-setup(1): $cmd (exit $rc)"
 		diff -u "$WORK/want" "$WORK/got" | sed 's/^/#   /' | head -20
 		sed 's/^/#   stderr: /' "$WORK/err" | head -5
 	fi
@@ -65,14 +63,12 @@ while IFS= read -r line; do
 done < "$WORK/script"
 
 # After the last example (--remove) the root is the fixture again.
-n=$((n + 1))
 if diff -r "$FIX/grub" "$WORK/mnt" > "$WORK/diff" 2>&1 || ! grep -v '\.keep' "$WORK/diff" | grep -q .; then
-	echo "ok $n - after the examples' --remove, /mnt is as before"
+	ok "after the examples' --remove, /mnt is as before"
 else
-	failed=$((failed + 1))
-	echo "not ok $n - after the examples' --remove, /mnt is as before"
+	not_ok "after the examples' --remove, /mnt is as before"
 	sed 's/^/#   /' "$WORK/diff" | head
 fi
-[ $n -gt 3 ] || { echo "not ok - bootrace-setup(1) has fewer than 3 --root /mnt examples"; failed=$((failed + 1)); }
-echo "1..$n"
-[ $failed -eq 0 ]
+# Every example and the check above: at least 3 examples ran.
+[ "$tap_n" -gt 3 ] || not_ok "bootrace-setup(1) has fewer than 3 --root /mnt examples"
+tap_done

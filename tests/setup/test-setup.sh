@@ -19,16 +19,10 @@ EXP=$HERE/expected
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
-n=0 failed=0
-# One TAP line whatever the name holds (some options carry a newline).
-pass() { n=$((n + 1)); echo "ok $n - ${1//$'\n'/\\n}"; }
-fail() {
-	n=$((n + 1)); failed=$((failed + 1))
-	echo "not ok $n - ${1//$'\n'/\\n}"
-	shift
-	for l in "$@"; do echo "#   $l"; done
-	[ ! -s "$WORK/err" ] || sed 's/^/#   stderr: /' "$WORK/err" | head -5
-}
+# ok, not_ok (and bootrace's stderr after a failed check), skip, tap_done;
+# one TAP line whatever the name holds (some options carry a newline).
+. "$HERE/../lib/tap.sh"
+tap_stderr_file=$WORK/err
 
 # A fake tracefs for the events check, so no result depends on this host.
 "$HERE/../unit/fake-tracefs.sh" make "$HERE/../unit/fixtures/tracefs" "$WORK/tracefs"
@@ -48,14 +42,14 @@ fresh() {
 }
 
 same_file() { # NAME GOT WANT
-	if cmp -s "$2" "$3"; then pass "$1"; else fail "$1" "$(diff -u "$3" "$2" | head -20 | tr '\n' '|')"; fi
+	if cmp -s "$2" "$3"; then ok "$1"; else not_ok "$1" "$(diff -u "$3" "$2" | head -20 | tr '\n' '|')"; fi
 }
 
 same_tree() { # NAME GOT WANT
 	if out=$(diff -r --no-dereference "$3" "$2" 2>&1) && no_temp "$2"; then
-		pass "$1"
+		ok "$1"
 	else
-		fail "$1" "$(echo "$out" | head -5 | tr '\n' '|')"
+		not_ok "$1" "$(echo "$out" | head -5 | tr '\n' '|')"
 	fi
 }
 
@@ -63,14 +57,14 @@ no_temp() { ! find "$1" -name '.bootrace.*' | grep -q .; }
 
 expect_rc() { # NAME RC [NEEDLE]
 	if [ "$rc" -ne "$2" ]; then
-		fail "$1: exit $2" "got $rc"
+		not_ok "$1: exit $2" "got $rc"
 	elif [ "$2" -ne 0 ] && { [ "$(grep -cv '^Try `' "$WORK/err" | head -1)" -lt 1 ] ||
 		! grep -v 'warning: \|next boot: \|events not checked' "$WORK/err" | grep -v '^Try `' | head -1 | grep -q '^bootrace'; }; then
-		fail "$1: exit $2 with a 'bootrace...' message"
+		not_ok "$1: exit $2 with a 'bootrace...' message"
 	elif [ -n "${3:-}" ] && ! grep -qF -- "$3" "$WORK/err"; then
-		fail "$1: the message names '$3'"
+		not_ok "$1: the message names '$3'"
 	else
-		pass "$1: exit $2"
+		ok "$1: exit $2"
 	fi
 }
 
@@ -85,37 +79,37 @@ expect_rc "grub --dry-run" 0
 same_tree "grub --dry-run changes nothing" "$R" "$WORK/g.orig"
 cp "$WORK/out" "$WORK/g.diff"
 grep -qx '# then run: chroot '"$R"' update-grub' "$WORK/out" &&
-	pass "grub --dry-run names the regeneration" || fail "grub --dry-run names the regeneration" "$(tail -1 "$WORK/out")"
+	ok "grub --dry-run names the regeneration" || not_ok "grub --dry-run names the regeneration" "$(tail -1 "$WORK/out")"
 run --root "$R"
 expect_rc "grub setup" 0
 same_file "grub setup: the drop-in, byte for byte" "$R/etc/default/grub.d/bootrace.cfg" "$EXP/grub-setup.cfg"
 [ "$(ls_l "$R/etc/default/grub.d/bootrace.cfg")" = "root:root 644" ] &&
-	pass "grub setup: the drop-in is root:root 0644" || fail "grub setup: the drop-in is root:root 0644" "$(ls_l "$R/etc/default/grub.d/bootrace.cfg")"
+	ok "grub setup: the drop-in is root:root 0644" || not_ok "grub setup: the drop-in is root:root 0644" "$(ls_l "$R/etc/default/grub.d/bootrace.cfg")"
 [ "$(tail -n 1 "$WORK/out")" = "reserve_mem=12M:4096:trace trace_instance=boot_map@trace,sched,irq trace_instance=backup=boot_map" ] &&
-	pass "grub setup prints the fragment it installed" || fail "grub setup prints the fragment it installed" "$(cat "$WORK/out")"
+	ok "grub setup prints the fragment it installed" || not_ok "grub setup prints the fragment it installed" "$(cat "$WORK/out")"
 grep -q 'next boot: kernel 7.2.13+deb14-cloud-amd64' "$WORK/err" &&
-	pass "grub setup names the default entry's kernel" || fail "grub setup names the default entry's kernel"
+	ok "grub setup names the default entry's kernel" || not_ok "grub setup names the default entry's kernel"
 grep -q "run chroot $R update-grub" "$WORK/err" &&
-	pass "grub setup --root says how to regenerate" || fail "grub setup --root says how to regenerate"
+	ok "grub setup --root says how to regenerate" || not_ok "grub setup --root says how to regenerate"
 diff -r "$WORK/g.orig" "$R" | grep -v '^Only in .*grub.d: bootrace.cfg' | grep -q . &&
-	fail "grub: only bootrace.cfg is new" "$(diff -r "$WORK/g.orig" "$R" | head -3)" || pass "grub: only bootrace.cfg is new"
+	not_ok "grub: only bootrace.cfg is new" "$(diff -r "$WORK/g.orig" "$R" | head -3)" || ok "grub: only bootrace.cfg is new"
 # The dry-run's diff, applied with patch, gives the same file.
 cp -a "$WORK/g.orig" "$WORK/g.patched"
 if patch -s -p1 -d "$WORK/g.patched" < "$WORK/g.diff" > /dev/null 2>&1; then
 	same_file "grub --dry-run diff applied with patch = setup's result" "$WORK/g.patched/etc/default/grub.d/bootrace.cfg" "$R/etc/default/grub.d/bootrace.cfg"
 else
-	fail "grub --dry-run diff applies with patch -p1"
+	not_ok "grub --dry-run diff applies with patch -p1"
 fi
 # What grub-mkconfig will read: the real shell, sourcing as it does.
 linux=$(env -i sh -c '. "$1/etc/default/grub"; for x in "$1"/etc/default/grub.d/*.cfg; do . "$x"; done; printf %s "$GRUB_CMDLINE_LINUX"' sh "$R")
 want=$'console=tty0\n  console=ttyS0,115200n8 reserve_mem=2M:4096:oops ramoops.mem_name=oops reserve_mem=12M:4096:trace trace_instance=boot_map@trace,sched,irq trace_instance=backup=boot_map'
-[ "$linux" = "$want" ] && pass "grub: GRUB_CMDLINE_LINUX keeps the multi-line value and the user's reserve_mem, then bootrace's" ||
-	fail "grub: GRUB_CMDLINE_LINUX as sourced" "$linux"
+[ "$linux" = "$want" ] && ok "grub: GRUB_CMDLINE_LINUX keeps the multi-line value and the user's reserve_mem, then bootrace's" ||
+	not_ok "grub: GRUB_CMDLINE_LINUX as sourced" "$linux"
 
 run --root "$R"
 expect_rc "grub setup again" 0
 same_file "grub setup again: same drop-in (idempotent)" "$R/etc/default/grub.d/bootrace.cfg" "$EXP/grub-setup.cfg"
-grep -q 'already installed' "$WORK/err" && pass "grub setup again says it is already installed" || fail "grub setup again says it is already installed"
+grep -q 'already installed' "$WORK/err" && ok "grub setup again says it is already installed" || not_ok "grub setup again says it is already installed"
 run --root "$R" --size 32M --events sched:sched_switch --label crash
 expect_rc "grub setup with new options" 0
 same_file "grub setup with new options replaces bootrace's arguments" "$R/etc/default/grub.d/bootrace.cfg" "$EXP/grub-setup2.cfg"
@@ -136,14 +130,14 @@ sed -i 's/^GRUB_DEFAULT=0$/GRUB_DEFAULT="gnulinux-advanced-0b1c>gnulinux-6.12.11
 run --root "$R"
 expect_rc "grub, default entry 6.12 (GRUB_DEFAULT=submenu>entry)" 0
 grep -q 'GRUB_CMDLINE_LINUX:+$GRUB_CMDLINE_LINUX }reserve_mem=12M:4096:trace trace_instance=boot_map^traceoff@trace,sched,irq"$' "$R/etc/default/grub.d/bootrace.cfg" &&
-	pass "grub, 6.12 default entry: no trace_instance=backup=" || fail "grub, 6.12 default entry: no trace_instance=backup=" "$(tail -1 "$R/etc/default/grub.d/bootrace.cfg")"
+	ok "grub, 6.12 default entry: no trace_instance=backup=" || not_ok "grub, 6.12 default entry: no trace_instance=backup=" "$(tail -1 "$R/etc/default/grub.d/bootrace.cfg")"
 grep -q 'warning: kernel 6.12.117+deb13-cloud-amd64 gives no backup instances' "$WORK/err" &&
-	pass "grub, 6.12 default entry: says what the user gets" || fail "grub, 6.12 default entry: says what the user gets"
+	ok "grub, 6.12 default entry: says what the user gets" || not_ok "grub, 6.12 default entry: says what the user gets"
 sed -i 's/^GRUB_DEFAULT=.*/GRUB_DEFAULT=saved/' "$R/etc/default/grub"
 printf '# GRUB Environment Block\nsaved_entry=1>0\n' > "$R/boot/grub/grubenv"
 run --root "$R" --dry-run
 grep -q 'next boot: kernel 7.2.13+deb14-cloud-amd64 (GRUB_DEFAULT=1>0' "$WORK/err" &&
-	pass "grub, GRUB_DEFAULT=saved: the saved entry's kernel" || fail "grub, GRUB_DEFAULT=saved: the saved entry's kernel" "$(head -2 "$WORK/err")"
+	ok "grub, GRUB_DEFAULT=saved: the saved entry's kernel" || not_ok "grub, GRUB_DEFAULT=saved: the saved entry's kernel" "$(head -2 "$WORK/err")"
 
 # Refusals: nothing changes.
 refuse() { # NAME RC NEEDLE ROOT ARGS...
@@ -191,7 +185,7 @@ if unshare -m true 2> /dev/null; then
 	expect_rc "grub: a read-only root" 2 "read-only file system"
 	same_tree "grub: a read-only root: nothing changed" "$R" "$WORK/before"
 else
-	n=$((n + 1)); echo "ok $n - grub: a read-only root # SKIP unshare -m is not permitted here"
+	skip "grub: a read-only root" "unshare -m is not permitted here"
 fi
 
 # status: the next boot (bootloader files) against the running one.
@@ -199,17 +193,17 @@ fresh gs grub
 status() { rc=0; "$BOOTRACE" --tracefs "$WORK/tracefs" status --root "$R" "$@" > "$WORK/out" 2> "$WORK/err" || rc=$?; }
 status
 grep -q '^next boot: not configured by bootrace (grub)$' "$WORK/out" &&
-	pass "status --root: next boot not configured" || fail "status --root: next boot not configured" "$(grep 'next boot' "$WORK/out")"
+	ok "status --root: next boot not configured" || not_ok "status --root: next boot not configured" "$(grep 'next boot' "$WORK/out")"
 run --root "$R"
 status
 grep -qF "next boot: configured by grub in $R/etc/default/grub.d/bootrace.cfg, kernel 7.2.13+deb14-cloud-amd64: reserve_mem=12M:4096:trace" "$WORK/out" &&
 	grep -q '^  mismatch: the running kernel.s command line differs from the next boot.s: reboot to apply it$' "$WORK/out" &&
 	grep -q '^  mismatch: the generated boot files lag behind .*: run update-grub$' "$WORK/out" &&
-	pass "status --root after setup: configured, and both mismatches flagged" ||
-	fail "status --root after setup: configured, and both mismatches flagged" "$(sed -n '/next boot/,$p' "$WORK/out" | tr '\n' '|')"
+	ok "status --root after setup: configured, and both mismatches flagged" ||
+	not_ok "status --root after setup: configured, and both mismatches flagged" "$(sed -n '/next boot/,$p' "$WORK/out" | tr '\n' '|')"
 status --json
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))["next_boot"]; assert d["bootloader"]=="grub" and d["stale"] is True and d["matches_current"] is False and d["fragment"].startswith("reserve_mem=12M"), d' "$WORK/out" 2> "$WORK/err" &&
-	pass "status --json: next_boot" || fail "status --json: next_boot"
+	ok "status --json: next_boot" || not_ok "status --json: next_boot"
 
 # ------------------------------------------------------- kernel-install
 
@@ -225,14 +219,14 @@ run --root "$R"
 expect_rc "kernel-install setup" 0
 same_file "kernel-install setup: /etc/kernel/cmdline, byte for byte" "$R/etc/kernel/cmdline" "$EXP/ki-cmdline-setup"
 [ "$(stat -c '%u:%g %a' "$R/etc/kernel/cmdline")" = "1234:5678 640" ] &&
-	pass "kernel-install setup keeps owner and mode" || fail "kernel-install setup keeps owner and mode" "$(stat -c '%u:%g %a' "$R/etc/kernel/cmdline")"
+	ok "kernel-install setup keeps owner and mode" || not_ok "kernel-install setup keeps owner and mode" "$(stat -c '%u:%g %a' "$R/etc/kernel/cmdline")"
 grep -q "kernel-install add 7.1.13+deb14-amd64 /usr/lib/modules/7.1.13+deb14-amd64/vmlinuz" "$WORK/err" &&
-	pass "kernel-install setup names the regeneration" || fail "kernel-install setup names the regeneration"
+	ok "kernel-install setup names the regeneration" || not_ok "kernel-install setup names the regeneration"
 cp -a "$WORK/k.orig" "$WORK/k.patched"
 if patch -s -p1 -d "$WORK/k.patched" < "$WORK/k.diff" > /dev/null 2>&1; then
 	same_file "kernel-install --dry-run diff applied with patch = setup's result" "$WORK/k.patched/etc/kernel/cmdline" "$R/etc/kernel/cmdline"
 else
-	fail "kernel-install --dry-run diff applies with patch -p1"
+	not_ok "kernel-install --dry-run diff applies with patch -p1"
 fi
 run --root "$R"
 expect_rc "kernel-install setup again" 0
@@ -244,7 +238,7 @@ run --root "$R" --remove
 expect_rc "kernel-install --remove" 0
 same_tree "kernel-install --remove restores the root byte for byte" "$R" "$WORK/k.orig"
 [ "$(stat -c '%u:%g %a' "$R/etc/kernel/cmdline")" = "1234:5678 640" ] &&
-	pass "kernel-install --remove keeps owner and mode" || fail "kernel-install --remove keeps owner and mode"
+	ok "kernel-install --remove keeps owner and mode" || not_ok "kernel-install --remove keeps owner and mode"
 
 # Someone edits the file after setup: bootrace's words still come out exactly.
 run --root "$R"
@@ -252,7 +246,7 @@ sed -i 's/^root=/systemd.unit=multi-user.target root=/' "$R/etc/kernel/cmdline"
 run --root "$R" --remove
 expect_rc "kernel-install --remove after an edit by someone else" 0
 [ "$(cat "$R/etc/kernel/cmdline")" = "systemd.unit=multi-user.target $(cat "$WORK/k.orig/etc/kernel/cmdline")" ] &&
-	pass "kernel-install --remove keeps the other edit" || fail "kernel-install --remove keeps the other edit" "$(cat "$R/etc/kernel/cmdline")"
+	ok "kernel-install --remove keeps the other edit" || not_ok "kernel-install --remove keeps the other edit" "$(cat "$R/etc/kernel/cmdline")"
 # bootrace's words changed by hand: refuse.
 fresh k2 ki
 run --root "$R"
@@ -269,7 +263,7 @@ run --root "$R" --bootloader kernel-install
 expect_rc "kernel-install, no /etc/kernel/cmdline" 0
 same_file "kernel-install creates /etc/kernel/cmdline from /proc/cmdline" "$R/etc/kernel/cmdline" "$EXP/ki-new-cmdline"
 grep -q 'warning: kernel 6.19.14+deb14-amd64 gives a backup instance .* stays' "$WORK/err" &&
-	pass "kernel-install, 6.19 kernel: the warning that the backup stays" || fail "kernel-install, 6.19 kernel: the warning that the backup stays"
+	ok "kernel-install, 6.19 kernel: the warning that the backup stays" || not_ok "kernel-install, 6.19 kernel: the warning that the backup stays"
 run --root "$R" --remove
 expect_rc "kernel-install --remove of a created file" 0
 same_tree "kernel-install --remove deletes the file it created" "$R" "$WORK/kn.orig"
@@ -292,7 +286,7 @@ fresh gp grub
 run --root "$R" --bootloader print
 expect_rc "--bootloader print" 0
 grep -q '^  Fedora, RHEL (grubby): grubby --update-kernel=ALL --args="reserve_mem=12M:4096:trace trace_instance=boot_map@trace,sched,irq trace_instance=backup=boot_map"$' "$WORK/out" &&
-	pass "--bootloader print: the grubby command" || fail "--bootloader print: the grubby command" "$(cat "$WORK/out")"
+	ok "--bootloader print: the grubby command" || not_ok "--bootloader print: the grubby command" "$(cat "$WORK/out")"
 rm -rf "$WORK/gp.orig"; fresh gp.orig grub
 same_tree "--bootloader print changes nothing" "$WORK/gp" "$WORK/gp.orig"
 
@@ -312,13 +306,13 @@ run --remove --kernel-release 7.1
 expect_rc "--remove --kernel-release" 2
 run --print --kernel-release 6.12.117+deb13-cloud-amd64
 [ "$rc" = 0 ] && [ "$(cat "$WORK/out")" = "reserve_mem=12M:4096:trace trace_instance=boot_map^traceoff@trace,sched,irq" ] &&
-	pass "--print --kernel-release 6.12: no backup syntax" || fail "--print --kernel-release 6.12: no backup syntax" "$(cat "$WORK/out")"
+	ok "--print --kernel-release 6.12: no backup syntax" || not_ok "--print --kernel-release 6.12: no backup syntax" "$(cat "$WORK/out")"
 run --print --kernel-release 7.0.13
 [ "$rc" = 0 ] && [ "$(cat "$WORK/out")" = "reserve_mem=12M:4096:trace trace_instance=boot_map@trace,sched,irq trace_instance=backup=boot_map" ] &&
 	grep -q 'warning: kernel 7.0.13 gives a backup instance .*until bootrace removes it' "$WORK/err" &&
-	pass "--print --kernel-release 7.0: backup and a warning" || fail "--print --kernel-release 7.0: backup and a warning" "$(cat "$WORK/out" "$WORK/err")"
+	ok "--print --kernel-release 7.0: backup and a warning" || not_ok "--print --kernel-release 7.0: backup and a warning" "$(cat "$WORK/out" "$WORK/err")"
 run --print --kernel-release 7.1.0-rc3
-[ "$rc" = 0 ] && [ ! -s "$WORK/err" ] && pass "--print --kernel-release 7.1.0-rc3: no warning" || fail "--print --kernel-release 7.1.0-rc3: no warning"
+[ "$rc" = 0 ] && [ ! -s "$WORK/err" ] && ok "--print --kernel-release 7.1.0-rc3: no warning" || not_ok "--print --kernel-release 7.1.0-rc3: no warning"
 run --print --kernel-release 6.6.50
 expect_rc "--print --kernel-release 6.6 (no persistent instances)" 3 "needs 6.12"
 run --print --size 8K
@@ -326,5 +320,4 @@ expect_rc "--print --size 8K (too small per CPU)" 2 "too small"
 run --root "$WORK/g" --dry-run --size 64G
 expect_rc "setup --size 64G (a share of RAM)" 2 "RAM"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done

@@ -17,18 +17,9 @@ FIXTURE=$HERE/fixtures/tracefs
 WORK=$(mktemp -d)
 trap 'chmod -R u+rwx "$WORK" 2>/dev/null; rm -rf "$WORK"' EXIT
 
-n=0
-failed=0
-
-pass() { n=$((n + 1)); echo "ok $n - $1"; }
-fail() {
-	n=$((n + 1)); failed=$((failed + 1))
-	echo "not ok $n - $1"
-	shift
-	for line in "$@"; do echo "#   $line"; done
-	if [ -s "$WORK/err" ]; then sed 's/^/#   stderr: /' "$WORK/err" | head -5; fi
-}
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+# ok, not_ok (and bootrace's stderr after a failed check), skip, tap_done.
+. "$HERE/../lib/tap.sh"
+tap_stderr_file=$WORK/err
 
 # Run bootrace; the exit status goes to $rc, the output to $WORK/out and $WORK/err.
 run() {
@@ -55,13 +46,13 @@ expect() {
 	shift
 	run "$@"
 	if [ "$rc" -ne "$want" ]; then
-		fail "$name: exit $want" "got exit $rc"
+		not_ok "$name: exit $want" "got exit $rc"
 	elif [ "$want" -ne 0 ] && ! one_line_message; then
-		fail "$name: exit $want with a one-line 'bootrace...' message"
+		not_ok "$name: exit $want with a one-line 'bootrace...' message"
 	elif [ -n "$needle" ] && ! grep -qF -- "$needle" "$WORK/err"; then
-		fail "$name: the message names '$needle'"
+		not_ok "$name: the message names '$needle'"
 	else
-		pass "$name: exit $want"
+		ok "$name: exit $want"
 	fi
 }
 
@@ -95,15 +86,15 @@ mkdir -p "$NONE/instances"
 # ------------------------------------------------------ help and usage
 
 run --help
-if [ "$rc" -eq 0 ] && grep -q 'Usage: .*bootrace' "$WORK/out"; then pass "--help: exit 0 with usage"; else fail "--help: exit 0 with usage" "exit $rc"; fi
+if [ "$rc" -eq 0 ] && grep -q 'Usage: .*bootrace' "$WORK/out"; then ok "--help: exit 0 with usage"; else not_ok "--help: exit 0 with usage" "exit $rc"; fi
 run --version
-if [ "$rc" -eq 0 ] && grep -q '^bootrace ' "$WORK/out"; then pass "--version: exit 0"; else fail "--version: exit 0" "exit $rc"; fi
+if [ "$rc" -eq 0 ] && grep -q '^bootrace ' "$WORK/out"; then ok "--version: exit 0"; else not_ok "--version: exit 0" "exit $rc"; fi
 for cmd in setup collect verify status; do
 	run "$cmd" --help
 	if [ "$rc" -eq 0 ] && grep -q "Usage: bootrace $cmd" "$WORK/out"; then
-		pass "$cmd --help: exit 0 naming 'bootrace $cmd'"
+		ok "$cmd --help: exit 0 naming 'bootrace $cmd'"
 	else
-		fail "$cmd --help: exit 0 naming 'bootrace $cmd'" "exit $rc"
+		not_ok "$cmd --help: exit 0 naming 'bootrace $cmd'" "exit $rc"
 	fi
 done
 
@@ -137,30 +128,30 @@ expect 2 "verify with two files" -- verify --offline a b
 DEFAULT_LINE="reserve_mem=12M:4096:trace trace_instance=boot_map@trace,sched,irq trace_instance=backup=boot_map"
 run --tracefs "$FAKE" setup --print
 if [ "$rc" -eq 0 ] && [ "$(cat "$WORK/out")" = "$DEFAULT_LINE" ]; then
-	pass "setup --print: the documented default line"
+	ok "setup --print: the documented default line"
 else
-	fail "setup --print: the documented default line" "exit $rc" "got: $(cat "$WORK/out")"
+	not_ok "setup --print: the documented default line" "exit $rc" "got: $(cat "$WORK/out")"
 fi
 run --tracefs "$FAKE" setup --print --size 32M --events sched:sched_switch,irq --label oops
 if [ "$rc" -eq 0 ] && [ "$(cat "$WORK/out")" = "reserve_mem=32M:4096:oops trace_instance=boot_map@oops,sched:sched_switch,irq trace_instance=backup=boot_map" ]; then
-	pass "setup --print with options, events checked against available_events"
+	ok "setup --print with options, events checked against available_events"
 else
-	fail "setup --print with options, events checked against available_events" "exit $rc" "got: $(cat "$WORK/out")"
+	not_ok "setup --print with options, events checked against available_events" "exit $rc" "got: $(cat "$WORK/out")"
 fi
 run --tracefs "$FAKE" setup --print --events "" --backup other --persistent pmem1 --size 1536K --align 8192
 if [ "$rc" -eq 0 ] && [ "$(cat "$WORK/out")" = "reserve_mem=1536K:8192:trace trace_instance=pmem1@trace trace_instance=other=pmem1" ]; then
-	pass "setup --print without events"
+	ok "setup --print without events"
 else
-	fail "setup --print without events" "exit $rc" "got: $(cat "$WORK/out")"
+	not_ok "setup --print without events" "exit $rc" "got: $(cat "$WORK/out")"
 fi
 # Without --print setup installs: only ever on a root of the test's own.
 expect 3 "setup without a bootloader under --root" "no known bootloader" -- --tracefs "$FAKE" setup --root "$NONE"
 # Without a tracefs the events are not checked, and setup says so.
 run --tracefs "$WORK/missing" setup --print
 if [ "$rc" -eq 0 ] && [ "$(cat "$WORK/out")" = "$DEFAULT_LINE" ] && grep -q '^bootrace: events not checked' "$WORK/err"; then
-	pass "setup --print without a tracefs: the line, and 'events not checked'"
+	ok "setup --print without a tracefs: the line, and 'events not checked'"
 else
-	fail "setup --print without a tracefs: the line, and 'events not checked'" "exit $rc"
+	not_ok "setup --print without a tracefs: the line, and 'events not checked'" "exit $rc"
 fi
 
 expect 2 "setup --size 12MB" 12MB -- --tracefs "$FAKE" setup --print --size 12MB
@@ -214,18 +205,18 @@ OUT=$WORK/dest/trace.dat
 mkdir "$WORK/dest"
 run --tracefs "$FAKE" collect --no-kallsyms -o "$OUT"
 if [ "$rc" -eq 0 ] && [ -f "$OUT" ] && [ "$(cat "$WORK/out")" = "$OUT" ]; then
-	pass "collect -o: exit 0, prints the path"
+	ok "collect -o: exit 0, prints the path"
 else
-	fail "collect -o: exit 0, prints the path" "exit $rc" "stdout: $(cat "$WORK/out")"
+	not_ok "collect -o: exit 0, prints the path" "exit $rc" "stdout: $(cat "$WORK/out")"
 fi
-if [ -f "$OUT" ] && [ "$(stat -c %a "$OUT")" = 600 ]; then pass "collect -o: the file is 0600"; else fail "collect -o: the file is 0600"; fi
-if no_temp_files "$WORK/dest"; then pass "collect -o: no temporary file left"; else fail "collect -o: no temporary file left" "$(ls -A "$WORK/dest")"; fi
+if [ -f "$OUT" ] && [ "$(stat -c %a "$OUT")" = 600 ]; then ok "collect -o: the file is 0600"; else not_ok "collect -o: the file is 0600"; fi
+if no_temp_files "$WORK/dest"; then ok "collect -o: no temporary file left"; else not_ok "collect -o: no temporary file left" "$(ls -A "$WORK/dest")"; fi
 
 run verify --offline "$OUT"
 if [ "$rc" -eq 0 ] && grep -q "^PASS  counts .*$ENTRIES records in the file, $ENTRIES entries" "$WORK/out"; then
-	pass "verify --offline: passes, $ENTRIES records as the fake stats say"
+	ok "verify --offline: passes, $ENTRIES records as the fake stats say"
 else
-	fail "verify --offline: passes, $ENTRIES records as the fake stats say" "exit $rc" "$(cat "$WORK/out")"
+	not_ok "verify --offline: passes, $ENTRIES records as the fake stats say" "exit $rc" "$(cat "$WORK/out")"
 fi
 run verify --offline --json "$OUT"
 if [ "$rc" -eq 0 ] && python3 - "$WORK/out" "$FAKE" <<'EOF'
@@ -243,15 +234,15 @@ for c in v["cpus"]:
     assert c["records"] == c["expected"] == entries(c["cpu"]), c
 EOF
 then
-	pass "verify --json: valid JSON, per-CPU records equal the fake stats"
+	ok "verify --json: valid JSON, per-CPU records equal the fake stats"
 else
-	fail "verify --json: valid JSON, per-CPU records equal the fake stats" "exit $rc"
+	not_ok "verify --json: valid JSON, per-CPU records equal the fake stats" "exit $rc"
 fi
 run verify --offline --tap "$OUT"
 if [ "$rc" -eq 0 ] && grep -q '^1\.\.' "$WORK/out" && ! grep -q '^not ok' "$WORK/out"; then
-	pass "verify --tap: TAP, no failed check"
+	ok "verify --tap: TAP, no failed check"
 else
-	fail "verify --tap: TAP, no failed check" "exit $rc"
+	not_ok "verify --tap: TAP, no failed check" "exit $rc"
 fi
 
 if command -v trace-cmd >/dev/null; then
@@ -259,9 +250,9 @@ if command -v trace-cmd >/dev/null; then
 	markers=$(grep -c 'print: .*bootrace fixture marker' "$WORK/report" || true)
 	cpu0=$(grep -c '\[000\].*bootrace fixture marker' "$WORK/report" || true)
 	if [ "$markers" -eq "$ENTRIES" ] && [ "$cpu0" -eq "$(cpu_entries "$FAKE" backup 0)" ]; then
-		pass "trace-cmd report prints the $ENTRIES markers, CPU 0's on CPU 0"
+		ok "trace-cmd report prints the $ENTRIES markers, CPU 0's on CPU 0"
 	else
-		fail "trace-cmd report prints the $ENTRIES markers, CPU 0's on CPU 0" "$markers markers, $cpu0 on CPU 0"
+		not_ok "trace-cmd report prints the $ENTRIES markers, CPU 0's on CPU 0" "$markers markers, $cpu0 on CPU 0"
 	fi
 else
 	skip "trace-cmd report prints the markers" "no trace-cmd"
@@ -276,35 +267,35 @@ else
 	version=$(dd if="$ZOUT" bs=1 skip=10 count=1 2>/dev/null)
 	if [ "$rc" -eq 0 ] && [ "$version" = 7 ] && grep -aq 'zstd' "$ZOUT" &&
 	   [ "$(stat -c %s "$ZOUT")" -lt "$(stat -c %s "$OUT")" ] && no_temp_files "$WORK/dest"; then
-		pass "collect --compress: exit 0, a smaller version 7 zstd file, no temporary file left"
+		ok "collect --compress: exit 0, a smaller version 7 zstd file, no temporary file left"
 	else
-		fail "collect --compress: exit 0, a smaller version 7 zstd file, no temporary file left" \
+		not_ok "collect --compress: exit 0, a smaller version 7 zstd file, no temporary file left" \
 			"exit $rc, version '$version'" "$(cat "$WORK/err")"
 	fi
 	run verify --offline "$ZOUT"
 	if [ "$rc" -eq 0 ] && grep -q "^PASS  counts .*$ENTRIES records in the file, $ENTRIES entries" "$WORK/out"; then
-		pass "verify --offline on the compressed file: passes, $ENTRIES records"
+		ok "verify --offline on the compressed file: passes, $ENTRIES records"
 	else
-		fail "verify --offline on the compressed file: passes, $ENTRIES records" "exit $rc" "$(cat "$WORK/out")"
+		not_ok "verify --offline on the compressed file: passes, $ENTRIES records" "exit $rc" "$(cat "$WORK/out")"
 	fi
 	if command -v trace-cmd >/dev/null; then
 		trace-cmd report "$ZOUT" > "$WORK/zreport" 2>/dev/null || true
 		if [ -s "$WORK/zreport" ] && diff -q <(grep -v '^version' "$WORK/report") \
 			<(grep -v '^version' "$WORK/zreport") > /dev/null; then
-			pass "trace-cmd report prints the compressed file as the uncompressed one"
+			ok "trace-cmd report prints the compressed file as the uncompressed one"
 		else
-			fail "trace-cmd report prints the compressed file as the uncompressed one"
+			not_ok "trace-cmd report prints the compressed file as the uncompressed one"
 		fi
 	fi
 	printf 'compress = zstd\n' > "$WORK/compress.conf"
 	run --tracefs "$FAKE" collect --no-kallsyms --config "$WORK/compress.conf" -f -o "$ZOUT"
 	version=$(dd if="$ZOUT" bs=1 skip=10 count=1 2>/dev/null)
-	if [ "$rc" -eq 0 ] && [ "$version" = 7 ]; then pass "compress = zstd in the configuration file compresses"
-	else fail "compress = zstd in the configuration file compresses" "exit $rc, version '$version'"; fi
+	if [ "$rc" -eq 0 ] && [ "$version" = 7 ]; then ok "compress = zstd in the configuration file compresses"
+	else not_ok "compress = zstd in the configuration file compresses" "exit $rc, version '$version'"; fi
 	run --tracefs "$FAKE" collect --no-kallsyms --config "$WORK/compress.conf" --no-compress -f -o "$ZOUT"
 	version=$(dd if="$ZOUT" bs=1 skip=10 count=1 2>/dev/null)
-	if [ "$rc" -eq 0 ] && [ "$version" = 6 ]; then pass "--no-compress wins over the configuration file"
-	else fail "--no-compress wins over the configuration file" "exit $rc, version '$version'"; fi
+	if [ "$rc" -eq 0 ] && [ "$version" = 6 ]; then ok "--no-compress wins over the configuration file"
+	else not_ok "--no-compress wins over the configuration file" "exit $rc, version '$version'"; fi
 	rm -f "$ZOUT"
 fi
 printf 'compress = lz4\n' > "$WORK/badcompress.conf"
@@ -313,21 +304,21 @@ expect 2 "collect with compress = lz4 in the configuration file" "compress must 
 
 cp "$OUT" "$WORK/before"
 expect 2 "collect onto an existing trace.dat" "--force" -- --tracefs "$FAKE" collect --no-kallsyms -o "$OUT"
-if cmp -s "$OUT" "$WORK/before" && no_temp_files "$WORK/dest"; then pass "the existing file is unchanged, no temporary left"; else fail "the existing file is unchanged, no temporary left"; fi
+if cmp -s "$OUT" "$WORK/before" && no_temp_files "$WORK/dest"; then ok "the existing file is unchanged, no temporary left"; else not_ok "the existing file is unchanged, no temporary left"; fi
 echo keep > "$WORK/keep"
 expect 2 "collect onto an existing file" "$WORK/keep" -- --tracefs "$FAKE" collect -o "$WORK/keep"
-if [ "$(cat "$WORK/keep")" = keep ]; then pass "the existing file keeps its content"; else fail "the existing file keeps its content"; fi
+if [ "$(cat "$WORK/keep")" = keep ]; then ok "the existing file keeps its content"; else not_ok "the existing file keeps its content"; fi
 
 ln -s "$WORK/keep" "$WORK/link"
 expect 2 "collect onto a symlink" "symbolic link" -- --tracefs "$FAKE" collect -o "$WORK/link"
 expect 2 "collect onto a symlink with --force" "symbolic link" -- --tracefs "$FAKE" collect --force -o "$WORK/link"
-if [ "$(cat "$WORK/keep")" = keep ] && [ -L "$WORK/link" ]; then pass "the link and its target are unchanged"; else fail "the link and its target are unchanged"; fi
+if [ "$(cat "$WORK/keep")" = keep ] && [ -L "$WORK/link" ]; then ok "the link and its target are unchanged"; else not_ok "the link and its target are unchanged"; fi
 ln -s "$WORK/nowhere.dat" "$WORK/dangling"
 expect 2 "collect onto a dangling symlink" "symbolic link" -- --tracefs "$FAKE" collect -o "$WORK/dangling"
-if [ ! -e "$WORK/nowhere.dat" ]; then pass "the dangling link's target is not created"; else fail "the dangling link's target is not created"; fi
+if [ ! -e "$WORK/nowhere.dat" ]; then ok "the dangling link's target is not created"; else not_ok "the dangling link's target is not created"; fi
 expect 2 "collect onto a directory" "$WORK/dest" -- --tracefs "$FAKE" collect -o "$WORK/dest"
 expect 2 "collect into a missing directory" "$WORK/nodir" -- --tracefs "$FAKE" collect -o "$WORK/nodir/trace.dat"
-if [ ! -e "$WORK/nodir" ]; then pass "the missing directory is not created"; else fail "the missing directory is not created"; fi
+if [ ! -e "$WORK/nodir" ]; then ok "the missing directory is not created"; else not_ok "the missing directory is not created"; fi
 
 # A directory the user cannot write: as root, run bootrace as nobody.
 mkdir "$WORK/ro"
@@ -340,30 +331,30 @@ elif command -v setpriv >/dev/null && setpriv --reuid=65534 --regid=65534 --clea
 	setpriv --reuid=65534 --regid=65534 --clear-groups "$BOOTRACE" --tracefs "$FAKE" collect \
 		--no-kallsyms -o "$WORK/ro/trace.dat" >"$WORK/out" 2>"$WORK/err" || rc=$?
 	if [ "$rc" -eq 2 ] && one_line_message && grep -qF "$WORK/ro" "$WORK/err"; then
-		pass "collect into a read-only directory (as nobody): exit 2"
+		ok "collect into a read-only directory (as nobody): exit 2"
 	else
-		fail "collect into a read-only directory (as nobody): exit 2" "exit $rc"
+		not_ok "collect into a read-only directory (as nobody): exit 2" "exit $rc"
 	fi
 else
 	skip "collect into a read-only directory" "root, and nobody cannot run $BOOTRACE"
 fi
-if [ -z "$(ls -A "$WORK/ro")" ]; then pass "nothing written in the read-only directory"; else fail "nothing written in the read-only directory"; fi
+if [ -z "$(ls -A "$WORK/ro")" ]; then ok "nothing written in the read-only directory"; else not_ok "nothing written in the read-only directory"; fi
 
 expect 3 "--tracefs /nonexistent (collect)" /nonexistent -- --tracefs /nonexistent collect -o "$WORK/x.dat"
 expect 3 "--tracefs /nonexistent (status)" /nonexistent -- --tracefs /nonexistent status
 # verify's one line also names --offline, to check only the file.
 run --tracefs /nonexistent verify "$OUT"
 if [ "$rc" -eq 3 ] && one_line_message && grep -q '^bootrace: .*/nonexistent.*--offline' "$WORK/err"; then
-	pass "--tracefs /nonexistent (verify): exit 3, the error and the --offline hint"
+	ok "--tracefs /nonexistent (verify): exit 3, the error and the --offline hint"
 else
-	fail "--tracefs /nonexistent (verify): exit 3, the error and the --offline hint" "exit $rc"
+	not_ok "--tracefs /nonexistent (verify): exit 3, the error and the --offline hint" "exit $rc"
 fi
 expect 3 "--tracefs without instances/" instances -- --tracefs "$WORK/dest" collect -o "$WORK/x.dat"
 expect 3 "collect with no backup instance" "no backup instance" -- --tracefs "$NONE" collect -o "$WORK/x.dat"
 expect 3 "collect --instance that does not exist" nosuch -- --tracefs "$FAKE" collect -i nosuch -o "$WORK/x.dat"
 expect 2 "collect --instance with a space" "a b" -- --tracefs "$FAKE" collect -i "a b" -o "$WORK/x.dat"
 expect 2 "collect --instance ../.." "../.." -- --tracefs "$FAKE" collect -i ../.. -o "$WORK/x.dat"
-if [ ! -e "$WORK/x.dat" ]; then pass "no file after the refusals"; else fail "no file after the refusals"; fi
+if [ ! -e "$WORK/x.dat" ]; then ok "no file after the refusals"; else not_ok "no file after the refusals"; fi
 
 mkdir "$WORK/e"
 # The kernel claimed one event more on CPU 0 than its pages hold: verify
@@ -375,13 +366,13 @@ cp "$WORK/stats" "$OFF/instances/backup/per_cpu/cpu0/stats"
 run --tracefs "$OFF" collect -o "$WORK/off.dat"
 run verify --offline --tap "$WORK/off.dat"
 if [ "$rc" -eq 1 ] && grep -q '^not ok .* counts: .*CPU 0' "$WORK/out"; then
-	pass "verify fails when a CPU holds fewer records than the kernel reported"
+	ok "verify fails when a CPU holds fewer records than the kernel reported"
 else
-	fail "verify fails when a CPU holds fewer records than the kernel reported" "exit $rc"
+	not_ok "verify fails when a CPU holds fewer records than the kernel reported" "exit $rc"
 fi
 
 expect 4 "collect from a backup with 0 entries (cold boot)" backup -- --tracefs "$EMPTY" collect -o "$WORK/e/trace.dat"
-if [ -z "$(ls -A "$WORK/e")" ]; then pass "cold boot: no file written"; else fail "cold boot: no file written" "$(ls -A "$WORK/e")"; fi
+if [ -z "$(ls -A "$WORK/e")" ]; then ok "cold boot: no file written"; else not_ok "cold boot: no file written" "$(ls -A "$WORK/e")"; fi
 
 # An empty backup after a boot that collect had left tracing (its note in
 # the state directory names another boot): the data was lost, not a cold boot.
@@ -392,31 +383,31 @@ printf 'boot_id=00000000-1111-2222-3333-444444444444\ninstance=boot_map\ntime=17
 expect 4 "empty backup after a traced boot: the memory did not survive" "did not survive" -- \
 	--tracefs "$EMPTY" collect --state-dir "$WORK/st-lost" -o "$WORK/e/trace.dat"
 if [ "$(ls -A "$WORK/st-cold")" = "" ]; then
-	pass "a tracefs given by path leaves no note of this machine's boot"
+	ok "a tracefs given by path leaves no note of this machine's boot"
 else
-	fail "a tracefs given by path leaves no note of this machine's boot" "$(ls -A "$WORK/st-cold")"
+	not_ok "a tracefs given by path leaves no note of this machine's boot" "$(ls -A "$WORK/st-cold")"
 fi
 
 # Two read-only instances with last_boot_info: bootrace_backup_find()
 # returns -EEXIST, which exits 2 (usage: choose one with --instance).
 expect 2 "collect with two backup instances" "--instance" -- --tracefs "$TWO" collect -o "$WORK/t.dat"
-if [ ! -e "$WORK/t.dat" ]; then pass "two backups: no file written"; else fail "two backups: no file written"; fi
+if [ ! -e "$WORK/t.dat" ]; then ok "two backups: no file written"; else not_ok "two backups: no file written"; fi
 expect 0 "collect --instance backup2 of two" -- --tracefs "$TWO" collect --no-kallsyms -i backup2 -o "$WORK/t.dat"
 
 run --tracefs "$FAKE" collect -o "$OUT" --force
 if [ "$rc" -eq 0 ] && ! cmp -s "$OUT" "$WORK/before" && [ "$(stat -c %a "$OUT")" = 600 ]; then
-	pass "collect --force replaces the file (with kallsyms), still 0600"
+	ok "collect --force replaces the file (with kallsyms), still 0600"
 else
-	fail "collect --force replaces the file (with kallsyms), still 0600" "exit $rc"
+	not_ok "collect --force replaces the file (with kallsyms), still 0600" "exit $rc"
 fi
 
 run --tracefs "$FAKE" collect --no-kallsyms --state-dir "$WORK/state"
 written=$(cat "$WORK/out")
 if [ "$rc" -eq 0 ] && [ -f "$written" ] && [ "$(dirname "$(dirname "$written")")" = "$WORK/state" ] &&
    [ "$(stat -c %a "$(dirname "$written")")" = 700 ]; then
-	pass "collect --state-dir: a new 0700 directory with trace.dat"
+	ok "collect --state-dir: a new 0700 directory with trace.dat"
 else
-	fail "collect --state-dir: a new 0700 directory with trace.dat" "exit $rc" "stdout: $written"
+	not_ok "collect --state-dir: a new 0700 directory with trace.dat" "exit $rc" "stdout: $written"
 fi
 expect 0 "verify --state-dir finds the newest collection" -- verify --offline --state-dir "$WORK/state"
 
@@ -442,9 +433,9 @@ ln -sf /proc/self/mem "$BROKEN/instances/backup/per_cpu/cpu1/trace_pipe_raw"
 run --tracefs "$BROKEN" collect -o "$WORK/broken.dat"
 if [ "$rc" -eq 1 ] && one_line_message && grep -qF "$WORK/broken.dat.partial" "$WORK/err" &&
    [ ! -e "$WORK/broken.dat" ] && [ -s "$WORK/broken.dat.partial" ]; then
-	pass "a read failure after reading began: exit 1, the data kept in FILE.partial, named"
+	ok "a read failure after reading began: exit 1, the data kept in FILE.partial, named"
 else
-	fail "a read failure after reading began: exit 1, the data kept in FILE.partial, named" "exit $rc"
+	not_ok "a read failure after reading began: exit 1, the data kept in FILE.partial, named" "exit $rc"
 fi
 CPU0_ENTRIES=$(awk '/^entries:/ { print $2 }' "$BROKEN/instances/backup/per_cpu/cpu0/stats")
 run verify --offline --json "$WORK/broken.dat.partial"
@@ -452,9 +443,9 @@ if python3 -c 'import json, sys
 d = json.load(open(sys.argv[1]))
 sys.exit(0 if d["cpus"][0]["records"] == int(sys.argv[2]) and d["cpus"][1]["records"] == 0 else 1)' \
 	"$WORK/out" "$CPU0_ENTRIES" 2>/dev/null; then
-	pass "the partial file is a valid trace.dat holding CPU 0's $CPU0_ENTRIES events"
+	ok "the partial file is a valid trace.dat holding CPU 0's $CPU0_ENTRIES events"
 else
-	fail "the partial file is a valid trace.dat holding CPU 0's $CPU0_ENTRIES events" "verify exit $rc"
+	not_ok "the partial file is a valid trace.dat holding CPU 0's $CPU0_ENTRIES events" "verify exit $rc"
 fi
 
 # A full disk is found before anything is read: nothing is consumed, no
@@ -466,9 +457,9 @@ if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=256k bootrace-test "$SMALL" 2>/d
 	left=$(ls -A "$SMALL")
 	umount "$SMALL"
 	if [ "$rc" -eq 2 ] && one_line_message && grep -qi 'space' "$WORK/err" && [ -z "$left" ]; then
-		pass "a full disk: exit 2 before reading, a message about space, no file left"
+		ok "a full disk: exit 2 before reading, a message about space, no file left"
 	else
-		fail "a full disk: exit 2 before reading, a message about space, no file left" "exit $rc, left: $left"
+		not_ok "a full disk: exit 2 before reading, a message about space, no file left" "exit $rc, left: $left"
 	fi
 else
 	skip "a full disk" "needs root to mount a small tmpfs"
@@ -479,15 +470,15 @@ fi
 run --tracefs "$FAKE" status
 if [ "$rc" -eq 0 ] && grep -q "^  backup: read-only, holds a previous boot, .* $ENTRIES entries" "$WORK/out" &&
    grep -q 'last_boot_info: ffffffff82600000' "$WORK/out"; then
-	pass "status shows the read-only backup and its entries"
+	ok "status shows the read-only backup and its entries"
 else
-	fail "status shows the read-only backup and its entries" "exit $rc" "$(cat "$WORK/out")"
+	not_ok "status shows the read-only backup and its entries" "exit $rc" "$(cat "$WORK/out")"
 fi
 run --tracefs "$FAKE" status --json
 if [ "$rc" -eq 0 ] && python3 -m json.tool "$WORK/out" >/dev/null; then
-	pass "status --json is valid JSON"
+	ok "status --json is valid JSON"
 else
-	fail "status --json is valid JSON" "exit $rc"
+	not_ok "status --json is valid JSON" "exit $rc"
 fi
 if python3 - "$WORK/out" "$ENTRIES" <<'EOF'
 import json, sys
@@ -502,16 +493,15 @@ assert b["subbuf_size"] == 4096, b
 assert s["capabilities"]["read_only_backup"] == "yes", s
 EOF
 then
-	pass "status --json: the backup, read-only, with the fixture's entries"
+	ok "status --json: the backup, read-only, with the fixture's entries"
 else
-	fail "status --json: the backup, read-only, with the fixture's entries"
+	not_ok "status --json: the backup, read-only, with the fixture's entries"
 fi
 run --tracefs "$NONE" status --json
 if [ "$rc" -eq 0 ] && python3 -m json.tool "$WORK/out" >/dev/null; then
-	pass "status --json with no instances is valid JSON"
+	ok "status --json with no instances is valid JSON"
 else
-	fail "status --json with no instances is valid JSON" "exit $rc"
+	not_ok "status --json with no instances is valid JSON" "exit $rc"
 fi
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done

@@ -18,9 +18,7 @@ trap 'rm -rf "$WORK"' EXIT
 # The shim is not built with AddressSanitizer; let an ASan build load it.
 export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
 
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
+. "$HERE/../lib/tap.sh"
 
 collect() { # collect STATE [KILL_AT [COLLECT OPTION...]]: exit status in $rc
 	local state=$1 kill_at=${2:-}
@@ -51,7 +49,7 @@ all_complete() {
 
 # The calls one uncut collection makes, to cut at each of them.
 collect "$WORK/count"
-[ "$rc" -eq 0 ] || { echo "Bail out! an uncut collect failed: $(cat "$WORK/err")"; exit 1; }
+[ "$rc" -eq 0 ] || bail_out "an uncut collect failed: $(cat "$WORK/err")"
 # cut_each CALL [COLLECT OPTION...]: cut at the 1st, 2nd, ... CALL in turn.
 cut_each() {
 	local call=$1 i=1 state visible want_kept complete kept label= compressing
@@ -114,5 +112,4 @@ done
 for call in pwrite64 fsync rename renameat renameat2; do
 	cut_each "$call" --compress
 done
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done

@@ -8,6 +8,7 @@
 # shows.
 #
 # Usage: test-man-options.sh BOOTRACE MANDIR
+# Prints TAP; exits non-zero if a check failed.
 
 if [ $# -ne 2 ]; then
 	echo "usage: $0 BOOTRACE MANDIR" >&2
@@ -15,17 +16,10 @@ if [ $# -ne 2 ]; then
 fi
 bootrace=$1
 mandir=$2
-failures=0
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../lib/tap.sh"
 
-fail() {
-	echo "FAIL: $*" >&2
-	failures=$((failures + 1))
-}
-
-if [ ! -x "$bootrace" ]; then
-	echo "FAIL: $bootrace is not an executable" >&2
-	exit 1
-fi
+[ -x "$bootrace" ] || bail_out "$bootrace is not an executable"
 
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
@@ -51,28 +45,38 @@ for cmd in '' setup collect verify status list report; do
 		what="bootrace $cmd --help"
 	fi
 	if [ ! -r "$page" ]; then
-		fail "$page: missing"
+		not_ok "$page exists"
 		continue
 	fi
 	# shellcheck disable=SC2086 # $cmd is one word or nothing
 	if ! "$bootrace" $cmd --help > "$tmp/help" 2> "$tmp/err"; then
-		fail "$what exits non-zero: $(cat "$tmp/err")"
+		not_ok "$what exits 0" "$(cat "$tmp/err")"
 		continue
 	fi
 	long_options "$tmp/help" > "$tmp/help-opts"
 	if [ ! -s "$tmp/help-opts" ]; then
-		fail "$what prints no long options"
+		not_ok "$what prints long options"
 		continue
 	fi
+	missing=
 	while read -r opt; do
-		grep -qE -- "$opt([^-[:alnum:]]|\$)" "$page" ||
-			fail "$what prints $opt, but ${page##*/} does not document it"
+		grep -qE -- "$opt([^-[:alnum:]]|\$)" "$page" || missing="$missing $opt"
 	done < "$tmp/help-opts"
+	if [ -z "$missing" ]; then
+		ok "${page##*/} documents every option $what prints"
+	else
+		not_ok "${page##*/} documents every option $what prints" "not documented:$missing"
+	fi
 	page_options "$page" > "$tmp/page-opts"
+	extra=
 	while read -r opt; do
-		grep -qxF -- "$opt" "$tmp/help-opts" ||
-			fail "${page##*/} documents $opt, but $what does not print it"
+		grep -qxF -- "$opt" "$tmp/help-opts" || extra="$extra $opt"
 	done < "$tmp/page-opts"
+	if [ -z "$extra" ]; then
+		ok "$what prints every option ${page##*/} documents"
+	else
+		not_ok "$what prints every option ${page##*/} documents" "not printed:$extra"
+	fi
 done
 
 # The setup examples: in the literal blocks of EXAMPLES, a line
@@ -91,21 +95,24 @@ while IFS= read -r line; do
 		reserve_mem=*) want=$line ;;
 		*) want= ;;
 		esac
-		eval "set -- $args" || { fail "example '$args': cannot parse"; continue; }
+		eval "set -- $args" || { not_ok "example 'bootrace setup $args' parses"; continue; }
 		"$bootrace" setup "$@" > "$tmp/out" 2> "$tmp/err"
 		rc=$?
 		if [ $rc -ne 0 ]; then
-			fail "example 'bootrace setup $args' exits $rc: $(cat "$tmp/err")"
+			not_ok "example 'bootrace setup $args' exits 0" "exit $rc: $(cat "$tmp/err")"
 			continue
 		fi
 		got=$(tail -n 1 "$tmp/out")
 		# reserve_mem=SIZE:ALIGN:LABEL trace_instance=P@LABEL[,EVENTS] trace_instance=B=P
 		name='[[:alnum:]][-_[:alnum:]]*'
 		form="^reserve_mem=[0-9]+[KMG]?:[0-9]+:($name) trace_instance=($name)(\\^[a-z]+)*@\\1(,[^ ]+)?( trace_instance=$name=\\2)?\$"
+		desc="example 'bootrace setup $args' prints ${want:+what bootrace-setup(1) shows, }a fragment of the documented form"
 		if ! printf '%s\n' "$got" | grep -qE -- "$form"; then
-			fail "example 'bootrace setup $args' prints '$got', not a fragment of the documented form"
+			not_ok "$desc" "got '$got', not of the documented form"
 		elif [ -n "$want" ] && [ "$got" != "$want" ]; then
-			fail "example 'bootrace setup $args' prints '$got'; bootrace-setup(1) shows '$want'"
+			not_ok "$desc" "got '$got'; bootrace-setup(1) shows '$want'"
+		else
+			ok "$desc"
 		fi
 	fi
 	case $line in
@@ -113,11 +120,7 @@ while IFS= read -r line; do
 	esac
 done < "$tmp/examples"
 # An example on the last line has no output line after it.
-[ -n "$expect" ] && fail "example 'bootrace setup $expect' shows no output"
-[ $nr -gt 0 ] || fail "bootrace-setup.1.scd has no 'bootrace setup --print' example"
-
-if [ $failures -ne 0 ]; then
-	echo "$failures failure(s)" >&2
-	exit 1
-fi
-echo "man pages match the options of $bootrace; $nr setup example(s) ran"
+[ -z "$expect" ] || not_ok "example 'bootrace setup $expect' shows its output"
+[ $nr -gt 0 ] || not_ok "bootrace-setup.1.scd has a 'bootrace setup --print' example"
+note "$nr setup example(s) ran"
+tap_done

@@ -6,36 +6,41 @@
 # says what the unit must: oneshot, early, no failure on exit 3 or 4.
 #
 #   test-unit-file.sh UNIT BOOTRACE
-# Exit 0 pass, 1 fail, 77 skip (no systemd-analyze).
+# Prints TAP; exit 0 pass, 1 fail, 77 skip (no systemd-analyze).
 set -eu
 
 UNIT=$1 BOOTRACE=$(realpath "$2")
-command -v systemd-analyze >/dev/null 2>&1 || { echo "no systemd-analyze: skipped"; exit 77; }
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../lib/tap.sh"
+command -v systemd-analyze >/dev/null 2>&1 || skip_all "no systemd-analyze"
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
 sed "s|^ExecStart=[^ ]*bootrace |ExecStart=$BOOTRACE |" "$UNIT" > "$WORK/bootrace-collect.service"
-grep -q "^ExecStart=$BOOTRACE " "$WORK/bootrace-collect.service" || { echo "FAIL: no ExecStart running bootrace"; exit 1; }
+grep -q "^ExecStart=$BOOTRACE " "$WORK/bootrace-collect.service" || bail_out "no ExecStart running bootrace in $UNIT"
 rc=0
 SYSTEMD_LOG_LEVEL=notice systemd-analyze verify --man=no "$WORK/bootrace-collect.service" > "$WORK/out" 2>&1 || rc=$?
 # The man pages are not installed here (--man=no). Only what concerns this
 # unit counts: verify also loads the system's own units.
-if [ $rc -ne 0 ] || grep -q 'bootrace-collect' "$WORK/out"; then
-	echo "FAIL: systemd-analyze verify (exit $rc):"
-	cat "$WORK/out"
-	exit 1
+if [ $rc -eq 0 ] && ! grep -q 'bootrace-collect' "$WORK/out"; then
+	ok "systemd-analyze verify passes"
+else
+	not_ok "systemd-analyze verify passes (exit $rc)"
+	sed 's/^/#   /' "$WORK/out"
 fi
 for want in '^Type=oneshot$' '^DefaultDependencies=no$' '^SuccessExitStatus=3 4$' \
 	    '^StateDirectory=bootrace$' '^TimeoutStartSec=' '^ConditionKernelCommandLine='; do
-	grep -q "$want" "$UNIT" || { echo "FAIL: the unit lacks $want"; exit 1; }
+	check "the unit has $want" grep -q "$want" "$UNIT"
 done
 # Nothing waits for it, so it cannot delay the boot: no Before= but shutdown.
 if grep '^Before=' "$UNIT" | grep -qv '^Before=shutdown.target$'; then
-	echo "FAIL: the unit orders itself before something the boot waits for"
-	exit 1
+	not_ok "the unit orders itself before nothing the boot waits for" "$(grep '^Before=' "$UNIT")"
+else
+	ok "the unit orders itself before nothing the boot waits for"
 fi
 # The command line it runs parses (as --help: no tracefs needed).
 cmd=$(sed -n 's/^ExecStart=[^ ]*bootrace //p' "$UNIT")
+parses() { "$BOOTRACE" "$@" --help > /dev/null; }
 # shellcheck disable=SC2086
-"$BOOTRACE" $cmd --help > /dev/null || { echo "FAIL: '$cmd' does not parse"; exit 1; }
-echo "ok: systemd-analyze verify passes; the unit runs 'bootrace $cmd'"
+check "the command line it runs, 'bootrace $cmd', parses" parses $cmd
+tap_done
