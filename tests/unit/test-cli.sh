@@ -504,4 +504,103 @@ else
 	not_ok "status --json with no instances is valid JSON" "exit $rc"
 fi
 
+# ------------------------------------------------- the boot record
+# collect notes the boot it leaves tracing in STATE/traced-boot; status
+# reads that note from --state-dir, or from the state_dir of --config,
+# shows the boot it names and says where the note is.
+
+RECORD=$WORK/st-record
+RECORD_ID=0123456789abcdef0123456789abcdef	# not this machine's boot
+RECORD_TIME=1764000000
+mkdir -p "$RECORD"
+printf 'boot_id=%s\ninstance=boot_map\ntime=%s\n' "$RECORD_ID" "$RECORD_TIME" > "$RECORD/traced-boot"
+printf 'state_dir = %s\n' "$RECORD" > "$WORK/record.conf"
+for how in --state-dir --config; do
+	if [ "$how" = --state-dir ]; then arg=$RECORD; else arg=$WORK/record.conf; fi
+	run --tracefs "$FAKE" status "$how" "$arg"
+	line=$(grep '^last traced boot: ' "$WORK/out" || true)
+	if [ "$rc" -eq 0 ] && printf '%s\n' "$line" | grep -qF "$RECORD_ID" &&
+	   printf '%s\n' "$line" | grep -qF "'boot_map'" &&
+	   printf '%s\n' "$line" | grep -qF "$RECORD/traced-boot"; then
+		ok "status $how: the last traced boot from $RECORD/traced-boot, named"
+	else
+		not_ok "status $how: the last traced boot from $RECORD/traced-boot, named" "exit $rc" "got: ${line:-no 'last traced boot:' line}"
+	fi
+	run --tracefs "$FAKE" status --json "$how" "$arg"
+	if [ "$rc" -eq 0 ] && python3 - "$WORK/out" "$RECORD" "$RECORD_ID" "$RECORD_TIME" <<'EOF'
+import json, sys
+s = json.load(open(sys.argv[1]))
+r = s["last_traced_boot"]
+assert r is not None, s
+assert r["boot_id"] == sys.argv[3] and r["instance"] == "boot_map", r
+assert r["time"] == int(sys.argv[4]) and r["previous_boot"] is True, r
+assert s["state_dir"] == sys.argv[2], s
+EOF
+	then
+		ok "status --json $how: last_traced_boot from the record, state_dir names its directory"
+	else
+		not_ok "status --json $how: last_traced_boot from the record, state_dir names its directory" "exit $rc"
+	fi
+done
+
+# ------------------------------------- a foreign directory in the state dir
+# Only directories named like a collection (UTC time, boot id) are
+# bootrace's: list, report and verify ignore anything else, even one that
+# sorts after every collection and holds a valid trace.dat.
+
+FOREIGN=$WORK/st-foreign
+REAL=2026-11-26T07:12:03Z-0123456789abcdef0123456789abcdef
+mkdir -p "$FOREIGN/zzz-notmine"
+cp "$OUT" "$FOREIGN/zzz-notmine/trace.dat"
+not_foreign() { ! grep -q zzz-notmine "$WORK/out"; }
+# The collections list --json shows, one a line.
+list_names() {
+	python3 -c 'import json, sys; [print(c["name"]) for c in json.load(open(sys.argv[1]))["collections"]]' \
+		"$WORK/out" 2> /dev/null
+}
+
+expect 2 "report with only a foreign directory in --state-dir" "no collection" -- report --state-dir "$FOREIGN"
+expect 2 "verify with only a foreign directory in --state-dir" "no collection" -- verify --offline --state-dir "$FOREIGN"
+run list --state-dir "$FOREIGN"
+if [ "$rc" -eq 0 ] && not_foreign; then
+	ok "list with only a foreign directory: exit 0, not shown"
+else
+	not_ok "list with only a foreign directory: exit 0, not shown" "exit $rc" "$(head -n 3 "$WORK/out")"
+fi
+run list --json --state-dir "$FOREIGN"
+if [ "$rc" -eq 0 ] && names=$(list_names) && [ -z "$names" ]; then
+	ok "list --json with only a foreign directory: no collections"
+else
+	not_ok "list --json with only a foreign directory: no collections" "exit $rc" "$(list_names | tr '\n' ' ')"
+fi
+
+# A real collection beside it, made by collect, under a name of its own.
+run --tracefs "$FAKE" collect --no-kallsyms --state-dir "$WORK/st-make"
+made=$(dirname "$(cat "$WORK/out")")
+mv "$made" "$FOREIGN/$REAL"
+run list --state-dir "$FOREIGN"
+if [ "$rc" -eq 0 ] && grep -qF "$REAL" "$WORK/out" && not_foreign; then
+	ok "list: the collection, not the foreign directory"
+else
+	not_ok "list: the collection, not the foreign directory" "exit $rc" "$(cat "$WORK/out")"
+fi
+run list --json --state-dir "$FOREIGN"
+if [ "$rc" -eq 0 ] && [ "$(list_names)" = "$REAL" ]; then
+	ok "list --json: the collection alone"
+else
+	not_ok "list --json: the collection alone" "exit $rc" "$(list_names | tr '\n' ' ')"
+fi
+run report --state-dir "$FOREIGN"
+if [ "$rc" -eq 0 ] && grep -qF "$FOREIGN/$REAL/trace.dat" "$WORK/out" && not_foreign; then
+	ok "report with no argument: the collection, not the foreign directory"
+else
+	not_ok "report with no argument: the collection, not the foreign directory" "exit $rc" "$(head -n 1 "$WORK/out")"
+fi
+run verify --offline --state-dir "$FOREIGN"
+if [ "$rc" -eq 0 ] && grep -qF "$FOREIGN/$REAL/trace.dat" "$WORK/out" && not_foreign; then
+	ok "verify with no argument: the collection, not the foreign directory"
+else
+	not_ok "verify with no argument: the collection, not the foreign directory" "exit $rc" "$(head -n 1 "$WORK/out")"
+fi
+
 tap_done
