@@ -6,8 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <linux/openat2.h>
 
 #include "fileio.h"
 #include "macro.h"
@@ -52,6 +55,193 @@ static int read_fd(int fd, size_t max, char **text, size_t *len)
 	return 0;
 }
 
+/* ------------------------------------------------- below a directory */
+
+static bool force_walk;
+/* openat2() is missing (before 5.6) or filtered: walk from then on. */
+static bool no_openat2;
+
+void br_fileio_force_walk(bool walk)
+{
+	force_walk = walk;
+}
+
+/* "a/../b": never climb out, whatever the kernel would make of it. */
+static bool climbs(const char *rel)
+{
+	for (const char *p = rel; *p;) {
+		size_t n = strcspn(p, "/");
+
+		if (n == 2 && p[0] == '.' && p[1] == '.')
+			return true;
+		p += n;
+		p += strspn(p, "/");
+	}
+	return false;
+}
+
+static int open_resolved(int dirfd, const char *rel, int flags, mode_t mode)
+{
+	struct open_how how = {
+		.flags = (unsigned int)(flags | O_CLOEXEC),
+		.mode = flags & (O_CREAT | O_TMPFILE) ? mode : 0,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	long fd = syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+
+	if (fd >= 0)
+		return fd;
+	if (errno == ENOSYS || errno == EPERM)
+		no_openat2 = true;
+	return -errno;
+}
+
+/* Is the last component, which could not be opened as asked, a link? */
+static int link_or(int at, const char *name, int err)
+{
+	struct stat st;
+
+	if (!fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) && S_ISLNK(st.st_mode))
+		return -ELOOP;
+	return err;
+}
+
+/* Where openat2() is missing: one directory at a time, none of them a link. */
+static int open_walked(int dirfd, const char *rel, int flags, mode_t mode)
+{
+	_cleanup_free_ char *copy = strdup(rel);
+	_cleanup_close_ int cur = -1;
+	char *p, *next;
+	int at = dirfd, fd;
+	struct stat st;
+
+	if (!copy)
+		return -ENOMEM;
+	for (p = copy + strspn(copy, "/");; p = next) {
+		next = p + strcspn(p, "/");
+		if (!*next)
+			break;
+		*next++ = '\0';
+		next += strspn(next, "/");
+		if (!*next) {
+			/* "dir/": the last component, and it must be a directory. */
+			flags |= O_DIRECTORY;
+			break;
+		}
+		if (!strcmp(p, "."))
+			continue;
+		fd = openat(at, p, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode)) {
+			int ret = S_ISLNK(st.st_mode) ? -ELOOP : -ENOTDIR;
+
+			close(fd);
+			return ret;
+		}
+		if (cur >= 0)
+			close(cur);
+		at = cur = fd;
+	}
+	fd = openat(at, *p ? p : ".", flags | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0)
+		return errno == ENOTDIR || errno == ELOOP ? link_or(at, p, -errno) : -errno;
+	/* O_PATH | O_NOFOLLOW opens a link itself: never hand one out. */
+	if ((flags & O_PATH) && (fstat(fd, &st) < 0 || S_ISLNK(st.st_mode))) {
+		close(fd);
+		return -ELOOP;
+	}
+	return fd;
+}
+
+int br_open_below(int dirfd, const char *rel, int flags, mode_t mode)
+{
+	int fd;
+
+	if (climbs(rel))
+		return -EXDEV;
+	/* An absolute @rel means the top of @dirfd, as RESOLVE_IN_ROOT reads it. */
+	rel += strspn(rel, "/");
+	if (!*rel)
+		rel = ".";
+	if (force_walk || no_openat2)
+		return open_walked(dirfd, rel, flags, mode);
+	fd = open_resolved(dirfd, rel, flags, mode);
+	if (fd == -ENOSYS || fd == -EPERM)
+		return open_walked(dirfd, rel, flags, mode);
+	if (fd >= 0 && (flags & O_PATH)) {
+		struct stat st;
+
+		/* openat2() too hands out a trailing link with O_PATH | O_NOFOLLOW. */
+		if (fstat(fd, &st) < 0 || S_ISLNK(st.st_mode)) {
+			close(fd);
+			return -ELOOP;
+		}
+	}
+	return fd;
+}
+
+int br_stat_below(int dirfd, const char *rel, struct stat *st)
+{
+	_cleanup_close_ int fd = br_open_below(dirfd, rel, O_PATH | O_NOFOLLOW, 0);
+
+	if (fd < 0)
+		return fd;
+	return fstat(fd, st) < 0 ? -errno : 0;
+}
+
+int br_mkdir_below(int dirfd, const char *rel, mode_t mode)
+{
+	_cleanup_free_ char *copy = strdup(rel);
+	int cur, fd;
+	char *p, *next;
+
+	if (!copy)
+		return -ENOMEM;
+	if (climbs(rel))
+		return -EXDEV;
+	cur = br_open_below(dirfd, ".", O_RDONLY | O_DIRECTORY, 0);
+	for (p = copy + strspn(copy, "/"); cur >= 0 && *p; p = next) {
+		next = p + strcspn(p, "/");
+		if (*next)
+			*next++ = '\0';
+		next += strspn(next, "/");
+		if (mkdirat(cur, p, mode) < 0 && errno != EEXIST) {
+			fd = -errno;
+		} else {
+			/* Whatever is there now, made by us or not: no link, a directory. */
+			fd = br_open_below(cur, p, O_RDONLY | O_DIRECTORY, 0);
+		}
+		close(cur);
+		cur = fd;
+	}
+	return cur;
+}
+
+DIR *br_opendir_below(int dirfd, const char *rel)
+{
+	int fd = br_open_below(dirfd, rel, O_RDONLY | O_DIRECTORY, 0);
+	DIR *d;
+
+	if (fd < 0) {
+		errno = -fd;
+		return NULL;
+	}
+	d = fdopendir(fd);
+	if (!d)
+		close(fd);
+	return d;
+}
+
+int br_open_dir(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/* ------------------------------------------------------------ reading */
+
 int br_read_at(int dirfd, const char *rel, size_t max, unsigned int flags,
 	       char **text, size_t *len)
 {
@@ -61,9 +251,15 @@ int br_read_at(int dirfd, const char *rel, size_t max, unsigned int flags,
 
 	if (flags & BR_READ_UNTRUSTED)
 		oflags |= O_NOFOLLOW | O_NONBLOCK | O_NOCTTY;
-	fd = openat(dirfd, rel, oflags);
-	if (fd < 0)
-		return -errno;
+	if (dirfd == AT_FDCWD) {
+		fd = openat(dirfd, rel, oflags);
+		if (fd < 0)
+			return -errno;
+	} else {
+		fd = br_open_below(dirfd, rel, oflags, 0);
+		if (fd < 0)
+			return fd;
+	}
 	if (flags & BR_READ_UNTRUSTED) {
 		/* Checked on the open file: what was opened is what is read. */
 		if (fstat(fd, &st) < 0)
@@ -126,6 +322,8 @@ int br_replace_at(int dirfd, const char *name, const void *data, size_t len,
 	bool existed;
 	int ret;
 
+	if (!*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+		return -EINVAL;
 	existed = !fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) && S_ISREG(st.st_mode);
 	fd = create_temp_at(dirfd, name, &tmp);
 	if (fd < 0)

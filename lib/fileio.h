@@ -10,6 +10,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <dirent.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 /* Bound for the small text files bootrace reads: configuration, records, sidecars. */
@@ -25,10 +27,37 @@ enum br_read_flags {
 };
 
 /*
+ * Paths below a directory bootrace works in (its state directory, an image
+ * given with --root) are resolved without leaving it and without following
+ * any symbolic link on the way, the last component included: a link there
+ * was made by someone else, and following it is how a write or a delete
+ * lands outside. openat2(RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS) where the
+ * kernel has it (5.6+), else one component at a time with O_NOFOLLOW.
+ * @rel is relative to @dirfd (leading '/' ignored: the top of @dirfd); a
+ * ".." component is refused (-EXDEV) and a link -ELOOP. Whatever is
+ * opened is then checked with fstat() on the descriptor, never by name.
+ */
+
+/* Open @rel below @dirfd with openat()'s @flags and @mode; the fd or -errno. */
+int br_open_below(int dirfd, const char *rel, int flags, mode_t mode);
+/* fstat() of @rel below @dirfd (the link itself if the last component is one: -ELOOP). */
+int br_stat_below(int dirfd, const char *rel, struct stat *st);
+/*
+ * mkdir -p of @rel below @dirfd, each missing directory made with @mode;
+ * returns an fd of the last one (O_DIRECTORY) or -errno (-ENOTDIR: a
+ * component is a file, -ELOOP: a link).
+ */
+int br_mkdir_below(int dirfd, const char *rel, mode_t mode);
+/* opendir() of @rel below @dirfd; NULL with errno set. */
+DIR *br_opendir_below(int dirfd, const char *rel);
+/* Open the directory @path (given by the user or the configuration) for the calls above. */
+int br_open_dir(const char *path);
+
+/*
  * Read the whole file @rel relative to directory fd @dirfd (AT_FDCWD: a
- * path), NUL-terminated; @len (if non-NULL) excludes the NUL. At most @max
- * bytes (0: no bound; tracefs files report size 0 and are read to EOF):
- * -EFBIG beyond. 0 or -errno.
+ * path; otherwise resolved below @dirfd as above), NUL-terminated; @len
+ * (if non-NULL) excludes the NUL. At most @max bytes (0: no bound; tracefs
+ * files report size 0 and are read to EOF): -EFBIG beyond. 0 or -errno.
  */
 int br_read_at(int dirfd, const char *rel, size_t max, unsigned int flags,
 	       char **text, size_t *len);
@@ -42,10 +71,14 @@ enum br_replace_flags {
  * Replace (or create) @name in directory fd @dirfd with @len bytes of
  * @data, atomically: a temporary file beside it, written, fsynced and
  * renamed over it, then the directory fsynced. A new file gets @mode. A
- * link at @name is replaced, never followed. 0 or -errno.
+ * link at @name is replaced, never followed. @name is one component
+ * (-EINVAL otherwise). 0 or -errno.
  */
 int br_replace_at(int dirfd, const char *name, const void *data, size_t len,
 		  mode_t mode, unsigned int flags);
+
+/* Test seam: resolve by the O_NOFOLLOW walk even where openat2() exists. */
+void br_fileio_force_walk(bool walk);
 
 /* fsync() the directory @path (to make a rename in it durable). */
 int br_fsync_dir(const char *path);
