@@ -6,6 +6,7 @@
 #include <argp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config.h"
 #include "bootrace-cmd.h"
@@ -82,6 +83,12 @@ int main(int argc, char **argv)
 {
 	const char *name;
 
+	/*
+	 * Everything bootrace creates holds kernel addresses or says what the
+	 * machine boots with: its directories 0700 and files 0600 unless a
+	 * caller gives a mode explicitly (configuration files keep theirs).
+	 */
+	umask(077);
 	argp_err_exit_status = EXIT_USAGE;
 	/* Messages say "bootrace: ...", wherever the binary was run from. */
 	argv[0] = "bootrace";
