@@ -479,6 +479,11 @@ int br_spawn_wait_len(char *const argv[], char *const envp[], char **out, size_t
 	}
 	if (!pid) {
 		dup2(out ? pipefd[1] : STDERR_FILENO, STDOUT_FILENO);
+		/*
+		 * bootrace's own umask (077) is for its own files; update-grub
+		 * and kernel-install write the system's, with the usual one.
+		 */
+		umask(022);
 		if (envp)
 			execve(program ? program : argv[0], argv, envp);
 		else
