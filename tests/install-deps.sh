@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
 # Install, with apt-get, everything the build and all tests need on Debian 12.
 # Idempotent and quiet when all is present: apt is only run for what's missing.
 set -eu

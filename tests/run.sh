@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
 # Run every test of bootrace on this machine: install what is missing,
 # build, run the whole meson test suite (unit, host tracefs, and the real
 # kernel in QEMU), then the unit and host suites again under AddressSanitizer

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
 # bootrace end to end on a fresh Debian 12 machine: install what's needed,
 # build bootrace, fetch a 7.1+ kernel, boot it in QEMU with the command line
 # "bootrace setup --print" composes, write markers, reboot, then collect and
@@ -25,7 +27,7 @@ parse_args() {
 		case $1 in
 		--cpus) cpus=$2; shift ;;
 		--out) out=$2; shift ;;
-		-h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+		-h|--help) sed -n '4,11p' "$0"; exit 0 ;;
 		*) die "unknown argument: $1" ;;
 		esac
 		shift

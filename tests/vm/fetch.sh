@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
 # Fetch what the VM tests need from the Debian archive into a cache:
 #   - the newest Debian cloud kernel >= 7.1 from sid or trixie-backports
 #     (vmlinuz, config, System.map, and the modules the guest loads);
@@ -50,7 +52,7 @@ parse_args() {
 		--quiet|-q) quiet=true ;;
 		--line) line=$2; shift ;;
 		--lines) list_lines=true ;;
-		-h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+		-h|--help) sed -n '4,20p' "$0"; exit 0 ;;
 		*) die "unknown argument: $1" ;;
 		esac
 		shift
