@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * A setup plan's edits: shown as a unified diff (--dry-run), written
- * atomically (temporary file, fsync, rename, owner and mode kept), and the
- * bootloader's regeneration run after them.
+ * atomically (temporary file, fsync, rename, owner and mode kept) below
+ * the root and never through a link in it, and the bootloader's
+ * regeneration run after them.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -112,123 +113,135 @@ int bootrace_setup_diff(const struct bootrace_setup_plan *plan, char **diff)
 
 /* ------------------------------------------------------------ apply */
 
-/* The deepest existing ancestor of @path must be writable (not a read-only mount). */
-static int check_writable(const char *path, struct bootrace_error *err)
+/*
+ * Every edit is made below the root, never through a link in it: an image
+ * whose /etc/default is a link to the host's /etc must not get a file
+ * written there (see br_open_below()).
+ */
+
+/* The directory part of REL ("/etc/kernel" of "/etc/kernel/cmdline"; "" for "/x"). */
+static char *parent_of(const char *rel)
 {
-	_cleanup_free_ char *dir = strdup(path);
+	const char *slash = strrchr(rel, '/');
+
+	return strndup(rel, slash ? (size_t)(slash - rel) : 0);
+}
+
+/*
+ * The deepest existing directory on the way to @rel must be writable (not
+ * a read-only mount), and none on the way a link.
+ */
+static int check_writable(int rootfd, const char *root, const char *rel,
+			  struct bootrace_error *err)
+{
+	_cleanup_free_ char *dir = parent_of(rel);
+	_cleanup_close_ int fd = -1;
 	struct statvfs sv;
-
-	if (!dir)
-		return -ENOMEM;
-	for (;;) {
-		char *slash = strrchr(dir, '/');
-
-		if (!slash)
-			break;
-		if (slash == dir)
-			slash[1] = '\0';
-		else
-			*slash = '\0';
-		if (!access(dir, F_OK))
-			break;
-		if (slash == dir)
-			break;
-	}
-	if (!statvfs(dir, &sv) && (sv.f_flag & ST_RDONLY))
-		return br_fail(err, -EROFS, "%s is on a read-only file system: nothing was changed; remount it read-write, or use --bootloader print",
-			       dir);
-	if (access(dir, W_OK))
-		return br_fail(err, -errno, "cannot write in %s: %s; nothing was changed", dir, strerror(errno));
-	return 0;
-}
-
-/* The directory for a file: 0755, or 0700 when it is bootrace's own (its parents 0755). */
-static int make_dir(char *dir, bool own)
-{
-	char *slash = strrchr(dir, '/');
-	int ret;
-
-	if (!own)
-		return br_mkdir_p(dir, 0755);
-	if (slash && slash != dir) {
-		*slash = '\0';
-		ret = br_mkdir_p(dir, 0755);
-		*slash = '/';
-		if (ret)
-			return ret;
-	}
-	return mkdir(dir, 0700) && errno != EEXIST ? -errno : 0;
-}
-
-/* Write @path (the root's, absolute) as @e says, atomically. */
-static int write_edit(const char *path, const struct bootrace_file_edit *e,
-		      struct bootrace_error *err)
-{
-	_cleanup_free_ char *dir = strdup(path);
-	_cleanup_close_ int dirfd = -1;
-	const char *name;
+	struct stat st;
 	int ret;
 
 	if (!dir)
 		return br_fail(err, -ENOMEM, "out of memory");
-	name = strrchr(path, '/') + 1;
-	/* "/NAME": the directory is "/". */
-	dir[name - path - (name - path > 1)] = '\0';
-	ret = make_dir(dir, e->own_dir);
-	if (ret)
-		return br_fail(err, ret, "cannot create %s: %s", dir, strerror(-ret));
-	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	for (;;) {
+		char *slash;
+
+		ret = br_stat_below(rootfd, *dir ? dir : "/", &st);
+		if (ret == -ELOOP)
+			return br_fail(err, ret, "%s%s is a symbolic link: bootrace writes nothing through a link inside a root, where it could lead anywhere; nothing was changed",
+				       bl_root_shown(root), dir);
+		if (!ret && !S_ISDIR(st.st_mode))
+			return br_fail(err, -ENOTDIR, "%s%s is not a directory: nothing was changed",
+				       bl_root_shown(root), dir);
+		if (!ret || !*dir)
+			break;
+		if (ret != -ENOENT)
+			return br_fail(err, ret, "cannot look at %s%s: %s; nothing was changed",
+				       bl_root_shown(root), dir, strerror(-ret));
+		slash = strrchr(dir, '/');
+		*slash = '\0';
+	}
+	fd = br_open_below(rootfd, *dir ? dir : "/", O_RDONLY | O_DIRECTORY, 0);
+	if (fd < 0)
+		return br_fail(err, fd, "cannot open %s%s: %s", bl_root_shown(root), dir, strerror(-fd));
+	if (!fstatvfs(fd, &sv) && (sv.f_flag & ST_RDONLY))
+		return br_fail(err, -EROFS, "%s%s is on a read-only file system: nothing was changed; remount it read-write, or use --bootloader print",
+			       bl_root_shown(root), *dir ? dir : "/");
+	if (faccessat(fd, ".", W_OK, 0))
+		return br_fail(err, -errno, "cannot write in %s%s: %s; nothing was changed",
+			       bl_root_shown(root), *dir ? dir : "/", strerror(errno));
+	return 0;
+}
+
+/* Write ROOT/REL as @e says, atomically, its missing directories made 0700. */
+static int write_edit(int rootfd, const char *root, const struct bootrace_file_edit *e,
+		      struct bootrace_error *err)
+{
+	_cleanup_free_ char *dir = parent_of(e->path);
+	_cleanup_close_ int dirfd = -1;
+	const char *name = strrchr(e->path, '/') + 1;
+	int ret;
+
+	if (!dir)
+		return br_fail(err, -ENOMEM, "out of memory");
+	dirfd = br_mkdir_below(rootfd, *dir ? dir : "/", 0700);
 	if (dirfd < 0)
-		return br_fail(err, -errno, "cannot open %s: %s", dir, strerror(errno));
+		return br_fail(err, dirfd, "cannot create %s%s: %s", bl_root_shown(root), dir,
+			       bl_read_error(dirfd));
 	/* bootrace's own file is always 0600; a configuration file keeps owner and mode. */
 	ret = br_replace_at(dirfd, name, e->new_text, e->new_len, e->own_dir ? 0600 : 0644,
 			    e->own_dir ? 0 : BR_REPLACE_KEEP_MODE);
 	if (ret)
-		return br_fail(err, ret, "cannot write %s: %s", path, strerror(-ret));
+		return br_fail(err, ret, "cannot write %s%s: %s", bl_root_shown(root), e->path,
+			       strerror(-ret));
 	return 0;
 }
 
-/* Delete @path (the root's, absolute), and bootrace's own directory once empty. */
-static int remove_edit(const char *path, const struct bootrace_file_edit *e,
+/* Delete ROOT/REL, and bootrace's own directory once empty. */
+static int remove_edit(int rootfd, const char *root, const struct bootrace_file_edit *e,
 		       struct bootrace_error *err)
 {
-	_cleanup_free_ char *dir = strdup(path);
+	_cleanup_free_ char *dir = parent_of(e->path), *up = NULL;
+	_cleanup_close_ int dirfd = -1, upfd = -1;
+	const char *name = strrchr(e->path, '/') + 1;
 
 	if (!dir)
 		return br_fail(err, -ENOMEM, "out of memory");
-	if (unlink(path))
-		return br_fail(err, -errno, "cannot remove %s: %s", path, strerror(errno));
-	*strrchr(dir, '/') = '\0';
-	br_fsync_dir(*dir ? dir : "/");
-	if (e->own_dir && !rmdir(dir)) {
-		*strrchr(dir, '/') = '\0';
-		br_fsync_dir(*dir ? dir : "/");
-	}
+	dirfd = br_open_below(rootfd, *dir ? dir : "/", O_RDONLY | O_DIRECTORY, 0);
+	if (dirfd < 0)
+		return br_fail(err, dirfd, "cannot remove %s%s: %s", bl_root_shown(root), e->path,
+			       bl_read_error(dirfd));
+	if (unlinkat(dirfd, name, 0))
+		return br_fail(err, -errno, "cannot remove %s%s: %s", bl_root_shown(root), e->path,
+			       strerror(errno));
+	fsync(dirfd);
+	if (!e->own_dir || !*dir)
+		return 0;
+	up = parent_of(dir);
+	upfd = up ? br_open_below(rootfd, *up ? up : "/", O_RDONLY | O_DIRECTORY, 0) : -1;
+	if (upfd >= 0 && !unlinkat(upfd, strrchr(dir, '/') + 1, AT_REMOVEDIR))
+		fsync(upfd);
 	return 0;
 }
 
 int bootrace_setup_apply(const struct bootrace_setup_plan *plan,
 			 struct bootrace_error *err)
 {
+	_cleanup_close_ int rootfd = bl_open_root(plan->root);
 	int ret;
 
+	if (rootfd < 0)
+		return br_fail(err, rootfd, "cannot open %s: %s", plan->root, strerror(-rootfd));
 	/* Refuse before the first change, not halfway. */
 	for (int i = 0; i < plan->nr_edits; i++) {
-		_cleanup_free_ char *p = bl_path(plan->root, plan->edits[i].path);
-
-		if (!p)
-			return br_fail(err, -ENOMEM, "out of memory");
-		ret = check_writable(p, err);
+		ret = check_writable(rootfd, plan->root, plan->edits[i].path, err);
 		if (ret)
 			return ret;
 	}
 	for (int i = 0; i < plan->nr_edits; i++) {
 		const struct bootrace_file_edit *e = &plan->edits[i];
-		_cleanup_free_ char *p = bl_path(plan->root, e->path);
 
-		if (!p)
-			return br_fail(err, -ENOMEM, "out of memory");
-		ret = e->remove ? remove_edit(p, e, err) : write_edit(p, e, err);
+		ret = e->remove ? remove_edit(rootfd, plan->root, e, err) :
+				  write_edit(rootfd, plan->root, e, err);
 		if (ret)
 			return ret;
 	}

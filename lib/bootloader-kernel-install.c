@@ -195,11 +195,10 @@ static int read_files(struct ki_files *f, struct bootrace_setup_plan *plan,
 		return br_fail(err, ret, "%s%s is not what bootrace writes: nothing was changed; remove it if %s%s carries no bootrace arguments",
 			       f->shown, STATE, f->shown, CMDLINE);
 	if (ret && ret != -ENOENT)
-		return br_fail(err, ret, "cannot read %s%s: %s", f->shown, STATE, strerror(-ret));
+		return br_fail(err, ret, "cannot read %s%s: %s", f->shown, STATE, bl_read_error(ret));
 	ret = bl_read(f->root, CMDLINE, &f->old, &f->old_len);
 	if (ret && ret != -ENOENT)
-		return br_fail(err, ret, "cannot read %s%s: %s", f->shown, CMDLINE,
-			       ret == -EINVAL ? "not a regular file" : strerror(-ret));
+		return br_fail(err, ret, "cannot read %s%s: %s", f->shown, CMDLINE, bl_read_error(ret));
 	if (!f->old && f->st.added)
 		return br_fail(err, -ENOENT, "%s%s is gone but %s%s says bootrace added to it: remove that state file",
 			       f->shown, CMDLINE, f->shown, STATE);

@@ -8,6 +8,7 @@
 #ifndef BOOTLOADER_LOCAL_H
 #define BOOTLOADER_LOCAL_H
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -54,11 +55,22 @@ char *bl_path(const char *root, const char *rel);
 /* @root as messages put it before a path: "" for "/". */
 const char *bl_root_shown(const char *root);
 /*
+ * Every file under the root is reached below it (see br_open_below()):
+ * never through a link, so an image cannot point a read or a write at the
+ * host. The root itself (given by the user) is opened as it is.
+ */
+int bl_open_root(const char *root);
+/*
  * Read ROOT/REL, which bootrace did not write: at most BR_SMALL_FILE_MAX
- * bytes, and anything but a regular file (a link too) is -EINVAL.
+ * bytes; anything but a regular file is -EINVAL, a link on the way -ELOOP.
  */
 int bl_read(const char *root, const char *rel, char **text, size_t *len);
+/* What a failure of bl_read() means, for a message. */
+const char *bl_read_error(int ret);
+/* Is there a file or directory at ROOT/REL (reached without a link)? */
 bool bl_exists(const char *root, const char *rel);
+/* opendir() of ROOT/REL; NULL with errno set. */
+DIR *bl_opendir(const char *root, const char *rel);
 
 enum bl_edit_flags {
 	/*

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bootloader-local.h"
@@ -33,23 +34,51 @@ const char *bl_root_shown(const char *root)
 	return root && strcmp(root, "/") ? root : "";
 }
 
+int bl_open_root(const char *root)
+{
+	return br_open_dir(root && *root ? root : "/");
+}
+
 bool bl_exists(const char *root, const char *rel)
 {
-	_cleanup_free_ char *p = bl_path(root, rel);
+	_cleanup_close_ int rootfd = bl_open_root(root);
+	struct stat st;
 
-	return p && !access(p, F_OK);
+	return rootfd >= 0 && !br_stat_below(rootfd, rel, &st);
 }
 
 int bl_read(const char *root, const char *rel, char **text, size_t *len)
 {
-	_cleanup_free_ char *p = bl_path(root, rel);
-	int ret;
+	_cleanup_close_ int rootfd = bl_open_root(root);
 
-	if (!p)
-		return -ENOMEM;
-	ret = br_read_at(AT_FDCWD, p, BR_SMALL_FILE_MAX, BR_READ_UNTRUSTED, text, len);
-	/* O_NOFOLLOW met a link: not a regular file either. */
-	return ret == -ELOOP ? -EINVAL : ret;
+	if (rootfd < 0)
+		return rootfd;
+	return br_read_at(rootfd, rel, BR_SMALL_FILE_MAX, BR_READ_UNTRUSTED, text, len);
+}
+
+DIR *bl_opendir(const char *root, const char *rel)
+{
+	_cleanup_close_ int rootfd = bl_open_root(root);
+
+	if (rootfd < 0) {
+		errno = -rootfd;
+		return NULL;
+	}
+	return br_opendir_below(rootfd, rel);
+}
+
+const char *bl_read_error(int ret)
+{
+	switch (ret) {
+	case -EINVAL:
+		return "not a regular file";
+	case -ELOOP:
+		return "a symbolic link is on the way, and bootrace follows none inside a root";
+	case -EFBIG:
+		return "larger than 1 MiB";
+	default:
+		return strerror(-ret);
+	}
 }
 
 /* ------------------------------------------------------------ words */
@@ -175,9 +204,8 @@ static void consider(char **best, const char *release)
 /* ROOT/boot/vmlinuz-RELEASE */
 static void consider_boot(const char *root, char **best)
 {
-	_cleanup_free_ char *dir = bl_path(root, "/boot");
 	struct dirent *de;
-	DIR *d = dir ? opendir(dir) : NULL;
+	DIR *d = bl_opendir(root, "/boot");
 
 	while (d && (de = readdir(d)))
 		if (!strncmp(de->d_name, "vmlinuz-", 8))
@@ -189,9 +217,8 @@ static void consider_boot(const char *root, char **best)
 /* ROOT/usr/lib/modules/RELEASE/vmlinuz */
 static void consider_modules(const char *root, char **best)
 {
-	_cleanup_free_ char *dir = bl_path(root, "/usr/lib/modules");
 	struct dirent *de;
-	DIR *d = dir ? opendir(dir) : NULL;
+	DIR *d = bl_opendir(root, "/usr/lib/modules");
 
 	while (d && (de = readdir(d))) {
 		char rel[512];
