@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "bootloader-local.h"
+#include "shellvars.h"
 
 #define DEFAULTS "/etc/default/grub"
 #define DROPIN_DIR "/etc/default/grub.d"
@@ -110,24 +111,23 @@ static int strv_push(char ***v, size_t *n, char *s)
 
 /*
  * The names of the drop-ins grub-mkconfig sources, in the C locale's glob
- * order: grub.d/\*.cfg, with bootrace.cfg only if @with_ours.
+ * order: grub.d/\*.cfg, with bootrace.cfg only if @with_ours. The glob
+ * skips names that start with a dot, as sh's does.
  */
 static int dropin_names(const char *root, bool with_ours, char ***names, size_t *nr)
 {
-	_cleanup_free_ char *dir = bl_path(root, DROPIN_DIR);
 	struct dirent *de;
 	DIR *d;
 	int ret = 0;
 
 	*names = NULL;
 	*nr = 0;
-	if (!dir)
-		return -ENOMEM;
-	d = opendir(dir);
+	d = bl_opendir(root, DROPIN_DIR);
 	while (!ret && d && (de = readdir(d))) {
 		size_t n = strlen(de->d_name);
 
-		if (n >= 4 && !strcmp(de->d_name + n - 4, ".cfg") && strcmp(de->d_name, DROPIN_NAME))
+		if (de->d_name[0] != '.' && n >= 4 && !strcmp(de->d_name + n - 4, ".cfg") &&
+		    strcmp(de->d_name, DROPIN_NAME))
 			ret = strv_push(names, nr, strdup(de->d_name));
 	}
 	if (d)
@@ -139,93 +139,96 @@ static int dropin_names(const char *root, bool with_ours, char ***names, size_t 
 	return ret;
 }
 
-/*
- * sh -c SCRIPT sh DEFAULTS DROPIN...: the drop-ins as paths under the
- * root, with @dropin (a file) standing in for bootrace.cfg.
- */
-static int eval_argv(const char *root, const char *dropin, char ***argv)
+/* Evaluate ROOT/REL (or @text in its place) on top of @vars; a missing file is skipped. */
+static int eval_file(const char *root, const char *rel, const char *text,
+		     struct br_shellvars *vars, struct bootrace_error *err)
 {
-	static const char script[] =
-		"d=$1; shift\n"
-		"exec 3>&1 >/dev/null 2>&1\n"
-		"[ -f \"$d\" ] && . \"$d\"\n"
-		"for x; do [ -e \"$x\" ] && . \"$x\"; done\n"
-		"printf '%s\\0%s\\0%s\\0' \"$GRUB_CMDLINE_LINUX\" \"$GRUB_CMDLINE_LINUX_DEFAULT\" \"${GRUB_DEFAULT-0}\" >&3\n";
-	char **names = NULL;
-	size_t nr, n = 0;
-	int ret;
+	_cleanup_free_ char *own = NULL, *name = NULL;
+	size_t len = 0;
+	int ret = 0;
 
-	*argv = NULL;
-	ret = dropin_names(root, dropin != NULL, &names, &nr);
-	if (!ret)
-		ret = strv_push(argv, &n, strdup("/bin/sh"));
-	if (!ret)
-		ret = strv_push(argv, &n, strdup("-c"));
-	if (!ret)
-		ret = strv_push(argv, &n, strdup(script));
-	if (!ret)
-		ret = strv_push(argv, &n, strdup("sh"));
-	if (!ret)
-		ret = strv_push(argv, &n, bl_path(root, DEFAULTS));
-	for (size_t i = 0; !ret && i < nr; i++) {
-		char *path = NULL;
-
-		if (!strcmp(names[i], DROPIN_NAME))
-			path = strdup(dropin);
-		else if (asprintf(&path, "%s%s/%s", bl_root_shown(root), DROPIN_DIR, names[i]) < 0)
-			path = NULL;
-		ret = strv_push(argv, &n, path);
+	if (asprintf(&name, "%s%s", bl_root_shown(root), rel) < 0)
+		return br_fail(err, -ENOMEM, "out of memory");
+	if (!text) {
+		ret = bl_read(root, rel, &own, &len);
+		if (ret == -ENOENT)
+			return 0;
+		if (ret)
+			return br_fail(err, ret, "cannot read %s: %s; nothing was changed", name,
+				       bl_read_error(ret));
+		if (strlen(own) != len)
+			return br_fail(err, -EINVAL, "%s holds a NUL byte, which no shell file does: nothing was changed",
+				       name);
+		text = own;
 	}
-	bootrace_strv_free(names);
-	return ret;
+	return br_shellvars_eval(vars, text, name, err);
 }
 
-/* The three values the script printed, each ended by a NUL. */
-static int vars_parse(const char *out, size_t len, struct grub_vars *v)
+/* One of the variables GRUB reads, which must be known; @fallback when unset. */
+static int take_var(const struct br_shellvars *vars, const char *var, const char *fallback,
+		    char **out, struct bootrace_error *err)
 {
-	const char *p = out, *end = out + len;
+	const char *value;
 
-	v->linux_args = strdup(p);
-	p += strlen(p) + 1;
-	v->linux_default = strdup(p < end ? p : "");
-	if (p < end)
-		p += strlen(p) + 1;
-	v->grub_default = strdup(p < end ? p : "0");
-	return v->linux_args && v->linux_default && v->grub_default ? 0 : -ENOMEM;
+	switch (br_shellvars_get(vars, var, &value)) {
+	case BR_SHELLVAR_UNKNOWN:
+		return br_fail(err, -EINVAL,
+			       "%s: %s is set from the output of a command, which bootrace does not run (the file may come from an image): nothing was changed; give it a literal value, or use '--bootloader print'",
+			       value, var);
+	case BR_SHELLVAR_UNSET:
+		value = fallback;
+		break;
+	case BR_SHELLVAR_SET:
+		break;
+	}
+	*out = strdup(value);
+	return *out ? 0 : br_fail(err, -ENOMEM, "out of memory");
 }
 
 /*
- * Source /etc/default/grub and grub.d/\*.cfg as grub-mkconfig does, with
- * @dropin (a file path, or NULL for none) standing in for bootrace.cfg,
- * and read the variables back. The shell, not a parser of ours, reads
- * quotes and multi-line values.
+ * The variables grub-mkconfig sees once it has sourced /etc/default/grub
+ * and grub.d/\*.cfg, with @dropin (a text, or NULL for none) standing in
+ * for bootrace.cfg. Evaluated, never run: the files may be an image's,
+ * and a shell would run its code as root on this machine.
  */
 static int grub_eval(const char *root, const char *dropin, struct grub_vars *v,
 		     struct bootrace_error *err)
 {
-	static char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL };
-	_cleanup_free_ char *out = NULL;
-	char **argv = NULL;
-	size_t len = 0;
+	struct br_shellvars *vars = NULL;
+	char **names = NULL;
+	size_t nr = 0;
 	int ret;
 
 	memset(v, 0, sizeof(*v));
-	ret = eval_argv(root, dropin, &argv);
+	ret = br_shellvars_new(&vars);
 	if (!ret)
-		ret = br_spawn_wait_len(argv, envp, &out, &len, BR_SMALL_FILE_MAX);
-	bootrace_strv_free(argv);
-	if (ret == -ENOMEM)
-		return br_fail(err, ret, "out of memory");
-	if (ret || !len)
-		return br_fail(err, -EINVAL,
-			       "cannot read %s%s and %s%s/*.cfg with /bin/sh (a syntax error?): nothing was changed",
-			       bl_root_shown(root), DEFAULTS, bl_root_shown(root), DROPIN_DIR);
-	ret = vars_parse(out, len, v);
+		ret = dropin_names(root, dropin != NULL, &names, &nr);
 	if (ret) {
-		vars_clear(v);
+		br_shellvars_free(vars);
 		return br_fail(err, ret, "out of memory");
 	}
-	return 0;
+	ret = eval_file(root, DEFAULTS, NULL, vars, err);
+	for (size_t i = 0; !ret && i < nr; i++) {
+		_cleanup_free_ char *rel = NULL;
+		bool ours = !strcmp(names[i], DROPIN_NAME);
+
+		if (asprintf(&rel, "%s/%s", DROPIN_DIR, names[i]) < 0)
+			ret = br_fail(err, -ENOMEM, "out of memory");
+		else
+			ret = eval_file(root, rel, ours ? dropin : NULL, vars, err);
+	}
+	if (!ret)
+		ret = take_var(vars, "GRUB_CMDLINE_LINUX", "", &v->linux_args, err);
+	if (!ret)
+		ret = take_var(vars, "GRUB_CMDLINE_LINUX_DEFAULT", "", &v->linux_default, err);
+	/* grub-mkconfig: GRUB_DEFAULT unset is entry 0. */
+	if (!ret)
+		ret = take_var(vars, "GRUB_DEFAULT", "0", &v->grub_default, err);
+	bootrace_strv_free(names);
+	br_shellvars_free(vars);
+	if (ret)
+		vars_clear(v);
+	return ret;
 }
 
 /* ------------------------------------------------------- grub.cfg */
@@ -292,18 +295,22 @@ static int check_mkconfig(const char *root, struct bootrace_error *err)
 /* /etc/default/grub readable, grub.d a directory if it is there, grub-mkconfig reading it. */
 static int check_grub_files(const char *root, struct bootrace_error *err)
 {
-	_cleanup_free_ char *dir = bl_path(root, DROPIN_DIR), *text = NULL;
+	_cleanup_free_ char *text = NULL;
+	_cleanup_close_ int rootfd = bl_open_root(root);
 	struct stat st;
 	int ret;
 
-	if (!dir)
-		return br_fail(err, -ENOMEM, "out of memory");
 	ret = bl_read(root, DEFAULTS, &text, NULL);
 	if (ret)
 		return br_fail(err, ret, "cannot read %s%s: %s", bl_root_shown(root), DEFAULTS,
-			       ret == -EINVAL ? "not a regular file" : strerror(-ret));
-	if (!lstat(dir, &st) && !S_ISDIR(st.st_mode))
-		return br_fail(err, -ENOTDIR, "%s is not a directory: nothing was changed", dir);
+			       bl_read_error(ret));
+	ret = rootfd < 0 ? rootfd : br_stat_below(rootfd, DROPIN_DIR, &st);
+	if (ret == -ELOOP)
+		return br_fail(err, -ELOOP, "%s%s: %s: nothing was changed", bl_root_shown(root),
+			       DROPIN_DIR, bl_read_error(ret));
+	if (!ret && !S_ISDIR(st.st_mode))
+		return br_fail(err, -ENOTDIR, "%s%s is not a directory: nothing was changed",
+			       bl_root_shown(root), DROPIN_DIR);
 	return check_mkconfig(root, err);
 }
 
@@ -320,7 +327,7 @@ static int read_dropin(const char *root, struct bootrace_setup_plan *plan,
 		return 0;
 	if (ret)
 		return br_fail(err, ret, "cannot read %s%s: %s", bl_root_shown(root), DROPIN,
-			       ret == -EINVAL ? "not a regular file" : strerror(-ret));
+			       bl_read_error(ret));
 	ret = dropin_fragment(*old, &plan->installed);
 	if (ret == -EEXIST)
 		ret = br_fail(err, ret, "%s%s was not written by bootrace (its first line differs): nothing was changed; move it away first",
@@ -367,36 +374,14 @@ out:
 	return ret;
 }
 
-/* @text in a new temporary file, its name in @path. */
-static int write_temp(const char *text, char path[64])
-{
-	_cleanup_close_ int fd = -1;
-	size_t len = strlen(text);
-
-	strcpy(path, "/tmp/bootrace-grub.XXXXXX");
-	fd = mkostemp(path, O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, len) != (ssize_t)len) {
-		unlink(path);
-		return -EIO;
-	}
-	return 0;
-}
-
 /* A file sourced after bootrace.cfg may set the variable outright: bootrace's words must survive it. */
 static int check_survives(const char *root, const char *text, const char *fragment,
 			  struct bootrace_error *err)
 {
 	struct grub_vars after;
-	char tmp[64];
 	int ret;
 
-	ret = write_temp(text, tmp);
-	if (ret)
-		return br_fail(err, ret, "cannot write a temporary file in /tmp");
-	ret = grub_eval(root, tmp, &after, err);
-	unlink(tmp);
+	ret = grub_eval(root, text, &after, err);
 	if (!ret && !bl_has_words(after.linux_args, fragment))
 		ret = br_fail(err, -EEXIST,
 			      "a file in %s%s sorted after bootrace.cfg sets GRUB_CMDLINE_LINUX without keeping its value, so bootrace's arguments would be lost: nothing was changed",
