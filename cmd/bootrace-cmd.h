@@ -33,7 +33,7 @@ struct command {
 };
 
 extern const struct command cmd_setup, cmd_collect, cmd_verify, cmd_status;
-extern const struct command cmd_list, cmd_report;
+extern const struct command cmd_list, cmd_report, cmd_save_decoder;
 
 /* --state-dir and --config: an argp child, its input a struct collection_args. */
 struct collection_args {

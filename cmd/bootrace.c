@@ -16,7 +16,7 @@ const char *argp_program_bug_address = NULL;
 
 static const struct command *commands[] = {
 	&cmd_setup, &cmd_collect, &cmd_verify, &cmd_status,
-	&cmd_list, &cmd_report,
+	&cmd_list, &cmd_report, &cmd_save_decoder,
 };
 
 enum { OPT_TRACEFS = 0x100 };
@@ -69,6 +69,7 @@ static const char global_doc[] =
 	"  status    show what the kernel offers and what to do next\n"
 	"  list      show the collections of previous boots\n"
 	"  report    show the last events of the previous boot\n"
+	"  save-decoder  keep what decodes this boot's trace after it\n"
 	"\n"
 	"Run 'bootrace COMMAND --help' for a command's options.\n"
 	"Exit status: 0 success, 1 failure or a failed check, 2 usage or I/O error,\n"
@@ -108,6 +109,6 @@ int main(int argc, char **argv)
 		command_ctx_free();
 		return ret;
 	}
-	print_error("unknown command '%s': use setup, collect, verify, status, list or report (see 'bootrace --help')", name);
+	print_error("unknown command '%s': use setup, collect, verify, status, list, report or save-decoder (see 'bootrace --help')", name);
 	return EXIT_USAGE;
 }

@@ -247,6 +247,9 @@ struct bootrace_boot_record {
 	char boot_id[64];
 	char instance[64];
 	long long time;			/* when, seconds since the epoch */
+	char release[128];		/* the kernel that boot ran, "" unknown */
+	char build_id[72];		/* its build id, "" unknown */
+	unsigned long long text;	/* its _text that boot, 0 unknown */
 };
 
 /* The note is about an earlier boot than this one. */
@@ -259,6 +262,79 @@ enum bootrace_kernel_level {
 	BOOTRACE_KERNEL_BACKUP,		/* 6.19, 7.0: a writable backup that stays */
 	BOOTRACE_KERNEL_READ_ONLY,	/* 7.1+: read-only, removes itself */
 };
+
+/* ------------------------------------------------------------ decoders */
+
+/*
+ * A boot's decoder: what decodes its ring buffer once the boot is gone.
+ * Event type ids are assigned at boot and move between kernel builds,
+ * and symbols move with every boot, so a trace read after a reboot into
+ * another kernel is only right with the metadata of the boot that wrote
+ * it. Kept as STATE_DIR/decoders/<boot id>: header page and event, every
+ * event format with its id, printk formats, kallsyms with module symbols,
+ * /proc/modules, uname and the kernel's build id.
+ */
+struct bootrace_decoder_info {
+	char boot_id[40];		/* the boot it describes */
+	char release[128];		/* uname -r */
+	char version[256];		/* uname -v */
+	char build_id[72];		/* the kernel's, hex; "" when it has none */
+	unsigned long long text;	/* the kernel's _text that boot; 0 unknown */
+	long long time;			/* when it was saved, seconds since the epoch */
+	unsigned int nr_events;		/* event formats */
+	unsigned int nr_modules;	/* lines of /proc/modules */
+	bool kallsyms;			/* holds symbols (not hidden by kptr_restrict) */
+	unsigned long long size;	/* bytes on disk */
+	bool compressed;		/* zstd */
+	char path[4096];
+};
+
+/*
+ * Save this boot's decoder in the state directory, replacing an earlier
+ * one of the same boot (a later one knows more modules), then remove the
+ * decoders of boots that no longer matter. Needs root for the symbols.
+ */
+int bootrace_decoder_save(struct bootrace_ctx *ctx, struct bootrace_decoder_info *info,
+			  struct bootrace_error *err);
+/* The header of the decoder of @boot_id; -ENOENT when there is none. */
+int bootrace_decoder_info_read(struct bootrace_ctx *ctx, const char *boot_id,
+			       struct bootrace_decoder_info *info, struct bootrace_error *err);
+
+/* Whose metadata decodes a trace: the words in the sidecar and the file. */
+enum bootrace_decode {
+	BOOTRACE_DECODE_UNSET = 0,	/* not recorded (a file from elsewhere) */
+	BOOTRACE_DECODE_THIS_BOOT,	/* the data is this boot's own */
+	BOOTRACE_DECODE_OWN,		/* the decoder the previous boot left */
+	BOOTRACE_DECODE_SAME_BUILD,	/* this boot's; the previous boot ran the same build */
+	BOOTRACE_DECODE_OTHER_KERNEL,	/* this boot's, but the previous boot ran another kernel */
+	BOOTRACE_DECODE_UNKNOWN,	/* this boot's; nothing tells which kernel ran before */
+};
+
+/* "this-boot", "own", "same-build", "other-kernel", "unknown", "unset". */
+const char *bootrace_decode_name(enum bootrace_decode decode);
+/* The name back; BOOTRACE_DECODE_UNSET for anything else. */
+enum bootrace_decode bootrace_decode_parse(const char *name);
+/* The formats (and, where stored, the symbols) are known to fit the data. */
+bool bootrace_decode_trusted(enum bootrace_decode decode);
+
+/* The boot whose trace is in an instance, as far as it can be told. */
+struct bootrace_previous_boot {
+	enum bootrace_decode decode;	/* how collect decodes it */
+	char boot_id[40];		/* "" unknown */
+	char release[128];		/* its kernel, "" unknown */
+	char build_id[72];		/* "" unknown */
+	bool has_decoder;		/* its decoder is in the state directory */
+	char words[1024];		/* how that is known, for the user */
+};
+
+/* ------------------------------------------------------------- events */
+
+/*
+ * Which of @events (as setup's --events) are events of modules or dynamic
+ * events, whose ids follow load order. 1 with *@words (malloc()ed) naming
+ * them and saying what it means; 0 when none; -errno.
+ */
+int bootrace_events_load_order(struct bootrace_ctx *ctx, const char *events, char **words);
 
 /* -------------------------------------------------------------- status */
 
@@ -351,10 +427,16 @@ struct bootrace_collect_result {
 	char *partial;			/* on failure after reading began: where the data is */
 	int nr_cpus;
 	unsigned long long *cpu_bytes;	/* bytes of ring-buffer pages per CPU */
-	unsigned long long total_bytes;
+	unsigned long long total_bytes;	/* bytes of those pages that are in the file */
 	unsigned long long entries;	/* sum of stats entries before reading */
-	unsigned long long events;	/* events written (what the kernel held) */
+	unsigned long long events;	/* events this collect wrote, counted in the file */
 	unsigned long long lost;	/* overrun + dropped, per the kernel's stats */
+	/*
+	 * Collections an earlier collect was writing when it was killed,
+	 * finished by this one before it read anything (their directories),
+	 * NULL-terminated, or NULL. Also on failure and with nothing to read.
+	 */
+	char **recovered;
 	bool has_span;			/* first_ns/last_ns found in the data */
 	unsigned long long first_ns, last_ns;	/* the previous boot's trace clock */
 	bool read_only;			/* it was a 7.1+ read-only backup */
@@ -362,6 +444,8 @@ struct bootrace_collect_result {
 	bool removed;			/* SOURCE_BACKUP_WRITABLE: bootrace removed it */
 	bool rearmed;			/* SOURCE_PERSISTENT: reset, tracing again */
 	char cleanup_error[256];	/* removing/re-arming failed: why (data is safe) */
+	/* Whose formats and symbols the file carries, and why (bootrace_decode). */
+	struct bootrace_previous_boot previous;
 };
 
 void bootrace_collect_result_clear(struct bootrace_collect_result *res);
@@ -418,6 +502,7 @@ struct bootrace_collection {
 	char instance[64];
 	int nr_cpus;
 	unsigned long long events;	/* records in the file */
+	unsigned long long entries;	/* events the kernel held when collect began (0: unknown) */
 	unsigned long long lost;	/* overrun + dropped + lost-event markers */
 	bool has_span;
 	unsigned long long first_ns, last_ns;	/* trace clock of the previous boot */

@@ -13,9 +13,11 @@
 #include <string.h>
 #include <time.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "bootrace-local.h"
+#include "kernel-id.h"
 
 #define RECORD_NAME "traced-boot"
 
@@ -59,14 +61,18 @@ int br_boot_record_write(struct bootrace_ctx *ctx, const char *instance)
 	const char *state_dir = bootrace_ctx_state_dir(ctx);
 	_cleanup_free_ char *text = NULL;
 	_cleanup_close_ int dirfd = -1;
-	char boot_id[BR_BOOT_ID_LEN];
+	char boot_id[BR_BOOT_ID_LEN], build_id[72] = "";
+	struct utsname uts;
 	int ret;
 
 	ret = br_boot_id(boot_id);
 	if (ret)
 		return ret;
-	if (asprintf(&text, "boot_id=%s\ninstance=%s\ntime=%lld\n", boot_id, instance,
-		     (long long)time(NULL)) < 0)
+	/* Which kernel this boot runs: the next boot decodes its trace by it. */
+	br_kernel_build_id(build_id, sizeof(build_id));
+	if (asprintf(&text, "boot_id=%s\ninstance=%s\ntime=%lld\nrelease=%s\nbuild_id=%s\ntext=%llx\n",
+		     boot_id, instance, (long long)time(NULL), uname(&uts) ? "" : uts.release,
+		     build_id, br_kernel_text()) < 0)
 		return -ENOMEM;
 	ret = br_mkdir_p(state_dir, 0700);
 	if (ret)
@@ -98,6 +104,12 @@ int br_boot_record_read(struct bootrace_ctx *ctx, struct bootrace_boot_record *r
 			snprintf(rec->instance, sizeof(rec->instance), "%s", line + 9);
 		else if (!strncmp(line, "time=", 5))
 			rec->time = strtoll(line + 5, NULL, 10);
+		else if (!strncmp(line, "release=", 8))
+			snprintf(rec->release, sizeof(rec->release), "%s", line + 8);
+		else if (!strncmp(line, "build_id=", 9))
+			snprintf(rec->build_id, sizeof(rec->build_id), "%s", line + 9);
+		else if (!strncmp(line, "text=", 5))
+			rec->text = strtoull(line + 5, NULL, 16);
 	}
 	if (!rec->boot_id[0])
 		return -EINVAL;

@@ -25,6 +25,7 @@
 #include <tracefs.h>
 
 #include "bootrace-local.h"
+#include "decoder.h"
 #include "output.h"
 #include "ringbuf.h"
 #include "snapshot.h"
@@ -502,6 +503,26 @@ static void count_events(const struct bootrace_instance_info *info,
 			     info->stats[cpu].dropped_events;
 }
 
+/*
+ * Whose formats and symbols go with the data: the decoder the boot that
+ * wrote it left, else this kernel's, said plainly when they may not fit.
+ * Never a reason not to read: the data is kept either way.
+ */
+static void plan_metadata(struct bootrace_ctx *ctx, const struct bootrace_collect_opts *opts,
+			  const struct bootrace_instance_info *info,
+			  const struct bootrace_boot_record *rec,
+			  struct bootrace_collect_result *res, struct br_snapshot_plan *plan)
+{
+	enum bootrace_decode decode;
+
+	br_decode_plan(ctx, info, rec, opts->record_boot, &res->previous, &plan->decoder);
+	decode = res->previous.decode;
+	plan->this_kernel = decode == BOOTRACE_DECODE_THIS_BOOT || decode == BOOTRACE_DECODE_SAME_BUILD;
+	/* This kernel's symbols, shifted, would name the wrong functions. */
+	plan->kallsyms = opts->kallsyms && (plan->decoder || plan->this_kernel);
+	br_info(ctx, "%s", res->previous.words);
+}
+
 static int collect_instance(struct bootrace_ctx *ctx, const struct bootrace_tracefs *tfs,
 			    const struct bootrace_collect_opts *opts,
 			    const struct bootrace_instance_info *info,
@@ -513,6 +534,7 @@ static int collect_instance(struct bootrace_ctx *ctx, const struct bootrace_trac
 	struct br_output out = BR_OUTPUT_INIT;
 	struct br_kallsyms_prefetch kallsyms = { .fd = -1 };
 	struct drain d = { .ctx = ctx, .info = info, .opts = opts, .res = res };
+	struct br_snapshot_plan plan = { 0 };
 	int ret;
 
 	ret = check_instance(info, rec, err);
@@ -520,9 +542,10 @@ static int collect_instance(struct bootrace_ctx *ctx, const struct bootrace_trac
 		ret = br_output_prepare(ctx, opts, &out, err);
 	if (ret)
 		goto out;
-	if (opts->kallsyms)
+	plan_metadata(ctx, opts, info, rec, res, &plan);
+	if (plan.kallsyms && !plan.decoder)
 		br_kallsyms_prefetch_start(&kallsyms, out.dir);
-	ret = br_snapshot_take(tfs, info, opts->kallsyms, &snap, err);
+	ret = br_snapshot_take(tfs, info, &plan, &snap, err);
 	br_kallsyms_prefetch_finish(&kallsyms, snap);
 	if (ret)
 		goto discard;
@@ -556,6 +579,9 @@ static int collect_instance(struct bootrace_ctx *ctx, const struct bootrace_trac
 	count_events(info, res);
 	find_span(out.fd, d.writer, d.page, info->subbuf_size, info->nr_cpus, res);
 	ret = br_output_commit(ctx, &out, d.writer, ret, d.write_err, res, err);
+	/* Said with the result, where it is read: the file holds it too. */
+	if (!ret && !bootrace_decode_trusted(res->previous.decode))
+		br_warn(ctx, "%s", res->previous.words);
 	if (ret && d.read_err && !d.write_err)
 		br_fail(err, ret, "reading CPU %d of instance '%s' failed (%s); the data read so far is in %s",
 			d.read_err_cpu, info->name, strerror(-d.read_err),
@@ -570,6 +596,7 @@ out:
 	tracedat_free(d.writer);
 	br_output_release(&out);
 	br_snapshot_free(snap);
+	br_decoder_free(plan.decoder);
 	return ret;
 }
 

@@ -20,6 +20,7 @@
 #include "bootrace-local.h"
 #include "collection.h"
 #include "context.h"
+#include "decoder.h"
 
 #define PARTIAL_SUFFIX ".partial"
 
@@ -105,6 +106,12 @@ void br_collection_info_write(int dirfd, const char *trace, bool partial,
 	fprintf(f, "events=%llu\nlost=%llu\n", res->events, res->lost);
 	if (res->has_span)
 		fprintf(f, "first_ns=%llu\nlast_ns=%llu\n", res->first_ns, res->last_ns);
+	/* Whose formats decode it: "own", "this-boot", ... (bootrace-collect(1), DECODING). */
+	fprintf(f, "decode=%s\n", bootrace_decode_name(res->previous.decode));
+	if (res->previous.boot_id[0])
+		fprintf(f, "previous_boot=%s\n", res->previous.boot_id);
+	if (res->previous.release[0])
+		fprintf(f, "previous_kernel=%s\n", res->previous.release);
 	if (fclose(f))
 		return;
 	/* Best effort: a collection without its sidecar is still listed. */
@@ -383,6 +390,8 @@ int bootrace_history_prune(struct bootrace_ctx *ctx, char ***removed,
 		total -= list[i].size;
 	}
 	bootrace_history_free(list, nr);
+	/* And what decodes boots whose trace is gone (bootrace-save-decoder(1)). */
+	br_decoder_prune(ctx);
 	if (removed && !ret)
 		*removed = names;
 	else

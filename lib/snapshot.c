@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "bootrace-local.h"
+#include "decoder.h"
 #include "snapshot.h"
 
 static int blob_read_at(int dirfd, const char *rel, struct tracedat_blob *blob)
@@ -90,23 +91,17 @@ static int read_system(int events_fd, const char *system,
 	return ret;
 }
 
-static int read_formats(int inst_fd, struct br_snapshot *snap)
+int br_snapshot_read_events(int events_fd, struct br_snapshot *snap)
 {
 	struct dirent **list;
-	int events_fd, n, ret = 0;
+	int n, ret = 0;
 
-	events_fd = openat(inst_fd, "events", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (events_fd < 0)
-		return -errno;
 	ret = blob_read_at(events_fd, "header_page", &snap->meta.header_page);
 	if (!ret)
 		ret = blob_read_at(events_fd, "header_event", &snap->meta.header_event);
 	n = ret ? -1 : scandirat(events_fd, ".", &list, not_dot, cmp_dirent);
-	if (n < 0) {
-		ret = ret ? ret : -errno;
-		close(events_fd);
-		return ret;
-	}
+	if (n < 0)
+		return ret ? ret : -errno;
 	snap->systems = calloc(n ? n : 1, sizeof(*snap->systems));
 	if (!snap->systems)
 		ret = -ENOMEM;
@@ -133,6 +128,17 @@ static int read_formats(int inst_fd, struct br_snapshot *snap)
 		free(list[i]);
 	}
 	free(list);
+	return ret;
+}
+
+static int read_formats(int inst_fd, struct br_snapshot *snap)
+{
+	int events_fd, ret;
+
+	events_fd = openat(inst_fd, "events", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (events_fd < 0)
+		return -errno;
+	ret = br_snapshot_read_events(events_fd, snap);
 	close(events_fd);
 	return ret;
 }
@@ -171,24 +177,37 @@ static int read_cpustats(int inst_fd, struct br_snapshot *snap, int nr_cpus)
 	return 0;
 }
 
-static void read_host(const struct bootrace_tracefs *tfs,
-		      const struct bootrace_instance_info *info,
-		      struct br_snapshot *snap, bool kallsyms)
+static void read_uname(struct br_snapshot *snap)
 {
 	struct utsname uts;
-	char *text;
-	size_t len;
 
 	if (!uname(&uts) &&
 	    asprintf(&snap->uname, "%s %s %s %s %s", uts.sysname, uts.nodename,
 		     uts.release, uts.version, uts.machine) > 0)
 		snap->meta.uname = snap->uname;
+}
+
+/* What this kernel says about itself, where it describes the data. */
+static void read_host(const struct bootrace_tracefs *tfs,
+		      const struct bootrace_instance_info *info,
+		      struct br_snapshot *snap, const struct br_snapshot_plan *plan)
+{
+	char *text;
+	size_t len;
+
+	read_uname(snap);
 	/*
 	 * Symbols are this boot's; trace-cmd 3.4 shifts them by the previous
-	 * boot's kernel address from LAST_BOOT_INFO.
+	 * boot's kernel address from LAST_BOOT_INFO, and module addresses by
+	 * each module's place in the modules list.
 	 */
-	if (kallsyms)
+	if (plan->kallsyms)
 		snap->meta.kallsyms_path = "/proc/kallsyms";
+	if (plan->kallsyms &&
+	    !br_read_at(AT_FDCWD, "/proc/modules", 0, 0, &text, &len)) {
+		snap->modules.data = text;
+		snap->modules.len = len;
+	}
 	if (!bootrace_tracefs_read(tfs, "printk_formats", &text, &len)) {
 		snap->meta.printk_formats.data = text;
 		snap->meta.printk_formats.len = len;
@@ -202,8 +221,46 @@ static void read_host(const struct bootrace_tracefs *tfs,
 	}
 }
 
+/*
+ * The boot that wrote the data left its own formats, symbols and modules:
+ * they replace this kernel's. Only the header page and event come from
+ * the instance, as they describe the buffer that is read.
+ */
+static int take_decoder(int inst_fd, struct br_snapshot *snap,
+			const struct br_snapshot_plan *plan)
+{
+	struct br_decoder *dec = plan->decoder;
+	struct br_snapshot *from = dec->events;
+	int ret;
+
+	ret = blob_read_at(inst_fd, "events/header_page", &snap->meta.header_page);
+	if (!ret)
+		ret = blob_read_at(inst_fd, "events/header_event", &snap->meta.header_event);
+	if (ret)
+		return ret;
+	snap->ftrace = TAKE_PTR(from->ftrace);
+	snap->nr_ftrace = from->nr_ftrace;
+	from->nr_ftrace = 0;
+	snap->systems = TAKE_PTR(from->systems);
+	snap->nr_systems = from->nr_systems;
+	from->nr_systems = 0;
+	snap->meta.printk_formats = dec->printk_formats;
+	dec->printk_formats = (struct tracedat_blob){ 0 };
+	snap->modules = dec->modules;
+	dec->modules = (struct tracedat_blob){ 0 };
+	if (plan->kallsyms) {
+		snap->meta.kallsyms = dec->kallsyms;
+		dec->kallsyms = (struct tracedat_blob){ 0 };
+	}
+	/* The system the trace was recorded on, as trace-cmd means it. */
+	snap->uname = TAKE_PTR(dec->uname);
+	snap->meta.uname = snap->uname;
+	return 0;
+}
+
 int br_snapshot_take(const struct bootrace_tracefs *tfs,
-		     const struct bootrace_instance_info *info, bool kallsyms,
+		     const struct bootrace_instance_info *info,
+		     const struct br_snapshot_plan *plan,
 		     struct br_snapshot **out, struct bootrace_error *err)
 {
 	struct br_snapshot *snap = calloc(1, sizeof(*snap));
@@ -216,7 +273,7 @@ int br_snapshot_take(const struct bootrace_tracefs *tfs,
 		ret = br_fail(err, -errno, "cannot open %s: %s", info->path, strerror(errno));
 		goto fail;
 	}
-	ret = read_formats(inst_fd, snap);
+	ret = plan->decoder ? take_decoder(inst_fd, snap, plan) : read_formats(inst_fd, snap);
 	if (!ret)
 		ret = flatten_ftrace(snap);
 	if (!ret)
@@ -229,7 +286,10 @@ int br_snapshot_take(const struct bootrace_tracefs *tfs,
 			info->path, strerror(-ret));
 		goto fail;
 	}
-	read_host(tfs, info, snap, kallsyms);
+	if (plan->this_kernel)
+		read_host(tfs, info, snap, plan);
+	else if (!plan->decoder)
+		read_uname(snap);
 	snap->meta.page_size = info->subbuf_size;
 	snap->meta.nr_cpus = info->nr_cpus;
 	if (info->has_last_boot_info) {
@@ -273,6 +333,7 @@ void br_snapshot_free(struct br_snapshot *snap)
 		blob_free(&snap->cpustats[cpu]);
 	free(snap->cpustats);
 	blob_free(&snap->clock);
+	blob_free(&snap->modules);
 	free(snap->uname);
 	free(snap);
 }

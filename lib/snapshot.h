@@ -17,13 +17,37 @@ struct br_snapshot {
 	int nr_systems;
 	struct tracedat_blob *cpustats;
 	struct tracedat_blob clock;
+	struct tracedat_blob modules;	/* /proc/modules of the boot the symbols are of */
 	char *uname;
 };
 
+struct br_decoder;
+
+/* Where the metadata of the data comes from (see br_decode_plan()). */
+struct br_snapshot_plan {
+	/* The boot that wrote the data left its decoder: formats, symbols, modules. */
+	struct br_decoder *decoder;
+	/*
+	 * This kernel describes the data (it wrote it, or the same build
+	 * did): its printk formats and, with kallsyms, its modules list.
+	 */
+	bool this_kernel;
+	/* Store symbols: the decoder's, else (this_kernel) /proc/kallsyms. */
+	bool kallsyms;
+};
+
+/*
+ * Everything but the pages, read before the first page is consumed. The
+ * decoder's formats, symbols and modules are taken out of it.
+ */
 int br_snapshot_take(const struct bootrace_tracefs *tfs,
-		     const struct bootrace_instance_info *info, bool kallsyms,
+		     const struct bootrace_instance_info *info,
+		     const struct br_snapshot_plan *plan,
 		     struct br_snapshot **out, struct bootrace_error *err);
 void br_snapshot_free(struct br_snapshot *snap);
+
+/* events/ of a tracefs or an instance: header page and event, every format. */
+int br_snapshot_read_events(int events_fd, struct br_snapshot *snap);
 
 /* /proc/kallsyms read on another thread while the formats are read. */
 struct br_kallsyms_prefetch {

@@ -394,11 +394,14 @@ expect 2 "collect with two backup instances" "--instance" -- --tracefs "$TWO" co
 if [ ! -e "$WORK/t.dat" ]; then ok "two backups: no file written"; else not_ok "two backups: no file written"; fi
 expect 0 "collect --instance backup2 of two" -- --tracefs "$TWO" collect --no-kallsyms -i backup2 -o "$WORK/t.dat"
 
+# A new file renamed over the old one: another inode. (The fake backup's
+# trace has no decoder and no record of its boot, so no kallsyms either.)
+inode_before=$(stat -c %i "$OUT")
 run --tracefs "$FAKE" collect -o "$OUT" --force
-if [ "$rc" -eq 0 ] && ! cmp -s "$OUT" "$WORK/before" && [ "$(stat -c %a "$OUT")" = 600 ]; then
-	ok "collect --force replaces the file (with kallsyms), still 0600"
+if [ "$rc" -eq 0 ] && [ "$(stat -c %i "$OUT")" != "$inode_before" ] && [ "$(stat -c %a "$OUT")" = 600 ]; then
+	ok "collect --force replaces the file, still 0600"
 else
-	not_ok "collect --force replaces the file (with kallsyms), still 0600" "exit $rc"
+	not_ok "collect --force replaces the file, still 0600" "exit $rc"
 fi
 
 run --tracefs "$FAKE" collect --no-kallsyms --state-dir "$WORK/state"
@@ -452,7 +455,7 @@ fi
 # file is left behind.
 SMALL=$WORK/small
 mkdir -p "$SMALL"
-if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=256k bootrace-test "$SMALL" 2>/dev/null; then
+if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=4k bootrace-test "$SMALL" 2>/dev/null; then
 	run --tracefs "$FAKE" collect -o "$SMALL/trace.dat"
 	left=$(ls -A "$SMALL")
 	umount "$SMALL"

@@ -1,0 +1,668 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * A boot's decoder: the metadata that decodes its ring buffer after the
+ * boot is gone. The kernel keeps a persistent buffer across a reboot into
+ * another kernel whenever its layout checks pass, and leaves decoding to
+ * user space; event ids are assigned at boot (timer ids move between
+ * every two releases), module and dynamic event ids follow load order,
+ * and symbols move with every boot. So each boot saves, once early and
+ * again late when its modules are loaded, what decodes it, and collect
+ * uses the saved one of the boot whose data it reads.
+ *
+ * One file per boot, STATE_DIR/decoders/<boot id>, 0600: a text header
+ * ("bootrace-decoder 1", key=value lines, a blank line) readable without
+ * the rest, then the body, zstd-compressed when built with it: entries
+ * "NAME LENGTH\n" + LENGTH bytes (header_page, header_event,
+ * ftrace/EVENT, events/SYSTEM/EVENT, printk_formats, kallsyms, modules,
+ * uname). Which decoder goes with a trace: decode-plan.c.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "bootrace-local.h"
+#include "decoder.h"
+#include "kernel-id.h"
+
+#if HAVE_ZSTD
+#include <zstd.h>
+#endif
+
+#define DECODER_MAGIC "bootrace-decoder 1\n"
+#define DECODER_HEADER_MAX 4096
+/*
+ * A distribution kernel with a few hundred modules takes ~15 MB (kallsyms
+ * most of it); the bound keeps a damaged size from becoming a huge
+ * allocation, on writing and on reading.
+ */
+#define DECODER_BODY_MAX (256u << 20)
+#define DECODER_ZSTD_LEVEL 3
+
+static bool boot_id_valid(const char *id)
+{
+	size_t n = 0;
+
+	for (; id[n]; n++)
+		if (!isxdigit((unsigned char)id[n]) || isupper((unsigned char)id[n]))
+			return false;
+	return n == BR_BOOT_ID_LEN - 1;
+}
+
+/* ------------------------------------------------------------ header */
+
+static void header_value(struct bootrace_decoder_info *info, const char *key, const char *v,
+			 char *body, size_t body_len, unsigned long long *raw_size)
+{
+	if (!strcmp(key, "boot_id"))
+		snprintf(info->boot_id, sizeof(info->boot_id), "%s", v);
+	else if (!strcmp(key, "release"))
+		snprintf(info->release, sizeof(info->release), "%s", v);
+	else if (!strcmp(key, "version"))
+		snprintf(info->version, sizeof(info->version), "%s", v);
+	else if (!strcmp(key, "build_id"))
+		snprintf(info->build_id, sizeof(info->build_id), "%s", v);
+	else if (!strcmp(key, "text"))
+		info->text = strtoull(v, NULL, 16);
+	else if (!strcmp(key, "time"))
+		info->time = strtoll(v, NULL, 10);
+	else if (!strcmp(key, "events"))
+		info->nr_events = strtoul(v, NULL, 10);
+	else if (!strcmp(key, "modules"))
+		info->nr_modules = strtoul(v, NULL, 10);
+	else if (!strcmp(key, "kallsyms"))
+		info->kallsyms = !strcmp(v, "yes");
+	else if (!strcmp(key, "body"))
+		snprintf(body, body_len, "%s", v);
+	else if (!strcmp(key, "body_size"))
+		*raw_size = strtoull(v, NULL, 10);
+}
+
+/*
+ * The header at the start of @data: the fields into @info, where the body
+ * starts, how it is stored and its size once uncompressed.
+ */
+static int parse_header(const char *data, size_t len, struct bootrace_decoder_info *info,
+			size_t *body_at, bool *compressed, unsigned long long *raw_size)
+{
+	char text[DECODER_HEADER_MAX + 1], body[16] = "";
+	const char *end;
+	char *line, *save = NULL;
+	size_t n;
+
+	if (len < strlen(DECODER_MAGIC) || memcmp(data, DECODER_MAGIC, strlen(DECODER_MAGIC)))
+		return -EINVAL;
+	end = memmem(data, len < DECODER_HEADER_MAX ? len : DECODER_HEADER_MAX, "\n\n", 2);
+	if (!end)
+		return -EINVAL;
+	n = end - data + 1;
+	memcpy(text, data, n);
+	text[n] = '\0';
+	*raw_size = 0;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *eq = strchr(line, '=');
+
+		if (!eq)
+			continue;
+		*eq = '\0';
+		header_value(info, line, eq + 1, body, sizeof(body), raw_size);
+	}
+	*body_at = n + 1;
+	*compressed = !strcmp(body, "zstd");
+	info->compressed = *compressed;
+	if ((!*compressed && strcmp(body, "raw")) || !boot_id_valid(info->boot_id) ||
+	    *raw_size > DECODER_BODY_MAX)
+		return -EINVAL;
+	return 0;
+}
+
+static int state_dirfd(struct bootrace_ctx *ctx)
+{
+	return br_open_dir(bootrace_ctx_state_dir(ctx));
+}
+
+int bootrace_decoder_info_read(struct bootrace_ctx *ctx, const char *boot_id,
+			       struct bootrace_decoder_info *info, struct bootrace_error *err)
+{
+	_cleanup_close_ int dirfd = -1, fd = -1;
+	char rel[64], head[DECODER_HEADER_MAX];
+	unsigned long long raw_size;
+	bool compressed;
+	size_t body_at;
+	struct stat st;
+	ssize_t n;
+	int ret;
+
+	memset(info, 0, sizeof(*info));
+	if (!boot_id_valid(boot_id))
+		return br_fail(err, -EINVAL, "'%s' is not a boot id (32 hex digits)", boot_id);
+	snprintf(rel, sizeof(rel), BR_DECODER_DIR "/%s", boot_id);
+	snprintf(info->path, sizeof(info->path), "%s/%s", bootrace_ctx_state_dir(ctx), rel);
+	dirfd = state_dirfd(ctx);
+	if (dirfd < 0)
+		return br_fail(err, dirfd, "cannot open %s: %s", bootrace_ctx_state_dir(ctx),
+			       strerror(-dirfd));
+	fd = br_open_below(dirfd, rel, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0);
+	if (fd < 0)
+		return br_fail(err, fd, "cannot open %s: %s", info->path, strerror(-fd));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return br_fail(err, -EINVAL, "%s is not a regular file", info->path);
+	n = pread(fd, head, sizeof(head), 0);
+	if (n < 0)
+		return br_fail(err, -errno, "cannot read %s: %s", info->path, strerror(errno));
+	ret = parse_header(head, n, info, &body_at, &compressed, &raw_size);
+	if (ret || strcmp(info->boot_id, boot_id))
+		return br_fail(err, -EINVAL, "%s is not a decoder of boot %s", info->path, boot_id);
+	info->size = st.st_size;
+	return 0;
+}
+
+/* ------------------------------------------------------------ body */
+
+static int decompress(const char *in, size_t in_len, unsigned long long raw_size, char **out)
+{
+#if HAVE_ZSTD
+	unsigned long long frame = ZSTD_getFrameContentSize(in, in_len);
+	char *buf;
+	size_t n;
+
+	if (frame == ZSTD_CONTENTSIZE_UNKNOWN || frame == ZSTD_CONTENTSIZE_ERROR ||
+	    frame != raw_size || frame > DECODER_BODY_MAX)
+		return -EINVAL;
+	buf = malloc(frame + 1);
+	if (!buf)
+		return -ENOMEM;
+	n = ZSTD_decompress(buf, frame, in, in_len);
+	if (ZSTD_isError(n) || n != frame) {
+		free(buf);
+		return -EINVAL;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	return 0;
+#else
+	return -EOPNOTSUPP;
+#endif
+}
+
+static int blob_dup(struct tracedat_blob *blob, const char *data, size_t len)
+{
+	char *copy = malloc(len + 1);
+
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, data, len);
+	copy[len] = '\0';
+	blob->data = copy;
+	blob->len = len;
+	return 0;
+}
+
+static int add_format(struct tracedat_event_format **formats, int *nr, const char *name,
+		      const char *data, size_t len)
+{
+	struct tracedat_event_format *tmp = realloc(*formats, (*nr + 1) * sizeof(**formats));
+
+	if (!tmp)
+		return -ENOMEM;
+	*formats = tmp;
+	memset(&tmp[*nr], 0, sizeof(tmp[*nr]));
+	tmp[*nr].name = strdup(name);
+	if (!tmp[*nr].name)
+		return -ENOMEM;
+	(*nr)++;
+	return blob_dup(&tmp[*nr - 1].format, data, len);
+}
+
+/* "events/SYSTEM/EVENT": entries of one system come one after the other. */
+static int add_event(struct br_snapshot *ev, const char *name, const char *data, size_t len)
+{
+	const char *slash = strchr(name, '/');
+	struct tracedat_system *sys;
+	int nr, ret;
+
+	if (!slash || slash == name || !slash[1] || strchr(slash + 1, '/'))
+		return -EINVAL;
+	sys = ev->nr_systems ? &ev->systems[ev->nr_systems - 1] : NULL;
+	if (!sys || strncmp(sys->name, name, slash - name) || sys->name[slash - name]) {
+		struct tracedat_system *tmp = realloc(ev->systems,
+						      (ev->nr_systems + 1) * sizeof(*tmp));
+
+		if (!tmp)
+			return -ENOMEM;
+		ev->systems = tmp;
+		sys = &tmp[ev->nr_systems];
+		memset(sys, 0, sizeof(*sys));
+		sys->name = strndup(name, slash - name);
+		if (!sys->name)
+			return -ENOMEM;
+		ev->nr_systems++;
+	}
+	nr = sys->nr_events;
+	/* The system owns its formats; the cast drops the writer's const. */
+	ret = add_format((struct tracedat_event_format **)&sys->events, &nr, slash + 1, data, len);
+	sys->nr_events = nr;
+	return ret;
+}
+
+static int parse_entry(struct br_decoder *dec, const char *name, const char *data, size_t len)
+{
+	struct br_snapshot *ev = dec->events;
+
+	if (!strcmp(name, "header_page"))
+		return blob_dup(&ev->meta.header_page, data, len);
+	if (!strcmp(name, "header_event"))
+		return blob_dup(&ev->meta.header_event, data, len);
+	if (!strncmp(name, "ftrace/", 7))
+		return add_format(&ev->ftrace, &ev->nr_ftrace, name + 7, data, len);
+	if (!strncmp(name, "events/", 7))
+		return add_event(ev, name + 7, data, len);
+	if (!strcmp(name, "printk_formats"))
+		return blob_dup(&dec->printk_formats, data, len);
+	if (!strcmp(name, "kallsyms"))
+		return blob_dup(&dec->kallsyms, data, len);
+	if (!strcmp(name, "modules"))
+		return blob_dup(&dec->modules, data, len);
+	if (!strcmp(name, "uname")) {
+		dec->uname = strndup(data, len);
+		return dec->uname ? 0 : -ENOMEM;
+	}
+	return 0;	/* from a later bootrace: not needed here */
+}
+
+static int parse_body(struct br_decoder *dec, const char *body, size_t len)
+{
+	const char *p = body, *end = body + len;
+	int ret = 0;
+
+	while (!ret && p < end) {
+		const char *nl = memchr(p, '\n', end - p < 512 ? end - p : 512);
+		char line[512], name[256];
+		unsigned long long n;
+
+		if (!nl)
+			return -EINVAL;
+		memcpy(line, p, nl - p);
+		line[nl - p] = '\0';
+		if (sscanf(line, "%255s %llu", name, &n) != 2 || n > (unsigned long long)(end - nl - 1))
+			return -EINVAL;
+		ret = parse_entry(dec, name, nl + 1, n);
+		p = nl + 1 + n;
+	}
+	if (!ret && (!dec->events->meta.header_page.len || !dec->events->meta.header_event.len ||
+		     !dec->events->nr_systems))
+		ret = -EINVAL;
+	return ret;
+}
+
+void br_decoder_free(struct br_decoder *dec)
+{
+	if (!dec)
+		return;
+	br_snapshot_free(dec->events);
+	free((char *)dec->printk_formats.data);
+	free((char *)dec->kallsyms.data);
+	free((char *)dec->modules.data);
+	free(dec->uname);
+	free(dec);
+}
+
+int br_decoder_load(struct bootrace_ctx *ctx, const char *boot_id, struct br_decoder **out,
+		    struct bootrace_error *err)
+{
+	_cleanup_free_ char *file = NULL, *raw = NULL;
+	_cleanup_close_ int dirfd = -1;
+	struct br_decoder *dec;
+	unsigned long long raw_size;
+	const char *body;
+	size_t len, body_at, body_len;
+	bool compressed;
+	char rel[64];
+	int ret;
+
+	*out = NULL;
+	dec = calloc(1, sizeof(*dec));
+	if (!dec || !(dec->events = calloc(1, sizeof(*dec->events)))) {
+		free(dec);
+		return br_fail(err, -ENOMEM, "out of memory");
+	}
+	ret = bootrace_decoder_info_read(ctx, boot_id, &dec->info, err);
+	if (ret)
+		goto fail;
+	dirfd = state_dirfd(ctx);
+	snprintf(rel, sizeof(rel), BR_DECODER_DIR "/%s", boot_id);
+	ret = dirfd < 0 ? dirfd : br_read_at(dirfd, rel, DECODER_HEADER_MAX + DECODER_BODY_MAX,
+					     BR_READ_UNTRUSTED, &file, &len);
+	if (ret) {
+		br_fail(err, ret, "cannot read %s: %s", dec->info.path, strerror(-ret));
+		goto fail;
+	}
+	ret = parse_header(file, len, &dec->info, &body_at, &compressed, &raw_size);
+	if (!ret && body_at > len)
+		ret = -EINVAL;
+	if (!ret && compressed) {
+		ret = decompress(file + body_at, len - body_at, raw_size, &raw);
+		body = raw;
+		body_len = raw_size;
+	} else {
+		body = file + body_at;
+		body_len = len - body_at;
+	}
+	if (ret == -EOPNOTSUPP) {
+		br_fail(err, ret, "%s is compressed with zstd, and this bootrace was built without it",
+			dec->info.path);
+		goto fail;
+	}
+	ret = ret ?: parse_body(dec, body, body_len);
+	if (ret) {
+		br_fail(err, ret, "%s is damaged: %s", dec->info.path,
+			ret == -ENOMEM ? "out of memory" : "its contents do not parse");
+		goto fail;
+	}
+	*out = dec;
+	return 0;
+fail:
+	br_decoder_free(dec);
+	return ret;
+}
+
+/* ------------------------------------------------------------ saving */
+
+static void put_entry(FILE *f, const char *name, const char *data, size_t len)
+{
+	fprintf(f, "%s %zu\n", name, len);
+	fwrite(data, 1, len, f);
+}
+
+static unsigned int count_lines(const char *text, size_t len)
+{
+	unsigned int n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		n += text[i] == '\n';
+	return n;
+}
+
+/* Symbols that kptr_restrict hides read as address 0 and decode nothing. */
+static bool kallsyms_visible(const char *text, size_t len)
+{
+	return br_kallsyms_text(text, len) != 0;
+}
+
+struct gathered {
+	struct br_snapshot *events;
+	char *printk_formats, *kallsyms, *modules, *uname;
+	size_t printk_len, kallsyms_len, modules_len;
+};
+
+static void gathered_clear(struct gathered *g)
+{
+	br_snapshot_free(g->events);
+	free(g->printk_formats);
+	free(g->kallsyms);
+	free(g->modules);
+	free(g->uname);
+}
+
+static int gather(struct bootrace_ctx *ctx, struct gathered *g, struct bootrace_decoder_info *info,
+		  struct bootrace_error *err)
+{
+	const struct bootrace_tracefs *tfs;
+	_cleanup_close_ int events_fd = -1;
+	struct utsname uts;
+	char path[4096];
+	int ret;
+
+	ret = bootrace_ctx_tracefs(ctx, &tfs, err);
+	if (ret)
+		return ret;
+	snprintf(path, sizeof(path), "%s/events", bootrace_tracefs_path(tfs));
+	events_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	g->events = calloc(1, sizeof(*g->events));
+	if (!g->events)
+		return br_fail(err, -ENOMEM, "out of memory");
+	ret = events_fd < 0 ? -errno : br_snapshot_read_events(events_fd, g->events);
+	if (ret)
+		return br_fail(err, ret, "cannot read the event formats in %s: %s", path,
+			       strerror(-ret));
+	bootrace_tracefs_read(tfs, "printk_formats", &g->printk_formats, &g->printk_len);
+	ret = br_read_at(AT_FDCWD, "/proc/kallsyms", DECODER_BODY_MAX, 0, &g->kallsyms,
+			 &g->kallsyms_len);
+	if (ret && ret != -ENOENT)
+		return br_fail(err, ret, "cannot read /proc/kallsyms: %s", strerror(-ret));
+	br_read_at(AT_FDCWD, "/proc/modules", DECODER_BODY_MAX, 0, &g->modules, &g->modules_len);
+	if (uname(&uts) < 0)
+		return br_fail(err, -errno, "uname: %s", strerror(errno));
+	if (asprintf(&g->uname, "%s %s %s %s %s", uts.sysname, uts.nodename, uts.release,
+		     uts.version, uts.machine) < 0)
+		return br_fail(err, -ENOMEM, "out of memory");
+	snprintf(info->release, sizeof(info->release), "%s", uts.release);
+	snprintf(info->version, sizeof(info->version), "%s", uts.version);
+	br_kernel_build_id(info->build_id, sizeof(info->build_id));
+	info->kallsyms = g->kallsyms && kallsyms_visible(g->kallsyms, g->kallsyms_len);
+	info->text = info->kallsyms ? br_kallsyms_text(g->kallsyms, g->kallsyms_len) : 0;
+	info->nr_modules = g->modules ? count_lines(g->modules, g->modules_len) : 0;
+	info->nr_events = g->events->nr_ftrace;
+	for (int i = 0; i < g->events->nr_systems; i++)
+		info->nr_events += g->events->systems[i].nr_events;
+	return br_boot_id(info->boot_id) ?
+		br_fail(err, -EIO, "cannot read this boot's id (/proc/sys/kernel/random/boot_id)") : 0;
+}
+
+static int serialize(const struct gathered *g, const struct bootrace_decoder_info *info,
+		     char **body, size_t *len)
+{
+	const struct br_snapshot *ev = g->events;
+	char name[512];
+	FILE *f = open_memstream(body, len);
+
+	if (!f)
+		return -ENOMEM;
+	put_entry(f, "header_page", ev->meta.header_page.data, ev->meta.header_page.len);
+	put_entry(f, "header_event", ev->meta.header_event.data, ev->meta.header_event.len);
+	for (int i = 0; i < ev->nr_ftrace; i++) {
+		snprintf(name, sizeof(name), "ftrace/%s", ev->ftrace[i].name);
+		put_entry(f, name, ev->ftrace[i].format.data, ev->ftrace[i].format.len);
+	}
+	for (int s = 0; s < ev->nr_systems; s++) {
+		const struct tracedat_system *sys = &ev->systems[s];
+
+		for (int i = 0; i < sys->nr_events; i++) {
+			snprintf(name, sizeof(name), "events/%s/%s", sys->name, sys->events[i].name);
+			put_entry(f, name, sys->events[i].format.data, sys->events[i].format.len);
+		}
+	}
+	if (g->printk_formats)
+		put_entry(f, "printk_formats", g->printk_formats, g->printk_len);
+	if (info->kallsyms)
+		put_entry(f, "kallsyms", g->kallsyms, g->kallsyms_len);
+	if (g->modules)
+		put_entry(f, "modules", g->modules, g->modules_len);
+	put_entry(f, "uname", g->uname, strlen(g->uname));
+	if (fclose(f))
+		return -ENOMEM;
+	return *len > DECODER_BODY_MAX ? -EFBIG : 0;
+}
+
+/* The header, then the body as it is stored (compressed where the build can). */
+static int assemble(const struct bootrace_decoder_info *info, const char *body, size_t body_len,
+		    char **file, size_t *file_len)
+{
+	_cleanup_free_ char *header = NULL;
+	const char *how = "raw";
+	size_t header_len, cap = body_len;
+	char *out;
+	int n;
+
+#if HAVE_ZSTD
+	how = "zstd";
+	cap = ZSTD_compressBound(body_len);
+#endif
+	n = asprintf(&header,
+		     DECODER_MAGIC
+		     "# what decodes this boot's trace after it; written by bootrace save-decoder\n"
+		     "boot_id=%s\nrelease=%s\nversion=%s\nbuild_id=%s\ntext=%llx\ntime=%lld\n"
+		     "events=%u\nmodules=%u\nkallsyms=%s\nbody=%s\nbody_size=%zu\n\n",
+		     info->boot_id, info->release, info->version, info->build_id, info->text,
+		     info->time, info->nr_events, info->nr_modules, info->kallsyms ? "yes" : "no",
+		     how, body_len);
+	if (n < 0)
+		return -ENOMEM;
+	header_len = n;
+	if (header_len > DECODER_HEADER_MAX)
+		return -EINVAL;
+	out = malloc(header_len + cap);
+	if (!out)
+		return -ENOMEM;
+	memcpy(out, header, header_len);
+#if HAVE_ZSTD
+	{
+		size_t c = ZSTD_compress(out + header_len, cap, body, body_len, DECODER_ZSTD_LEVEL);
+
+		if (ZSTD_isError(c)) {
+			free(out);
+			return -EIO;
+		}
+		*file_len = header_len + c;
+	}
+#else
+	memcpy(out + header_len, body, body_len);
+	*file_len = header_len + body_len;
+#endif
+	*file = out;
+	return 0;
+}
+
+int bootrace_decoder_save(struct bootrace_ctx *ctx, struct bootrace_decoder_info *info,
+			  struct bootrace_error *err)
+{
+	const char *state_dir = bootrace_ctx_state_dir(ctx);
+	_cleanup_free_ char *body = NULL, *file = NULL;
+	_cleanup_close_ int dirfd = -1, decfd = -1;
+	struct gathered g = { 0 };
+	size_t body_len = 0, file_len = 0;
+	int ret;
+
+	memset(info, 0, sizeof(*info));
+	ret = gather(ctx, &g, info, err);
+	if (ret)
+		goto out;
+	info->time = time(NULL);
+	ret = serialize(&g, info, &body, &body_len);
+	if (ret == -EFBIG)
+		br_fail(err, ret, "this boot's decoder would take %zu MiB, more than the %u MiB bound",
+			body_len >> 20, DECODER_BODY_MAX >> 20);
+	else if (ret)
+		br_fail(err, ret, "out of memory");
+	ret = ret ?: assemble(info, body, body_len, &file, &file_len);
+	if (ret)
+		goto out;
+	ret = br_mkdir_p(state_dir, 0700);
+	dirfd = ret ? ret : state_dirfd(ctx);
+	decfd = dirfd < 0 ? dirfd : br_mkdir_below(dirfd, BR_DECODER_DIR, 0700);
+	ret = decfd < 0 ? decfd : br_replace_at(decfd, info->boot_id, file, file_len, 0600, 0);
+	if (ret) {
+		br_fail(err, ret, "cannot write %s/" BR_DECODER_DIR "/%s: %s", state_dir,
+			info->boot_id, strerror(-ret));
+		goto out;
+	}
+	info->size = file_len;
+	info->compressed = HAVE_ZSTD;
+	snprintf(info->path, sizeof(info->path), "%s/" BR_DECODER_DIR "/%s", state_dir,
+		 info->boot_id);
+	br_decoder_prune(ctx);
+out:
+	gathered_clear(&g);
+	return ret;
+}
+
+/* ------------------------------------------------------------ retention */
+
+static int only_boot_ids(const struct dirent *de)
+{
+	return boot_id_valid(de->d_name);
+}
+
+/* The boot ids with a decoder, the newest saved first. */
+int br_decoder_list(struct bootrace_ctx *ctx, struct bootrace_decoder_info **out, int *nr)
+{
+	_cleanup_free_ char *dir = br_path_join(bootrace_ctx_state_dir(ctx), BR_DECODER_DIR);
+	struct bootrace_decoder_info *list;
+	struct dirent **names;
+	int n, count = 0;
+
+	*out = NULL;
+	*nr = 0;
+	if (!dir)
+		return -ENOMEM;
+	n = scandir(dir, &names, only_boot_ids, alphasort);
+	if (n < 0)
+		return -errno;
+	list = calloc(n ? n : 1, sizeof(*list));
+	for (int i = 0; i < n; i++) {
+		if (list && !bootrace_decoder_info_read(ctx, names[i]->d_name, &list[count], NULL))
+			count++;
+		free(names[i]);
+	}
+	free(names);
+	if (!list)
+		return -ENOMEM;
+	/* Few files: a plain insertion sort by time, newest first. */
+	for (int i = 1; i < count; i++)
+		for (int j = i; j > 0 && list[j].time > list[j - 1].time; j--) {
+			struct bootrace_decoder_info t = list[j];
+
+			list[j] = list[j - 1];
+			list[j - 1] = t;
+		}
+	*out = list;
+	*nr = count;
+	return 0;
+}
+
+/*
+ * A decoder matters while its boot's trace may still be read: this
+ * boot's (for the next boot), and the one before (its trace waits in the
+ * backup instance until collected). The boot record's boot is kept too:
+ * it names the boot collect reads next.
+ */
+int br_decoder_prune(struct bootrace_ctx *ctx)
+{
+	_cleanup_close_ int dirfd = state_dirfd(ctx), decfd = -1;
+	struct bootrace_decoder_info *list;
+	struct bootrace_boot_record rec;
+	char now[BR_BOOT_ID_LEN] = "";
+	int nr, removed = 0;
+	bool kept_other = false;
+
+	if (dirfd < 0 || br_decoder_list(ctx, &list, &nr))
+		return 0;
+	decfd = br_open_below(dirfd, BR_DECODER_DIR, O_RDONLY | O_DIRECTORY, 0);
+	br_boot_id(now);
+	br_boot_record_read(ctx, &rec);
+	for (int i = 0; decfd >= 0 && i < nr; i++) {
+		const char *id = list[i].boot_id;
+
+		if (!strcmp(id, now) || (rec.valid && !strcmp(id, rec.boot_id)))
+			continue;
+		if (!kept_other) {
+			kept_other = true;
+			continue;
+		}
+		if (!unlinkat(decfd, id, 0)) {
+			removed++;
+			br_info(ctx, "removed the decoder of boot %s (kernel %s): its trace is gone",
+				id, list[i].release);
+		}
+	}
+	free(list);
+	return removed;
+}
