@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
 # /init of the crash test's initramfs (busybox). One QEMU run boots this
 # twice: boot 1 writes markers, then a marker from CPU 0 right before a
 # real kernel panic (sysrq c; panic=1 restarts the machine, RAM survives);
@@ -7,14 +9,10 @@
 # hands everything out on the result disk, laid out as guest-init.sh's
 # (boot number, tar at 1 MiB).
 
-TRACEFS=/sys/kernel/tracing
-DISK=/dev/nvme0n1
-TAR_OFFSET_MB=1
-OUT=/out
-
 # Written by mkinitramfs.sh: MARKERS, PERSISTENT, BACKUP, EXEC.
 . /etc/vmtest.conf
 
+# TRACEFS, DISK, OUT and the helpers.
 . /etc/vmtest-lib.sh
 
 boot_one() {

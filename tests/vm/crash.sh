@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
 # A real crash, then the boot after it, on a real 7.1+ kernel in one QEMU
 # run: boot 1 writes markers and panics (sysrq c; panic=1 restarts the
 # machine with RAM intact); boot 2 runs exactly the command line of the
@@ -18,11 +20,10 @@ set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/host-lib.sh"
 SRCROOT=$(cd "$HERE/../.." && pwd)
-CACHE=${BOOTRACE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bootrace}
 DISK_MB=64
 
-cpus=2 kernel= bootrace= unit= keep= timeout=150 attempts=3 markers=50
-events=sched,irq,timer
+cpus=$VM_CPUS kernel= bootrace= unit= keep= timeout=$VM_TIMEOUT_KERNEL attempts=3 markers=50
+events=$VM_EVENTS
 
 die() { echo "crash: error: $*" >&2; exit 1; }
 
@@ -35,7 +36,7 @@ while [ $# -gt 0 ]; do
 	--keep) keep=$2; shift ;;
 	--timeout) timeout=$2; shift ;;
 	--attempts) attempts=$2; shift ;;
-	-h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+	-h|--help) sed -n '4,17p' "$0"; exit 0 ;;
 	*) die "unknown argument: $1" ;;
 	esac
 	shift
@@ -48,7 +49,7 @@ done
 if [ -z "$kernel" ]; then
 	rc=0
 	kdir=$("$HERE/fetch.sh" --quiet) || rc=$?
-	[ $rc -ne 77 ] || { echo "1..0 # SKIP no 7.1+ kernel"; exit 77; }
+	[ $rc -ne 77 ] || skip_all "no 7.1+ kernel"
 	[ $rc -eq 0 ] || die "fetch.sh failed ($rc)"
 	kernel=$kdir/vmlinuz
 fi
@@ -91,7 +92,7 @@ environment_failure() {
 	elif lost=$(echo "$before" | sed -n '/panicking from CPU 0/,$p' | ring_buffer_lost "$cpus"); then
 		echo "the reserved memory did not survive the reboot ($lost)"
 	elif ! grep -q '^vmtest: + ' "$work/console.log"; then
-		echo "the guest never reached boot 2's collection (exit $qemu_rc)"
+		echo "the guest never reached boot 2's collection (exit $vm_rc)"
 	else
 		return 1
 	fi
@@ -106,16 +107,15 @@ while :; do
 	cp "$work/console.log" "$work/console-attempt$attempt.log"
 	attempt=$((attempt + 1))
 done
-mkdir -p "$work/out"
-dd if="$work/disk.img" bs=1M skip=$TAR_OFFSET_MB 2>/dev/null | tar -xf - -C "$work/out" 2>/dev/null || true
+vm_results "$work/disk.img" "$work/out" || true
 out=$work/out
 result() { sed -n "s/^$1=//p" "$out/results.env" 2>/dev/null | tail -n 1; }
 
 echo "TAP version 13"
-note "kernel $kernel, $cpus vCPUs, cmdline: $cmdline panic=1; QEMU ${vm_seconds}s, attempt $attempt"
+note "kernel $kernel, $cpus vCPUs, cmdline: $(vm_cmdline "$cmdline"); QEMU ${vm_seconds}s, attempt $attempt"
 [ -z "$why" ] || note "this attempt: $why"
 check "boot 1 panicked for real (sysrq c)" grep -q 'sysrq: Trigger a crash' "$work/console.log"
-check "guest reached boot 2 and powered off (QEMU exit $qemu_rc)" [ "$(result boot)" = 2 -a "$qemu_rc" = 0 ]
+check "guest reached boot 2 and powered off (QEMU exit $vm_rc)" [ "$(result boot)" = 2 -a "$vm_rc" = 0 ]
 check "boot 2 ran the unit's command line '$exec_cmd' (exit $(result unit_rc))" \
 	grep -qF "vmtest: + $exec_cmd" "$work/console.log"
 check "the unit's command succeeded" [ "$(result unit_rc)" = 0 ]
@@ -171,6 +171,6 @@ if [ $tap_failed -ne 0 ]; then
 	note "guest console (last 60 lines of $work/console.log):"
 	tail -n 60 "$work/console.log" | sed 's/^/#   /'
 fi
-echo "1..$tap_n"
+tap_plan
 if [ $tap_failed -ne 0 ]; then note "files kept in $work"; exit 1; fi
 [ -n "$keep" ] || rm -rf "$work"

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
 # Build (once) and cache a bootable BIOS disk image of a small Debian 12
 # with Debian's real GRUB: debootstrap --variant=minbase bookworm with
 # grub-pc-bin and grub2-common (grub-pc's own files; grub-pc itself only
@@ -28,7 +30,8 @@ set -eu
 PATH=$PATH:/usr/sbin:/sbin
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/host-lib.sh"
+# SDBOOT_ESP_START, SDBOOT_ROOT_START: the layout sdboot-boot.sh expects.
+. "$HERE/constants.sh"
 CACHE=${BOOTRACE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bootrace}
 MIRROR=${BOOTRACE_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 SUITE=bookworm
@@ -111,8 +114,8 @@ sdboot_files() {
 if [ "$KIND" = sdboot ]; then
 	sdboot_files
 	root_start=$SDBOOT_ROOT_START
-	printf 'label: gpt\nstart=2048, size=%d, type=U, name=esp\nstart=%d, type=L, name=root\n' \
-		$((root_start - 2048)) "$root_start" > "$work/partitions"
+	printf 'label: gpt\nstart=%d, size=%d, type=U, name=esp\nstart=%d, type=L, name=root\n' \
+		"$SDBOOT_ESP_START" $((root_start - SDBOOT_ESP_START)) "$root_start" > "$work/partitions"
 else
 	# What grub-pc's postinst does with ucf.
 	cp "$work/root/usr/share/grub/default/grub" "$work/root/etc/default/grub"

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
 # bootrace setup on a real GRUB: a Debian 12 disk image with grub-pc's files
 # (debian-image.sh grub, cached), the 7.1+ test kernel and a busybox initramfs in
 # its /boot; "bootrace setup --root" on the image's root; grub.cfg made by
@@ -19,8 +21,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/host-lib.sh"
 SRCROOT=$(cd "$HERE/../.." && pwd)
 bootrace=$SRCROOT/build/cmd/bootrace
-keep= timeout=180 attempts=2
-EVENTS=sched,irq,timer
+keep= timeout=$VM_TIMEOUT_GRUB attempts=2
+EVENTS=$VM_EVENTS
 
 die() { echo "grub-boot: error: $*" >&2; exit 1; }
 
@@ -29,12 +31,12 @@ while [ $# -gt 0 ]; do
 	--bootrace) bootrace=$2; shift ;;
 	--keep) keep=$2; shift ;;
 	--timeout) timeout=$2; shift ;;
-	-h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+	-h|--help) sed -n '4,16p' "$0"; exit 0 ;;
 	*) die "unknown argument: $1" ;;
 	esac
 	shift
 done
-[ "$(id -u)" = 0 ] || skip "needs root (loop devices, mount, chroot)"
+[ "$(id -u)" = 0 ] || skip_all "needs root (loop devices, mount, chroot)"
 [ -x "$bootrace" ] || die "no bootrace at $bootrace"
 bootrace=$(realpath "$bootrace")
 
@@ -52,8 +54,8 @@ mount_image
 
 # The image's owner settings: serial console, no menu delay.
 sed -i -e 's/^GRUB_TIMEOUT=.*/GRUB_TIMEOUT=0/' \
-	-e 's/^GRUB_CMDLINE_LINUX_DEFAULT=.*/GRUB_CMDLINE_LINUX_DEFAULT="console=ttyS0 panic=1"/' \
-	-e 's/^#GRUB_TERMINAL=.*/GRUB_TERMINAL=serial\nGRUB_SERIAL_COMMAND="serial --unit=0 --speed=115200"/' \
+	-e "s/^GRUB_CMDLINE_LINUX_DEFAULT=.*/GRUB_CMDLINE_LINUX_DEFAULT=\"$VM_OWNER_CMDLINE\"/" \
+	-e "s/^#GRUB_TERMINAL=.*/GRUB_TERMINAL=serial\\nGRUB_SERIAL_COMMAND=\"$VM_GRUB_SERIAL\"/" \
 	"$mnt/etc/default/grub"
 rm -rf "$work/etc.before"
 cp -a "$mnt/etc" "$work/etc.before"
@@ -106,5 +108,4 @@ in_chroot update-grub > /dev/null 2>&1 || true
 check "after --remove and update-grub, grub.cfg has no bootrace arguments" bash -c "! grep -qF 'trace_instance=' '$cfg'"
 umount_image
 note "total $(( $(date +%s) - start ))s"
-echo "1..$tap_n"
-[ $tap_failed -eq 0 ]
+tap_done

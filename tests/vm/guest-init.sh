@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
 # /init of the lifecycle test's initramfs (busybox). One QEMU run boots this
 # twice: boot 1 writes known markers into the persistent instance and
 # reboots (RAM, and so the ring buffer, survives QEMU's reset); boot 2 runs
@@ -6,17 +8,14 @@
 # kernel did with the instances, writes everything to the result disk and
 # powers off. The host (lifecycle.sh) judges the results.
 #
-# Result disk (/dev/nvme0n1, raw; NVMe is built into the cloud kernels): the first 512 bytes hold "boot=N", the
-# number of boots so far; a tar of /out starts at 1 MiB.
-
-TRACEFS=/sys/kernel/tracing
-DISK=/dev/nvme0n1
-TAR_OFFSET_MB=1
-OUT=/out
+# Result disk: as constants.sh says (VM_DISK, raw; the first 512 bytes
+# hold "boot=N", the number of boots so far; a tar of VM_OUT starts at
+# VM_TAR_OFFSET_MB).
 
 # Written by mkinitramfs.sh: MARKERS, PERSISTENT, BACKUP, COLLECTOR.
 . /etc/vmtest.conf
 
+# TRACEFS, DISK, OUT and the helpers.
 . /etc/vmtest-lib.sh
 
 # Sum the "entries" lines of an instance's per_cpu/cpu*/stats.
@@ -94,7 +93,7 @@ collect_with_sid_trace_cmd() {
 # (measured ~100 ms), so it may outlive collect's exit briefly.
 wait_backup_gone() {
 	i=0
-	while [ -d "$TRACEFS/instances/$BACKUP" ] && [ $i -lt 30 ]; do
+	while [ -d "$TRACEFS/instances/$BACKUP" ] && [ $i -lt "$VM_BACKUP_GONE_TENTHS" ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
@@ -131,7 +130,7 @@ boot_two() {
 		log "$BACKUP gone (${ms} ms after collect returned)"
 	else
 		echo "backup_gone=0" >> "$r"
-		log "$BACKUP still present 3 s after collect: $(ls "$inst/$BACKUP" | tr '\n' ' ')"
+		log "$BACKUP still present $((VM_BACKUP_GONE_TENTHS / 10)) s after collect: $(ls "$inst/$BACKUP" | tr '\n' ' ')"
 	fi
 	if [ "$COLLECTOR" = bootrace ]; then
 		step verify bootrace verify "$OUT/trace.dat"

@@ -1,6 +1,14 @@
-# Shared by the guests' /init scripts (guest-init.sh, crash-init.sh), which
-# source it from the initramfs (mkinitramfs.sh puts it at /etc/vmtest-lib.sh).
-# Expects TRACEFS, DISK, OUT and TAR_OFFSET_MB to be set.
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Shared by the guests' /init scripts (guest-init.sh, crash-init.sh, the
+# benchmark's vm-guest-init.sh), which source it from the initramfs
+# (mkinitramfs.sh puts it at /etc/vmtest-lib.sh, and constants.sh, which
+# it sources, at /etc/vmtest-constants.sh). POSIX sh for busybox.
+
+. /etc/vmtest-constants.sh
+TRACEFS=$VM_TRACEFS
+DISK=$VM_DISK
+OUT=$VM_OUT
 
 log() { echo "vmtest: $*"; }
 
@@ -23,7 +31,7 @@ setup_system() {
 		insmod "/lib/modules/$m" || log "insmod $m failed"
 	done
 	i=0
-	while [ ! -b "$DISK" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	while [ ! -b "$DISK" ] && [ $i -lt "$VM_DISK_WAIT_TENTHS" ]; do sleep 0.1; i=$((i + 1)); done
 	[ -b "$DISK" ] || { log "FATAL: no result disk $DISK"; halt_now; }
 }
 
@@ -40,12 +48,12 @@ next_boot_number() {
 	echo "$n"
 }
 
-# Hand OUT to the host: a tar on the result disk at TAR_OFFSET_MB. tar
+# Hand OUT to the host: a tar on the result disk at VM_TAR_OFFSET_MB. tar
 # needs a known end on a raw disk: it stops at its end-of-archive blocks,
 # and conv=fsync makes the data reach the host before poweroff.
 save_results() {
 	tar -C "$OUT" -cf - . |
-		dd of="$DISK" bs=1M seek=$TAR_OFFSET_MB conv=fsync 2>/dev/null
+		dd of="$DISK" bs=1M seek="$VM_TAR_OFFSET_MB" conv=fsync 2>/dev/null
 	sync
 	log "results written to $DISK"
 }

@@ -1,47 +1,79 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
 # Shared by the host side of the VM tests (lifecycle.sh, crash.sh,
-# grub-boot.sh, sdboot-boot.sh, systemd-crash.sh), which source it.
+# grub-boot.sh, sdboot-boot.sh, systemd-crash.sh, matrix.sh) and the VM
+# benchmark (tests/bench/bench-vm.sh), which source it from bash: the TAP
+# helpers (tests/lib/tap.sh), the machine's constants (constants.sh), the
+# one QEMU runner, and what the image tests share.
 
-# TAP: check DESCRIPTION COMMAND... passes when the command succeeds;
-# tap_n and tap_failed count. skip ends a test that cannot run (exit 77).
-tap_n=0 tap_failed=0
-note() { echo "# $*"; }
-skip() { echo "1..0 # SKIP $*"; exit 77; }
-tap() { # OK|FAIL DESCRIPTION
-	tap_n=$((tap_n + 1))
-	if [ "$1" = OK ]; then
-		echo "ok $tap_n - $2"
-	else
-		echo "not ok $tap_n - $2"
-		tap_failed=$((tap_failed + 1))
-	fi
+HOST_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$HOST_LIB_DIR/../lib/tap.sh"
+. "$HOST_LIB_DIR/constants.sh"
+
+# Where fetch.sh keeps kernels and sid's trace-cmd, debian-image.sh its images.
+CACHE=${BOOTRACE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bootrace}
+
+# One QEMU run (TCG, CPUS vCPUs, $VM_MEMORY), the serial console in
+# DIR/console.log and QEMU's own output in DIR/qemu.out; QEMU-ARGS attach
+# the firmware, kernel and disks. No -no-reboot: the guest's "reboot -f"
+# or a panic resets the machine with RAM (and the persistent ring buffer)
+# intact, so both boots of a test happen in one run. timeout(1) makes a
+# hung guest a failure, not a hang. It puts itself in a process group of
+# its own, out of reach of a terminal's ^C and of meson's kill of the
+# test's group, so QEMU runs in the background, waited for, and the INT
+# and TERM traps below stop it. Sets vm_rc (QEMU's exit status; 124 or
+# 137: timed out) and vm_seconds.
+vm_pid=
+vm_qemu() { # DIR CPUS TIMEOUT QEMU-ARG...
+	local dir=$1 cpus=$2 limit=$3 start
+	shift 3
+	start=$(date +%s)
+	timeout --kill-after="$VM_KILL_AFTER" "$limit" qemu-system-x86_64 \
+		-accel tcg,thread=multi -cpu max -smp "$cpus" -m "$VM_MEMORY" \
+		-nographic -nodefaults -no-user-config -monitor none \
+		-serial "file:$dir/console.log" "$@" \
+		< /dev/null > "$dir/qemu.out" 2>&1 &
+	vm_pid=$!
+	vm_rc=0
+	wait "$vm_pid" || vm_rc=$?
+	vm_pid=
+	vm_seconds=$(( $(date +%s) - start ))
 }
-check() { # DESCRIPTION COMMAND...
-	local desc=$1
-	shift
-	if "$@"; then tap OK "$desc"; else tap FAIL "$desc"; fi
+
+vm_stop() { [ -z "$vm_pid" ] || kill "$vm_pid" 2> /dev/null || true; }
+trap 'vm_stop; exit 130' INT
+trap 'vm_stop; exit 143' TERM
+
+# The command line of a kernel booted directly: the console, the test's
+# arguments, restart on panic.
+vm_cmdline() { echo "$VM_CONSOLE_ARG $* $VM_PANIC_ARG"; }
+
+# A fresh result disk FILE of MB MiB (default $VM_DISK_MB); vm_disk_args
+# attach it as the NVMe disk the guest writes to ($VM_DISK).
+vm_result_disk() { # FILE [MB]
+	rm -f "$1"
+	truncate -s "${2:-$VM_DISK_MB}M" "$1"
+	vm_disk_args=(-drive "file=$1,format=raw,if=none,id=results"
+		-device nvme,drive=results,serial=results)
+}
+
+# What the guest handed out on the result disk DISK (guest-lib.sh's
+# save_results), unpacked into OUT, made afresh. Fails when no tar is there.
+vm_results() { # DISK OUT
+	rm -rf "$2"
+	mkdir -p "$2"
+	dd if="$1" bs=1M skip="$VM_TAR_OFFSET_MB" 2> /dev/null | tar -xf - -C "$2" 2> /dev/null
 }
 
 # One QEMU run of KERNEL + $work/initramfs.gz with the kernel command line
-# "console=ttyS0 CMDLINE panic=1" and a fresh raw result disk as NVMe. No
-# -no-reboot: the guest's "reboot -f" or a panic resets the machine with
-# RAM (and the persistent ring buffer) intact, so both boots happen in one
-# run. The host-side timeout makes a hung guest a failure, not a hang.
-# Uses: work cpus kernel timeout DISK_MB; sets: qemu_rc vm_seconds.
+# vm_cmdline CMDLINE and a fresh result disk $work/disk.img of DISK_MB
+# (default $VM_DISK_MB). Uses: work cpus kernel timeout DISK_MB; sets:
+# vm_rc vm_seconds.
 run_vm() { # CMDLINE
-	rm -f "$work/disk.img"
-	truncate -s "${DISK_MB}M" "$work/disk.img"
-	start=$(date +%s)
-	qemu_rc=0
-	timeout --kill-after=10 "$timeout" qemu-system-x86_64 \
-		-accel tcg,thread=multi -cpu max -smp "$cpus" -m 1G \
-		-nographic -nodefaults -no-user-config -monitor none \
-		-serial "file:$work/console.log" \
+	vm_result_disk "$work/disk.img" "${DISK_MB:-}"
+	vm_qemu "$work" "$cpus" "$timeout" \
 		-kernel "$kernel" -initrd "$work/initramfs.gz" \
-		-append "console=ttyS0 $1 panic=1" \
-		-drive "file=$work/disk.img,format=raw,if=none,id=results" \
-		-device nvme,drive=results,serial=results \
-		< /dev/null > "$work/qemu.out" 2>&1 || qemu_rc=$?
-	vm_seconds=$(( $(date +%s) - start ))
+		-append "$(vm_cmdline "$1")" "${vm_disk_args[@]}"
 }
 
 # The root partition of a debian-image.sh disk ($work/disk.img) at $mnt;
@@ -111,15 +143,6 @@ ring_buffer_lost() { # CPUS < console of that boot
 		}'
 }
 
-# debian-image.sh sdboot's layout: a 64 MiB EFI system partition from
-# sector 2048, the root file system after it.
-SDBOOT_ESP_START=2048
-SDBOOT_ROOT_START=$((2048 + 64 * 2048))
-
-# Where the guest inits put their results on the result disk (at 1 MiB;
-# guest-init.sh and crash-init.sh say the same).
-TAR_OFFSET_MB=1
-
 # The lifecycle initramfs (guest-init.sh) for a disk that a bootloader
 # boots, with an /init that first keeps the /proc/cmdline the bootloader
 # handed over for the host (appended cpio archives override earlier
@@ -132,9 +155,10 @@ boot_initramfs() { # OUT MODULES-DIR
 	cp "$HERE/guest-init.sh" "$extra/lifecycle-init"
 	cat > "$extra/init" <<'EOF'
 #!/bin/sh
-/bin/busybox mkdir -p /out /proc
+. /etc/vmtest-constants.sh
+/bin/busybox mkdir -p "$VM_OUT" /proc
 /bin/busybox mount -t proc proc /proc
-/bin/busybox cat /proc/cmdline > /out/proc-cmdline.txt
+/bin/busybox cat /proc/cmdline > "$VM_OUT/proc-cmdline.txt"
 /bin/busybox umount /proc
 exec /bin/busybox sh /lifecycle-init
 EOF
@@ -150,32 +174,21 @@ EOF
 # show as no boot 2, an empty backup or the kernel's own word that a
 # CPU's buffer was lost; not when no kernel started (the firmware or the
 # bootloader failed: that is the test's business). QEMU-ARGS attach the
-# firmware and the disk. Uses: work timeout; sets attempt qrc.
+# firmware and the disk. Uses: work timeout; sets attempt vm_rc.
 boot_disk_twice() { # ATTEMPTS QEMU-ARGS...
-	local attempts=$1 lost qstart
+	local attempts=$1 lost
 	shift
 	attempt=1
 	while :; do
-		rm -f "$work/results.img"
-		truncate -s 512M "$work/results.img"
-		qstart=$(date +%s)
-		qrc=0
-		timeout --kill-after=10 "$timeout" qemu-system-x86_64 \
-			-accel tcg,thread=multi -cpu max -smp 2 -m 1G \
-			-nographic -nodefaults -no-user-config -monitor none \
-			-serial "file:$work/console.log" "$@" \
-			-drive "file=$work/results.img,format=raw,if=none,id=results" \
-			-device nvme,drive=results,serial=results \
-			< /dev/null > "$work/qemu.out" 2>&1 || qrc=$?
-		echo "# QEMU ran $(( $(date +%s) - qstart ))s, exit $qrc"
-		rm -rf "$work/out"
-		mkdir -p "$work/out"
-		dd if="$work/results.img" bs=1M skip=$TAR_OFFSET_MB 2>/dev/null | tar -xf - -C "$work/out" 2>/dev/null || true
-		lost=$(sed -n '/vmtest: boot 1: rebooting/,/^vmtest: + /p' "$work/console.log" | ring_buffer_lost 2) || lost=
+		vm_result_disk "$work/results.img"
+		vm_qemu "$work" "$VM_CPUS" "$timeout" "$@" "${vm_disk_args[@]}"
+		note "QEMU ran ${vm_seconds}s, exit $vm_rc"
+		vm_results "$work/results.img" "$work/out" || true
+		lost=$(sed -n '/vmtest: boot 1: rebooting/,/^vmtest: + /p' "$work/console.log" | ring_buffer_lost "$VM_CPUS") || lost=
 		[ "$(disk_result boot)" = 2 ] && [ "$(disk_result backup_entries)" != 0 ] && [ -z "$lost" ] && break
 		[ $attempt -lt "$attempts" ] || break
 		grep -aq 'Linux version' "$work/console.log" || break
-		echo "# attempt $attempt: boot=$(disk_result boot) backup_entries=$(disk_result backup_entries)${lost:+, $lost}; retrying"
+		note "attempt $attempt: boot=$(disk_result boot) backup_entries=$(disk_result backup_entries)${lost:+, $lost}; retrying"
 		cp "$work/console.log" "$work/console-attempt$attempt.log"
 		attempt=$((attempt + 1))
 	done
@@ -183,7 +196,7 @@ boot_disk_twice() { # ATTEMPTS QEMU-ARGS...
 
 disk_result() { sed -n "s/^$1=//p" "$work/out/results.env" 2>/dev/null | tail -n 1; }
 
-# What boot 2 of boot_disk_twice must show, through the caller's check().
+# What boot 2 of boot_disk_twice must show, as TAP checks.
 check_disk_lifecycle() {
 	check "the guest reached boot 2" [ "$(disk_result boot)" = 2 ]
 	check "boot 2: the backup instance exists" [ "$(disk_result backup_present_before)" = 1 ]
@@ -203,12 +216,12 @@ check_disk_lifecycle() {
 kernel_and_image() { # KIND
 	local rc=0
 	kdir=$("$HERE/fetch.sh" --quiet) || rc=$?
-	[ $rc -ne 77 ] || skip "no 7.1+ kernel cached and the Debian archive is unreachable"
+	[ $rc -ne 77 ] || skip_all "no 7.1+ kernel cached and the Debian archive is unreachable"
 	[ $rc -eq 0 ] || die "fetch.sh failed ($rc)"
 	abi=$(basename "$kdir")
 	rc=0
 	image=$("$HERE/debian-image.sh" "$1" | tail -n 1) || rc=$?
-	[ $rc -ne 77 ] || skip "no $1 image cached and it cannot be built (see debian-image.sh's message)"
+	[ $rc -ne 77 ] || skip_all "no $1 image cached and it cannot be built (see debian-image.sh's message)"
 	[ $rc -eq 0 ] || die "debian-image.sh $1 failed ($rc)"
 }
 

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
 # The whole bootrace lifecycle on a real kernel (6.12 or later), in one
 # QEMU run: boot 1 runs collect as the boot unit would and writes known
 # markers into the persistent instance, then reboots (RAM survives QEMU's
@@ -34,15 +36,13 @@ set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/host-lib.sh"
 SRCROOT=$(cd "$HERE/../.." && pwd)
-CACHE=${BOOTRACE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bootrace}
 TRACE_CMD_BOOKWORM=/usr/bin/trace-cmd
 TRACE_CMD_SID=$HERE/trace-cmd-sid
-PERSISTENT=boot_map
-BACKUP=backup
-DISK_MB=512
+PERSISTENT=$VM_PERSISTENT
+BACKUP=$VM_BACKUP
 
 cpus= kernel= modules= bootrace= keep= sid_collect=false line= release=
-markers=200 timeout=150 attempts=3 events=sched,irq,timer
+markers=200 timeout=$VM_TIMEOUT_KERNEL attempts=3 events=$VM_EVENTS
 work=
 
 die() { echo "lifecycle: error: $*" >&2; exit 1; }
@@ -62,7 +62,7 @@ parse_args() {
 		--sid-collect) sid_collect=true ;;
 		--line) line=$2; shift ;;
 		--kernel-release) release=$2; shift ;;
-		-h|--help) sed -n '2,28p' "$0"; exit 0 ;;
+		-h|--help) sed -n '4,33p' "$0"; exit 0 ;;
 		*) die "unknown argument: $1" ;;
 		esac
 		shift
@@ -75,7 +75,7 @@ find_kernel() {
 	if [ -z "$kernel" ]; then
 		rc=0
 		kdir=$("$HERE/fetch.sh" --quiet ${line:+--line "$line"}) || rc=$?
-		[ $rc -ne 77 ] || skip "no 7.1+ kernel: none cached in $CACHE and the Debian archive is unreachable"
+		[ $rc -ne 77 ] || skip_all "no 7.1+ kernel: none cached in $CACHE and the Debian archive is unreachable"
 		[ $rc -eq 0 ] || die "fetch.sh failed ($rc)"
 		kernel=$kdir/vmlinuz
 	fi
@@ -96,7 +96,7 @@ find_kernel() {
 	if [ ! -x "$CACHE/sid/root/usr/bin/trace-cmd" ]; then
 		rc=0
 		"$HERE/fetch.sh" --quiet > /dev/null || rc=$?
-		[ $rc -ne 77 ] || skip "sid's trace-cmd 3.4 not in $CACHE and the Debian archive is unreachable"
+		[ $rc -ne 77 ] || skip_all "sid's trace-cmd 3.4 not in $CACHE and the Debian archive is unreachable"
 		[ $rc -eq 0 ] || die "fetch.sh failed ($rc)"
 	fi
 }
@@ -148,7 +148,7 @@ environment_failure() {
 		echo "guest kernel panicked before bootrace ran: $(echo "$before" | grep -m1 'RIP:' | cut -c1-80)"
 	elif lost=$(echo "$before" | sed -n '/vmtest: boot 1: rebooting/,$p' | ring_buffer_lost "$cpus"); then
 		echo "the reserved memory did not survive the reboot ($lost)"
-	elif ! grep -q '^vmtest: + ' "$log" && { [ "$qemu_rc" = 124 ] || [ "$qemu_rc" = 137 ]; }; then
+	elif ! grep -q '^vmtest: + ' "$log" && { [ "$vm_rc" = 124 ] || [ "$vm_rc" = 137 ]; }; then
 		echo "guest hung before bootrace ran (last line: $(tail -n 1 "$log" | cut -c1-80))"
 	else
 		return 1
@@ -166,12 +166,6 @@ run_attempts() {
 		retries="$retries|attempt $attempt (${vm_seconds}s): $why; retried"
 		attempt=$((attempt + 1))
 	done
-}
-
-extract_results() {
-	mkdir -p "$work/out"
-	dd if="$work/disk.img" bs=1M skip=$TAR_OFFSET_MB 2>/dev/null |
-		tar -xf - -C "$work/out" 2>/dev/null
 }
 
 result() {
@@ -298,11 +292,11 @@ report_guest() {
 
 check_results() {
 	echo "TAP version 13"
-	note "kernel $release ($level), $cpus vCPUs, cmdline: $cmdline_fragment panic=1"
+	note "kernel $release ($level), $cpus vCPUs, cmdline: $(vm_cmdline "$cmdline_fragment")"
 	echo "$retries" | tr '|' '\n' | sed '/^$/d; s/^/# /'
-	note "QEMU ran ${vm_seconds}s (attempt $attempt), exit $qemu_rc"
+	note "QEMU ran ${vm_seconds}s (attempt $attempt), exit $vm_rc"
 	[ -z "${why:-}" ] || note "this attempt: $why"
-	check "guest powered off by itself within ${timeout}s" [ "$qemu_rc" = 0 ]
+	check "guest powered off by itself within ${timeout}s" [ "$vm_rc" = 0 ]
 	check "guest reached boot 2 and wrote its results" [ "$(result boot)" = 2 ]
 	[ "$(result boot)" = 2 ] || report_guest
 	note "backup per-CPU entries: $(result backup_entries)"
@@ -327,7 +321,7 @@ check_results() {
 		tap FAIL "trace.dat came out of the guest"
 	fi
 	[ $tap_failed -eq 0 ] || report_guest
-	echo "1..$tap_n"
+	tap_plan
 }
 
 main() {
@@ -343,7 +337,7 @@ main() {
 	cmdline_fragment=$(setup_fragment)
 	build_initramfs
 	run_attempts
-	extract_results || true
+	vm_results "$work/disk.img" "$work/out" || true
 	check_results
 	if [ $tap_failed -ne 0 ]; then
 		note "$tap_failed check(s) failed; files kept in $work"

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
 # The lifecycle test on one kernel of each line that matters, as the Debian
 # archive offers them today: 6.12 (the oldest with persistent instances),
 # 6.18 (the last without backups), 6.19 and 7.0 (writable backups), 7.1
@@ -11,9 +13,9 @@
 set -u
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-CACHE=${BOOTRACE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bootrace}
+. "$HERE/host-lib.sh"
 WANTED_LINES="6.12 6.18 6.19 7.0 7.1"
-all=false cpus=2 bootrace= keep=
+all=false cpus=$VM_CPUS bootrace= keep=
 
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -21,7 +23,7 @@ while [ $# -gt 0 ]; do
 	--cpus) cpus=$2; shift ;;
 	--bootrace) bootrace=$2; shift ;;
 	--keep) keep=$2; shift ;;
-	-h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+	-h|--help) sed -n '4,12p' "$0"; exit 0 ;;
 	*) echo "matrix: unknown argument: $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -53,19 +55,14 @@ choose_lines() {
 }
 
 offered=$(offered_lines)
-if [ -z "$offered" ]; then
-	echo "1..0 # SKIP no kernel line offered by the archive nor cached in $CACHE"
-	exit 77
-fi
+[ -n "$offered" ] || skip_all "no kernel line offered by the archive nor cached in $CACHE"
 lines=$(choose_lines "$offered")
 echo "TAP version 13"
-echo "# lines offered: $(echo $offered); tested: $(echo $lines)"
-n=0 failed=0
+note "lines offered: $(echo $offered); tested: $(echo $lines)"
 # meson keeps only the end of a long log: each failure is summed up again
 # after the plan, so that the end says what went wrong.
 failures=$(mktemp)
 for l in $lines; do
-	n=$((n + 1))
 	out=$(mktemp)
 	start=$(date +%s)
 	"$HERE/lifecycle.sh" --cpus "$cpus" --line "$l" ${bootrace:+--bootrace "$bootrace"} \
@@ -75,10 +72,9 @@ for l in $lines; do
 	sed 's/^/#   /' "$out"
 	release=$(sed -n 's/^# kernel \([^ ]*\) (\([a-z-]*\)).*/\1, \2/p' "$out" | head -n 1)
 	case $rc in
-	0) echo "ok $n - kernel $l (${release:-?}): lifecycle passed in ${secs}s" ;;
-	77) echo "ok $n - kernel $l # SKIP $(grep -m1 SKIP "$out" | sed 's/.*SKIP //')" ;;
-	*) echo "not ok $n - kernel $l (${release:-?}): lifecycle failed (exit $rc)"
-	   failed=$((failed + 1))
+	0) ok "kernel $l (${release:-?}): lifecycle passed in ${secs}s" ;;
+	77) skip "kernel $l" "$(grep -m1 SKIP "$out" | sed 's/.*SKIP //')" ;;
+	*) not_ok "kernel $l (${release:-?}): lifecycle failed (exit $rc)"
 	   {
 		echo "# kernel $l failed (exit $rc):"
 		grep -E '^(not ok|# QEMU ran|# attempt|# this attempt)' "$out" | sed 's/^/#   /'
@@ -88,7 +84,7 @@ for l in $lines; do
 	esac
 	rm -f "$out"
 done
-echo "1..$n"
+tap_plan
 cat "$failures"
 rm -f "$failures"
-[ $failed -eq 0 ]
+tap_passed

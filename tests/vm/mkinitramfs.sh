@@ -1,7 +1,10 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
 # Build the lifecycle test's initramfs: busybox-static, the bootrace binary
 # with the shared libraries ldd lists (loader included), the guest init
-# script and its settings, and the kernel modules the guest loads.
+# script, its helpers (guest-lib.sh), the VM constants (constants.sh) and
+# its settings, and the kernel modules the guest loads.
 #
 # Usage: mkinitramfs.sh -o OUT.cpio.gz --modules DIR [--bootrace BIN]
 #            [--sid-root DIR] [--markers N] [--persistent NAME]
@@ -19,10 +22,11 @@
 set -eu
 
 HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/constants.sh"
 BUSYBOX=/bin/busybox
 
 out= modules= bootrace= sid_root= init=$HERE/guest-init.sh exec_cmd= examples= config=
-markers=200 persistent=boot_map backup=backup
+markers=200 persistent=$VM_PERSISTENT backup=$VM_BACKUP
 
 die() { echo "mkinitramfs: error: $*" >&2; exit 1; }
 
@@ -86,6 +90,7 @@ main() {
 	cp "$init" "$root/init"
 	chmod 755 "$root/init"
 	cp "$HERE/guest-lib.sh" "$root/etc/vmtest-lib.sh"
+	cp "$HERE/constants.sh" "$root/etc/vmtest-constants.sh"
 	while read -r m; do
 		cp "$modules/$m" "$root/lib/modules/$m"
 	done < "$modules/load-order"

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
 # bootrace setup on systemd-boot with kernel-install: a Debian 12 UEFI disk
 # (debian-image.sh sdboot, cached) with the 7.1+ test kernel and a busybox
 # initramfs in its /boot and the owner's /etc/kernel/cmdline; "bootrace
@@ -21,9 +23,9 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/host-lib.sh"
 SRCROOT=$(cd "$HERE/../.." && pwd)
 bootrace=$SRCROOT/build/cmd/bootrace
-keep= timeout=240 attempts=2
-EVENTS=sched,irq,timer
-OWNER_CMDLINE="console=ttyS0 panic=1"
+keep= timeout=$VM_TIMEOUT_SDBOOT attempts=2
+EVENTS=$VM_EVENTS
+OWNER_CMDLINE=$VM_OWNER_CMDLINE
 OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.fd
 OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.fd
 die() { echo "sdboot-boot: error: $*" >&2; exit 1; }
@@ -32,15 +34,15 @@ while [ $# -gt 0 ]; do
 	--bootrace) bootrace=$2; shift ;;
 	--keep) keep=$2; shift ;;
 	--timeout) timeout=$2; shift ;;
-	-h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+	-h|--help) sed -n '4,19p' "$0"; exit 0 ;;
 	*) die "unknown argument: $1" ;;
 	esac
 	shift
 done
-[ "$(id -u)" = 0 ] || skip "needs root (loop devices, mount, chroot)"
-[ -r "$OVMF_CODE" ] && [ -r "$OVMF_VARS" ] || skip "no UEFI firmware at $OVMF_CODE (tests/install-deps.sh installs ovmf)"
+[ "$(id -u)" = 0 ] || skip_all "needs root (loop devices, mount, chroot)"
+[ -r "$OVMF_CODE" ] && [ -r "$OVMF_VARS" ] || skip_all "no UEFI firmware at $OVMF_CODE (tests/install-deps.sh installs ovmf)"
 command -v mcopy > /dev/null && command -v mkfs.vfat > /dev/null ||
-	skip "mtools and dosfstools are not installed (tests/install-deps.sh)"
+	skip_all "mtools and dosfstools are not installed (tests/install-deps.sh)"
 [ -x "$bootrace" ] || die "no bootrace at $bootrace"
 bootrace=$(realpath "$bootrace")
 kernel_and_image sdboot
@@ -161,5 +163,4 @@ check "after --remove and kernel-install, the entry has the owner's arguments wi
 	bash -c "[[ '$(entry_options) ' == '$OWNER_CMDLINE '* && '$(entry_options)' != *trace_instance=* ]]"
 umount_image
 note "total $(( $(date +%s) - start ))s"
-echo "1..$tap_n"
-[ $tap_failed -eq 0 ]
+tap_done

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
 # The unit under real systemd, across a real panic. A Debian 12 image with
 # systemd as init (debian-image.sh systemd, cached) gets bootrace from its build's
 # "meson install --destdir" (configured with --prefix=/usr), the unit
@@ -25,8 +27,8 @@ PATH=$PATH:/usr/sbin:/sbin
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/host-lib.sh"
 SRCROOT=$(cd "$HERE/../.." && pwd)
-usr_build='' keep='' timeout=300 attempts=2 markers=50
-EVENTS=sched,irq,timer
+usr_build='' keep='' timeout=$VM_TIMEOUT_SYSTEMD attempts=2 markers=50
+EVENTS=$VM_EVENTS
 
 die() { echo "systemd-crash: error: $*" >&2; exit 1; }
 
@@ -35,12 +37,12 @@ while [ $# -gt 0 ]; do
 	--usr-build) usr_build=$2; shift ;;
 	--keep) keep=$2; shift ;;
 	--timeout) timeout=$2; shift ;;
-	-h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+	-h|--help) sed -n '4,23p' "$0"; exit 0 ;;
 	*) die "unknown argument: $1" ;;
 	esac
 	shift
 done
-[ "$(id -u)" = 0 ] || skip "needs root (loop devices, mount, chroot)"
+[ "$(id -u)" = 0 ] || skip_all "needs root (loop devices, mount, chroot)"
 command -v meson > /dev/null || die "meson is not installed (tests/install-deps.sh)"
 
 kernel_and_image systemd
@@ -71,7 +73,7 @@ name=
 for w in \$(cat /proc/cmdline); do
 	case \$w in trace_instance=*@*) name=\${w#trace_instance=}; name=\${name%%@*}; name=\${name%%^*}; break ;; esac
 done
-marker=/sys/kernel/tracing/instances/\$name/trace_marker
+marker=$VM_TRACEFS/instances/\$name/trace_marker
 i=1
 while [ \$i -le $markers ]; do
 	echo "bootrace-systemd-marker \$i" > \$marker
@@ -166,8 +168,8 @@ prepare() {
 	# reads /etc/default/grub after probing, so GRUB_DEVICE there is the
 	# guest's device, not the loop device it probed here.
 	sed -i -e 's/^GRUB_TIMEOUT=.*/GRUB_TIMEOUT=0/' \
-		-e 's|^GRUB_CMDLINE_LINUX_DEFAULT=.*|GRUB_CMDLINE_LINUX_DEFAULT="console=ttyS0 panic=1"|' \
-		-e 's/^#GRUB_TERMINAL=.*/GRUB_TERMINAL=serial\nGRUB_SERIAL_COMMAND="serial --unit=0 --speed=115200"/' \
+		-e "s|^GRUB_CMDLINE_LINUX_DEFAULT=.*|GRUB_CMDLINE_LINUX_DEFAULT=\"$VM_OWNER_CMDLINE\"|" \
+		-e "s/^#GRUB_TERMINAL=.*/GRUB_TERMINAL=serial\\nGRUB_SERIAL_COMMAND=\"$VM_GRUB_SERIAL\"/" \
 		"$mnt/etc/default/grub"
 	printf '%s\n' GRUB_DEVICE=/dev/nvme0n1p1 GRUB_DISABLE_LINUX_UUID=true >> "$mnt/etc/default/grub"
 	setup_on_image "$mnt/usr/bin/bootrace" --events "$EVENTS"
@@ -179,18 +181,12 @@ prepare() {
 	umount_image
 }
 
+# The image is the boot disk (NVMe, root=/dev/nvme0n1p1); no result disk.
 boot() {
-	qstart=$(date +%s)
-	qrc=0
-	timeout --kill-after=10 "$timeout" qemu-system-x86_64 \
-		-accel tcg,thread=multi -cpu max -smp 2 -m 1G \
-		-nographic -nodefaults -no-user-config -monitor none \
-		-serial "file:$work/console.log" \
+	vm_qemu "$work" "$VM_CPUS" "$timeout" \
 		-drive "if=none,id=disk,file=$work/disk.img,format=raw" \
-		-device nvme,drive=disk,serial=bootrace,bootindex=0 \
-		< /dev/null > "$work/qemu.out" 2>&1 || qrc=$?
-	qtime=$(( $(date +%s) - qstart ))
-	note "QEMU ran ${qtime}s, exit $qrc"
+		-device nvme,drive=disk,serial=bootrace,bootindex=0
+	note "QEMU ran ${vm_seconds}s, exit $vm_rc"
 }
 section() { sed -n "/^== $1\$/,/^== /p" "$work/state/results.txt" 2>/dev/null | sed '1d;$d'; }
 
@@ -216,7 +212,7 @@ while :; do
 		continue
 	fi
 	# Or only some CPU's buffer was lost: boot 2's kernel says so.
-	if lost=$(sed -n '/sysrq: Trigger a crash/,$p' "$work/console.log" | ring_buffer_lost 2) &&
+	if lost=$(sed -n '/sysrq: Trigger a crash/,$p' "$work/console.log" | ring_buffer_lost "$VM_CPUS") &&
 		[ $attempt -lt $attempts ]; then
 		note "attempt $attempt: the reserved memory did not survive the reset ($lost); retrying"
 		cp "$work/console.log" "$work/console-attempt$attempt.log"
@@ -246,7 +242,7 @@ check "boot 2 reached multi-user.target and the recording service" \
 boot1=$(cat "$work/state/boot1-id" 2>/dev/null || true)
 boot2=$(section boot_id)
 check "boot 2 is another boot (boot ids ${boot1:0:8}... and ${boot2:0:8}...)" bash -c "[ -n '$boot1' ] && [ -n '$boot2' ] && [ '$boot1' != '$boot2' ]"
-check "QEMU exited by the guest's poweroff (exit $qrc)" [ "$qrc" = 0 ]
+check "QEMU exited by the guest's poweroff (exit $vm_rc)" [ "$vm_rc" = 0 ]
 note "guest /proc/cmdline: $(section cmdline)"
 section journal | sed 's/^/# journal: /'
 check "the unit did not fail (is-failed: $(section is-failed | tr '\n' ' '))" \
@@ -286,5 +282,4 @@ if [ $tap_failed -ne 0 ]; then
 	tail -n 40 "$work/console.log" | sed 's/^/#   /'
 fi
 note "total $(( $(date +%s) - start ))s"
-echo "1..$tap_n"
-[ $tap_failed -eq 0 ]
+tap_done
