@@ -151,6 +151,22 @@ static void warn_level(const char *release)
 			    bootrace_kernel_level_words(kr.level));
 }
 
+/*
+ * What would make the trace wrong or lost although the line is right:
+ * events whose ids follow load order, and reboots through kexec.
+ */
+static void warn_trace_risks(struct bootrace_ctx *ctx, const struct setup_args *args)
+{
+	struct bootrace_kexec k;
+	char *words = NULL;
+
+	if (bootrace_events_load_order(ctx, args->cmdline.events, &words) > 0)
+		print_error("warning: %s", words);
+	free(words);
+	if (!bootrace_kexec_read(ctx, args->cmdline.persistent, &k) && k.advice[0])
+		print_error("warning: %s", k.advice);
+}
+
 /* Options first (no tracefs needed), then the events against the running kernel. */
 static int compose(struct bootrace_ctx *ctx, struct setup_args *args, char **fragment)
 {
@@ -353,6 +369,7 @@ static int run_bootloader(struct bootrace_ctx *ctx, struct setup_args *args)
 		if (ret)
 			goto out;
 		warn_level(args->cmdline.kernel_release);
+		warn_trace_risks(ctx, args);
 	}
 	if (args->bootloader == BOOTRACE_BOOTLOADER_PRINT) {
 		print_instructions(fragment);
@@ -384,6 +401,7 @@ static int run(int argc, char **argv)
 	ret = compose(ctx, &args, &fragment);
 	if (!ret) {
 		warn_level(args.cmdline.kernel_release);
+		warn_trace_risks(ctx, &args);
 		printf("%s\n", fragment);
 	}
 	free(fragment);

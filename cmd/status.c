@@ -52,7 +52,9 @@ static const struct argp argp = {
 	"instance, backup instance, read-only self-removing backup), the instances "
 	"that hold boot traces, whether the kernel command line carries a bootrace "
 	"configuration, what the state directory's boot record says about the "
-	"last traced boot, and what to do next.",
+	"last traced boot (its kernel, and whether the decoder of its trace was "
+	"saved), whether a reboot would go through kexec (which loses the trace), "
+	"and what to do next.",
 	collection_children, NULL, NULL,
 };
 
@@ -110,6 +112,23 @@ static void print_next_boot(const struct bootrace_status *st, const struct bootr
 		       nb->fragment ? ": reboot to apply it" : " (bootrace's arguments come from elsewhere, or setup --remove was run)");
 }
 
+/* Whether the decoder of the boot the record names is there. */
+static void print_decoder(const struct bootrace_status *st)
+{
+	const struct bootrace_decoder_info *d = &st->record_decoder_info;
+	char size[32];
+
+	if (!st->record.valid || !bootrace_boot_record_previous(&st->record))
+		return;
+	if (st->record_decoder)
+		printf("  its decoder: %s (kernel %s, %u event formats, %u modules%s, %s)\n", d->path,
+		       d->release, d->nr_events, d->nr_modules, d->kallsyms ? ", symbols" : ", no symbols",
+		       human_bytes(d->size, size));
+	else
+		printf("  its decoder: none in %s/decoders: its trace is decoded right only if this boot runs the same kernel build (see bootrace-save-decoder(1))\n",
+		       st->state_dir);
+}
+
 static void print_human(const struct bootrace_status *st)
 {
 	printf("tracefs:  %s\n", st->tracefs);
@@ -120,11 +139,18 @@ static void print_human(const struct bootrace_status *st)
 	printf("  read-only, self-removing backup (7.1+): %s\n", bootrace_cap_name(st->backup_read_only));
 	printf("what you get: %s\n", bootrace_kernel_level_words(st->level));
 	if (st->record.valid)
-		printf("last traced boot: %s%s, into '%s' (noted in %s/traced-boot)\n", st->record.boot_id,
+		printf("last traced boot: %s%s, kernel %s, into '%s' (noted in %s/traced-boot)\n", st->record.boot_id,
 		       bootrace_boot_record_previous(&st->record) ? " (the previous boot)" : " (this boot)",
-		       st->record.instance, st->state_dir);
+		       st->record.release[0] ? st->record.release : "not noted", st->record.instance,
+		       st->state_dir);
 	else
 		printf("last traced boot: none noted in %s\n", st->state_dir);
+	print_decoder(st);
+	if (st->has_previous)
+		printf("previous boot's trace: %s%s\n",
+		       bootrace_decode_trusted(st->previous.decode) ? "" : "WARNING: ", st->previous.words);
+	if (st->kexec.advice[0])
+		printf("kexec: WARNING: %s\n", st->kexec.advice);
 	if (st->configured)
 		printf("command line: configured (persistent '%s' on label '%s'%s%s)\n",
 		       st->cmdline.persistent, st->cmdline.label,
@@ -180,6 +206,9 @@ static void print_json(const struct bootrace_status *st, const struct bootrace_n
 		json_string(&j, "instance", st->record.instance);
 		json_int(&j, "time", st->record.time);
 		json_bool(&j, "previous_boot", bootrace_boot_record_previous(&st->record));
+		json_string(&j, "kernel_release", st->record.release[0] ? st->record.release : NULL);
+		json_string(&j, "build_id", st->record.build_id[0] ? st->record.build_id : NULL);
+		json_string(&j, "decoder", st->record_decoder ? st->record_decoder_info.path : NULL);
 		json_object_end(&j);
 	} else {
 		json_null(&j, "last_traced_boot");
@@ -189,6 +218,23 @@ static void print_json(const struct bootrace_status *st, const struct bootrace_n
 	json_string(&j, "persistent", st->cmdline.has_persistent ? st->cmdline.persistent : NULL);
 	json_string(&j, "label", st->cmdline.has_reserve_mem ? st->cmdline.label : NULL);
 	json_string(&j, "backup", st->cmdline.has_backup ? st->cmdline.backup : NULL);
+	json_object_end(&j);
+	if (st->has_previous) {
+		json_object_begin(&j, "previous_trace");
+		json_string(&j, "decode", bootrace_decode_name(st->previous.decode));
+		json_bool(&j, "trusted", bootrace_decode_trusted(st->previous.decode));
+		json_string(&j, "boot_id", st->previous.boot_id[0] ? st->previous.boot_id : NULL);
+		json_string(&j, "kernel_release", st->previous.release[0] ? st->previous.release : NULL);
+		json_bool(&j, "decoder", st->previous.has_decoder);
+		json_string(&j, "words", st->previous.words);
+		json_object_end(&j);
+	} else {
+		json_null(&j, "previous_trace");
+	}
+	json_object_begin(&j, "kexec");
+	json_bool(&j, "loaded", st->kexec.loaded);
+	json_bool(&j, "load_at_reboot", st->kexec.load_at_reboot);
+	json_string(&j, "advice", st->kexec.advice[0] ? st->kexec.advice : NULL);
 	json_object_end(&j);
 	json_string(&j, "junk_instance", st->junk_instance[0] ? st->junk_instance : NULL);
 	json_array_begin(&j, "instances");

@@ -327,7 +327,25 @@ struct bootrace_previous_boot {
 	char words[1024];		/* how that is known, for the user */
 };
 
-/* ------------------------------------------------------------- events */
+/* ---------------------------------------------------- reboots and events */
+
+/* Whether the next reboot goes through kexec, which loses the trace. */
+struct bootrace_kexec {
+	bool loaded;			/* a kexec kernel is loaded now: the next reboot runs it */
+	bool load_at_reboot;		/* kexec-tools' kexec-load loads one at every reboot */
+	char unreadable[512];		/* its settings could not be evaluated: why */
+	unsigned long long trace_start;	/* where the persistent buffer is this boot; 0 unknown */
+	unsigned long long trace_size;
+	char advice[1024];		/* what happens to the trace, how to keep it; "" when fine */
+};
+
+/*
+ * Look at the context's root (kexec-tools' configuration) and, on the
+ * running system, /sys/kernel/kexec_loaded and the kernel log for where
+ * the buffer of instance @persistent (NULL: not looked for) lies.
+ */
+int bootrace_kexec_read(struct bootrace_ctx *ctx, const char *persistent,
+			struct bootrace_kexec *k);
 
 /*
  * Which of @events (as setup's --events) are events of modules or dynamic
@@ -361,6 +379,13 @@ struct bootrace_status {
 	int nr_instances;
 	struct bootrace_instance_info **instances;	/* the ones that matter */
 	char next_step[768];		/* what the user should do now */
+	/* The boot the backup holds (has_previous), and how collect would decode it. */
+	bool has_previous;
+	struct bootrace_previous_boot previous;
+	/* The decoder of the boot record's boot (record_decoder: it is there). */
+	bool record_decoder;
+	struct bootrace_decoder_info record_decoder_info;
+	struct bootrace_kexec kexec;
 };
 
 /* Look at tracefs, the kernel command line and the state directory's boot record. */

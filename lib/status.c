@@ -11,6 +11,8 @@
 #include <sys/utsname.h>
 
 #include "bootrace-local.h"
+#include "context.h"
+#include "decoder.h"
 
 const char *bootrace_cap_name(enum bootrace_cap cap)
 {
@@ -205,6 +207,40 @@ static void judge_level(struct bootrace_status *st)
 		st->level = br_kernel_level_of(st->major, st->minor);
 }
 
+/* Where the previous boot's trace is: the backup, or before 6.19 the persistent instance. */
+static const struct bootrace_instance_info *previous_source(const struct bootrace_status *st)
+{
+	const struct bootrace_instance_info *in = find_backup(st);
+
+	if (!in && st->cmdline.has_persistent) {
+		in = find_instance(st, st->cmdline.persistent);
+		if (in && (in->tracing_on || (in->last_boot.kind != BOOTRACE_LAST_BOOT_TEXT_DELTA &&
+					      in->last_boot.kind != BOOTRACE_LAST_BOOT_ADDRESS)))
+			in = NULL;
+	}
+	return in;
+}
+
+/*
+ * Which kernel the previous boot ran and whether what decodes its trace
+ * is there: the record's boot's decoder, and for a trace waiting in an
+ * instance, how collect would decode it.
+ */
+static void read_previous(struct bootrace_ctx *ctx, struct bootrace_status *st)
+{
+	const struct bootrace_instance_info *src = previous_source(st);
+	struct br_decoder *dec = NULL;
+
+	if (bootrace_boot_record_previous(&st->record))
+		st->record_decoder = !bootrace_decoder_info_read(ctx, st->record.boot_id,
+								 &st->record_decoder_info, NULL);
+	if (!src || !bootrace_instance_entries(src))
+		return;
+	st->has_previous = true;
+	br_decode_plan(ctx, src, &st->record, !ctx->tracefs_dir, &st->previous, &dec);
+	br_decoder_free(dec);
+}
+
 int bootrace_status_read(struct bootrace_ctx *ctx, struct bootrace_status *st,
 			 struct bootrace_error *err)
 {
@@ -235,6 +271,8 @@ int bootrace_status_read(struct bootrace_ctx *ctx, struct bootrace_status *st,
 	judge_caps(st);
 	judge_level(st);
 	br_boot_record_read(ctx, &st->record);
+	read_previous(ctx, st);
+	bootrace_kexec_read(ctx, st->cmdline.has_persistent ? st->cmdline.persistent : NULL, &st->kexec);
 	advise(st);
 	return 0;
 }
