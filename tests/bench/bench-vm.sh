@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
 # Benchmark on a real 7.1+ kernel in QEMU (TCG): one persistent buffer
 # filled in boot 1, four backups of it in boot 2
 # (trace_instance=backup=boot_map ... trace_instance=backup4=boot_map),
@@ -21,22 +23,21 @@ RUN=$(realpath "$3")
 TABLE=$(realpath "$4")
 HERE=$(cd "$(dirname "$0")" && pwd)
 VM=$HERE/../vm
-CACHE=${BOOTRACE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bootrace}
+# The VM tests' QEMU runner (vm_qemu: its INT and TERM traps stop QEMU),
+# result disk and constants; skip_all.
+. "$VM/host-lib.sh"
 RUNS=${BENCH_VM_RUNS:-3}
 MIB=${BENCH_VM_MIB:-64}
-CPUS=${BENCH_VM_CPUS:-2}
-TIMEOUT=600
-
-skip() { echo "SKIP: $*"; exit 77; }
+CPUS=${BENCH_VM_CPUS:-$VM_CPUS}
 
 rc=0
 kdir=$("$VM/fetch.sh" --quiet | tail -n 1) || rc=$?
-[ $rc -ne 77 ] || skip "no 7.1+ kernel cached in $CACHE and the Debian archive is unreachable"
+[ $rc -ne 77 ] || skip_all "no 7.1+ kernel cached in $CACHE and the Debian archive is unreachable"
 [ $rc -eq 0 ] || { echo "fetch.sh failed ($rc)"; exit 1; }
 kernel=$kdir/vmlinuz
 modules=$kdir/modules
 [ -s "$kernel" ] || { echo "no kernel at $kernel"; exit 1; }
-[ -x "$CACHE/sid/root/usr/bin/trace-cmd" ] || skip "sid's trace-cmd 3.4 not in $CACHE (tests/vm/fetch.sh)"
+[ -x "$CACHE/sid/root/usr/bin/trace-cmd" ] || skip_all "sid's trace-cmd 3.4 not in $CACHE (tests/vm/fetch.sh)"
 
 if [ -n "${BENCH_KEEP:-}" ]; then
 	mkdir -p "$BENCH_KEEP" && work=$(cd "$BENCH_KEEP" && pwd)
@@ -44,8 +45,6 @@ else
 	work=$(mktemp -d "${TMPDIR:-/var/tmp}/bootrace-benchvm.XXXXXX")
 	trap 'rm -rf "$work"' EXIT
 fi
-qemu_pid=
-trap '[ -z "$qemu_pid" ] || kill "$qemu_pid" 2>/dev/null; exit 130' INT TERM
 
 # The lifecycle test's initramfs (bootrace, sid's trace-cmd, modules) with
 # a second archive appended: the kernel unpacks both, later files win.
@@ -62,30 +61,23 @@ build_initramfs() {
 		gzip -1 >> "$work/initramfs.gz"
 }
 
-cmdline="reserve_mem=${MIB}M:4096:trace trace_instance=boot_map@trace"
-cmdline="$cmdline trace_instance=backup=boot_map trace_instance=backup2=boot_map"
-cmdline="$cmdline trace_instance=backup3=boot_map trace_instance=backup4=boot_map"
+# vm-guest-init.sh drains $VM_BACKUP, ${VM_BACKUP}2, ${VM_BACKUP}3, ${VM_BACKUP}4.
+cmdline="reserve_mem=${MIB}M:4096:trace trace_instance=$VM_PERSISTENT@trace"
+for b in "$VM_BACKUP" "${VM_BACKUP}2" "${VM_BACKUP}3" "${VM_BACKUP}4"; do
+	cmdline="$cmdline trace_instance=$b=$VM_PERSISTENT"
+done
 NTOOLS=4
 
+# One sample: a QEMU run of its own, every run booting the one initramfs.
 run_once() { # RUN
 	local dir=$work/run$1
 	mkdir -p "$dir"
-	rm -f "$dir/disk.img"
-	truncate -s 512M "$dir/disk.img"
-	timeout --kill-after=10 "$TIMEOUT" qemu-system-x86_64 \
-		-accel tcg,thread=multi -cpu max -smp "$CPUS" -m 1G \
-		-nographic -nodefaults -no-user-config -monitor none \
-		-serial "file:$dir/console.log" \
+	vm_result_disk "$dir/disk.img"
+	vm_qemu "$dir" "$CPUS" "$VM_TIMEOUT_BENCH" \
 		-kernel "$kernel" -initrd "$work/initramfs.gz" \
-		-append "console=ttyS0 $cmdline panic=1 bench_order=$(( ($1 - 1) % NTOOLS ))" \
-		-drive "file=$dir/disk.img,format=raw,if=none,id=results" \
-		-device nvme,drive=results,serial=results \
-		< /dev/null > "$dir/qemu.out" 2>&1 &
-	qemu_pid=$!
-	wait $qemu_pid
-	qemu_pid=
-	mkdir -p "$dir/out"
-	dd if="$dir/disk.img" bs=1M skip=1 2>/dev/null | tar -xf - -C "$dir/out" 2>/dev/null
+		-append "$(vm_cmdline "$cmdline bench_order=$(( ($1 - 1) % NTOOLS ))")" \
+		"${vm_disk_args[@]}"
+	vm_results "$dir/disk.img" "$dir/out"
 	[ -s "$dir/out/results.txt" ]
 }
 

@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
 # /init of the VM benchmark's initramfs (busybox). One QEMU run boots it
 # twice: boot 1 fills the persistent instance with raw_syscalls events from
 # a load on every CPU and reboots (RAM survives QEMU's reset); boot 2 has
@@ -9,15 +11,11 @@
 # number in the first 512 bytes, a tar of /out at 1 MiB), then poweroff.
 # The kernel passes bench_order=N (which tool goes first) in the environment.
 
-TRACEFS=/sys/kernel/tracing
-TAR_OFFSET_MB=1
-OUT=/out
 WORK=/tmp/bench
 
-DISK=/dev/nvme0n1
-
-# The VM tests' guest helpers (mkinitramfs.sh installs them), with this
-# benchmark's own log prefix, which bench-vm.sh looks for.
+# The VM tests' guest helpers and constants (mkinitramfs.sh installs them:
+# TRACEFS, DISK, OUT, VM_PERSISTENT, VM_BACKUP), with this benchmark's own
+# log prefix, which bench-vm.sh looks for.
 . /etc/vmtest-lib.sh
 log() { echo "benchvm: $*"; }
 
@@ -30,7 +28,7 @@ stat_sum() { # INSTANCE_DIR FIELD
 # can (its "bytes" stop growing between two looks: the oldest pages are
 # being overwritten).
 boot_one() {
-	inst=$TRACEFS/instances/boot_map
+	inst=$TRACEFS/instances/$VM_PERSISTENT
 	echo 1 > "$inst/events/raw_syscalls/enable"
 	ncpu=$(nproc)
 	prev=-1
@@ -48,7 +46,7 @@ boot_one() {
 		rounds=$((rounds + 1))
 	done
 	echo 0 > "$inst/events/raw_syscalls/enable"
-	log "boot 1: boot_map holds $(stat_sum "$inst" entries) events, $(stat_sum "$inst" bytes) bytes after $rounds rounds; rebooting"
+	log "boot 1: $VM_PERSISTENT holds $(stat_sum "$inst" entries) events, $(stat_sum "$inst" bytes) bytes after $rounds rounds; rebooting"
 	sync
 	reboot -f
 	sleep 60
@@ -57,21 +55,21 @@ boot_one() {
 run_tool() { # INDEX
 	idx=$1
 	case $idx in
-	0) tool="bootrace collect"; inst=backup; out=$WORK/bootrace.dat
-	   set -- bootrace collect --instance backup -o "$out" ;;
-	1) tool="trace-cmd 3.4 extract -k"; inst=backup2; out=$WORK/trace-cmd.dat
+	0) tool="bootrace collect"; inst=$VM_BACKUP; out=$WORK/bootrace.dat
+	   set -- bootrace collect --instance "$inst" -o "$out" ;;
+	1) tool="trace-cmd 3.4 extract -k"; inst=${VM_BACKUP}2; out=$WORK/trace-cmd.dat
 	   set -- /sid/lib/ld-linux-x86-64.so.2 --library-path /sid/lib /sid/trace-cmd \
-		extract -k -B backup2 -o "$out" ;;
-	2) tool="floor read(2)+fsync"; inst=backup3; out=$WORK/floor.raw
-	   set -- floor-drain "$TRACEFS/instances/backup3" "$out" ;;
-	3) tool="bootrace collect --compress"; inst=backup4; out=$WORK/bootrace-zstd.dat
-	   set -- bootrace collect --compress --instance backup4 -o "$out" ;;
+		extract -k -B "$inst" -o "$out" ;;
+	2) tool="floor read(2)+fsync"; inst=${VM_BACKUP}3; out=$WORK/floor.raw
+	   set -- floor-drain "$TRACEFS/instances/$inst" "$out" ;;
+	3) tool="bootrace collect --compress"; inst=${VM_BACKUP}4; out=$WORK/bootrace-zstd.dat
+	   set -- bootrace collect --compress --instance "$inst" -o "$out" ;;
 	esac
 	entries=$(stat_sum "$TRACEFS/instances/$inst" entries)
 	rm -f "$WORK/run.txt"
 	(cd "$WORK" && bench-run "$WORK/run.txt" "$@" > "$OUT/$inst.out" 2> "$OUT/$inst.err")
 	i=0
-	while [ -d "$TRACEFS/instances/$inst" ] && [ $i -lt 30 ]; do sleep 0.1; i=$((i + 1)); done
+	while [ -d "$TRACEFS/instances/$inst" ] && [ $i -lt "$VM_BACKUP_GONE_TENTHS" ]; do sleep 0.1; i=$((i + 1)); done
 	gone=$([ -d "$TRACEFS/instances/$inst" ] && echo 0 || echo 1)
 	size=$(stat -c %s "$out" 2>/dev/null || echo 0)
 	printf '%s\t%s\t%s\t%s\t%s\n' "$tool" "$(cat "$WORK/run.txt")" "$size" "$entries" "$gone" >> "$OUT/results.txt"
@@ -83,7 +81,7 @@ run_tool() { # INDEX
 boot_two() {
 	mkdir -p "$WORK"
 	ls "$TRACEFS/instances" > "$OUT/instances.txt"
-	cat "$TRACEFS/instances/backup/buffer_subbuf_size_kb" > "$OUT/subbuf_kb" 2>/dev/null
+	cat "$TRACEFS/instances/$VM_BACKUP/buffer_subbuf_size_kb" > "$OUT/subbuf_kb" 2>/dev/null
 	first=${bench_order:-0}
 	for i in 0 1 2 3; do
 		run_tool $(( (first + i) % 4 ))
