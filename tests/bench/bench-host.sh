@@ -37,13 +37,15 @@ TRACEFS=$(awk '$3 == "tracefs" { print $2; exit }' /proc/mounts)
 [ -d "$TRACEFS/events/raw_syscalls" ] || skip_all "no raw_syscalls events"
 
 NCPU=$(nproc)
-# One instance per tool, filled at once: bootrace, trace-cmd, the floor,
-# and bootrace --compress when this build has zstd.
-TAGS="bt tc fl"
-NTOOLS=3
+# One instance per tool, filled at once: bootrace with -o, trace-cmd, the
+# floor, bootrace into a state directory as the boot unit collects (the
+# sidecar written, retention run), and bootrace --compress when this build
+# has zstd.
+TAGS="bt tc fl bs"
+NTOOLS=4
 if "$BOOTRACE" collect --compress --help > /dev/null 2>&1; then
 	TAGS="$TAGS bz"
-	NTOOLS=4
+	NTOOLS=5
 fi
 WORK=$(mktemp -d "${TMPDIR:-/var/tmp}/bootrace-bench.XXXXXX")
 RESULTS=$WORK/results.tsv
@@ -139,7 +141,14 @@ run_tool() { # INDEX SCENARIO RUN
 	2) measure "$2" "$3" "floor read(2)+fsync" "$WORK/out/floor.raw" - \
 		"$FLOOR" "$(inst fl)" "$WORK/out/floor.raw"
 	   cp "$WORK/tool.out" "$WORK/floor-bytes" ;;
-	3) measure "$2" "$3" "bootrace collect --compress" "$WORK/out/bootrace-zstd.dat" - \
+	3) # The boot unit's path: the state directory keeps the last two
+	   # collections, so from the second run on retention removes one.
+	   measure "$2" "$3" "bootrace collect (state dir)" "$WORK/out/state.dat" - \
+		bash -c '"$1" --tracefs "$2" collect --oneline --instance "$3" --state-dir "$4" \
+			--config "$5" >/dev/null && ln "$(ls -d "$4"/*Z-*/ | tail -n 1)trace.dat" "$6"' \
+		bootrace-state "$BOOTRACE" "$TRACEFS" "$PREFIX-bs" "$WORK/state" "$WORK/state.conf" \
+		"$WORK/out/state.dat" ;;
+	4) measure "$2" "$3" "bootrace collect --compress" "$WORK/out/bootrace-zstd.dat" - \
 		"$BOOTRACE" --tracefs "$TRACEFS" collect --compress --instance "$PREFIX-bz" \
 		-o "$WORK/out/bootrace-zstd.dat" ;;
 	esac
@@ -175,7 +184,8 @@ scenario() { # SIZE_MIB SUBBUF_KB
 	"$TABLE" <(grep -F "$scen" "$RESULTS")
 }
 
-mkdir -p "$WORK/out"
+mkdir -p "$WORK/out" "$WORK/state"
+printf 'keep = 2\n' >"$WORK/state.conf"
 : >"$RESULTS"
 echo "bootrace benchmark on this machine's tracefs: $(nproc) CPUs, $(uname -r), $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
 echo "tools: $("$BOOTRACE" --version 2>&1 | head -n 1); $("$TRACE_CMD" --version 2>&1 | grep -m1 version); runs per scenario: $RUNS; load average now: $(cut -d' ' -f1-3 /proc/loadavg)"
