@@ -573,10 +573,44 @@ struct bootrace_event_count {
 	unsigned long long count;
 };
 
+/* One field of an event as the trace holds it, like trace-cmd report -R. */
+enum bootrace_field_kind {
+	BOOTRACE_FIELD_UNSIGNED,	/* value */
+	BOOTRACE_FIELD_SIGNED,		/* (long long)value */
+	BOOTRACE_FIELD_STRING,		/* text: a char array; bytes that are not
+					 * printable ASCII written as \xNN */
+	BOOTRACE_FIELD_BYTES,		/* text: any other array, as hex digits */
+};
+
+struct bootrace_event_field {
+	char *name;
+	enum bootrace_field_kind kind;
+	unsigned long long value;
+	char *text;
+};
+
 struct bootrace_report_line {
 	unsigned long long ts;
 	char *text;			/* formatted like trace-cmd report */
+	char *event;			/* "system:name", or NULL if unknown */
+	int pid;
+	char *comm;			/* as the trace names pid, or NULL */
+	int nr_fields;			/* the event's own, common fields left out */
+	struct bootrace_event_field *fields;
 };
+
+/*
+ * Whether the trace shows a kernel panic. Only the kernel's own messages
+ * (printk:console events) can tell, and only when they were traced.
+ */
+enum bootrace_panic {
+	BOOTRACE_PANIC_UNKNOWN = 0,	/* no kernel messages in the trace */
+	BOOTRACE_PANIC_NO,		/* messages, none of them a panic */
+	BOOTRACE_PANIC_YES,		/* "Kernel panic - not syncing: ..." */
+};
+
+/* "unknown", "no", "yes". */
+const char *bootrace_panic_name(enum bootrace_panic panic);
 
 struct bootrace_report_cpu {
 	unsigned long long records;
@@ -607,6 +641,8 @@ struct bootrace_report {
 	 */
 	unsigned long long prev_text, text;
 	bool shifted;
+	enum bootrace_panic panic;
+	char panic_message[256];	/* the first panic's message, one line */
 };
 
 int bootrace_report_read(struct bootrace_ctx *ctx, const struct bootrace_report_opts *opts,

@@ -19,6 +19,7 @@
 #include <trace-cmd.h>
 
 #include "bootrace-local.h"
+#include "report-event.h"
 #include "tracedat.h"
 
 #define MAX_EVENT_ID 65536
@@ -35,6 +36,7 @@ struct pass {
 	struct ring *rings;
 	unsigned long long *counts;	/* by event id */
 	struct tep_event *sched_switch, *sched_wakeup, *sched_waking;
+	struct tep_event *printk_console;
 };
 
 struct shift {
@@ -91,6 +93,8 @@ static int count_record(struct tracecmd_input *handle, struct tep_record *rec,
 		note_comm(p, ev, rec, "next_comm", "next_pid");
 	} else if (ev && (ev == p->sched_wakeup || ev == p->sched_waking)) {
 		note_comm(p, ev, rec, "comm", "pid");
+	} else if (ev && ev == p->printk_console) {
+		br_report_note_console(rep, p->tep, ev, rec);
 	}
 	if (p->last) {
 		struct ring *r = &p->rings[cpu];
@@ -187,7 +191,7 @@ static int format_last(struct tracecmd_input *handle, struct pass *p)
 			c->lines[c->nr_lines].ts = rec->ts;
 			c->lines[c->nr_lines].text = format_record(p->tep, rec);
 			if (c->lines[c->nr_lines].text)
-				c->nr_lines++;
+				br_report_line_fields(p->tep, rec, &c->lines[c->nr_lines++]);
 			tracecmd_free_record(rec);
 		}
 	}
@@ -328,6 +332,7 @@ static int setup_pass(struct pass *p, struct tracecmd_input *handle, unsigned in
 	p->sched_switch = tep_find_event_by_name(p->tep, "sched", "sched_switch");
 	p->sched_wakeup = tep_find_event_by_name(p->tep, "sched", "sched_wakeup");
 	p->sched_waking = tep_find_event_by_name(p->tep, "sched", "sched_waking");
+	p->printk_console = tep_find_event_by_name(p->tep, "printk", "console");
 	return 0;
 }
 
@@ -388,8 +393,10 @@ input:
 void bootrace_report_clear(struct bootrace_report *rep)
 {
 	for (int cpu = 0; rep->cpus && cpu < rep->nr_cpus; cpu++) {
-		for (int i = 0; i < rep->cpus[cpu].nr_lines; i++)
+		for (int i = 0; i < rep->cpus[cpu].nr_lines; i++) {
 			free(rep->cpus[cpu].lines[i].text);
+			br_report_line_fields_clear(&rep->cpus[cpu].lines[i]);
+		}
 		free(rep->cpus[cpu].lines);
 	}
 	free(rep->cpus);
