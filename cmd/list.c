@@ -59,6 +59,8 @@ static void print_json(const char *dir, const struct bootrace_collection *list, 
 	struct json j;
 
 	json_begin(&j, stdout);
+	/* bootrace-list(1), JSON OUTPUT: bumped when a member changes meaning or goes. */
+	json_uint(&j, "schema_version", 1);
 	json_string(&j, "state_dir", dir);
 	json_array_begin(&j, "collections");
 	for (int i = 0; i < nr; i++) {

@@ -119,11 +119,30 @@ static void print_human(const struct bootrace_report *rep, const char *file)
 	}
 }
 
+/* The event's own fields, by name: numbers as numbers, arrays as strings. */
+static void print_json_fields(struct json *j, const struct bootrace_report_line *line)
+{
+	json_object_begin(j, "fields");
+	for (int i = 0; i < line->nr_fields; i++) {
+		const struct bootrace_event_field *f = &line->fields[i];
+
+		if (f->kind == BOOTRACE_FIELD_SIGNED)
+			json_int(j, f->name, (long long)f->value);
+		else if (f->kind == BOOTRACE_FIELD_UNSIGNED)
+			json_uint(j, f->name, f->value);
+		else
+			json_string(j, f->name, f->text);
+	}
+	json_object_end(j);
+}
+
 static void print_json(const struct bootrace_report *rep, const char *file)
 {
 	struct json j;
 
 	json_begin(&j, stdout);
+	/* bootrace-report(1), JSON OUTPUT: bumped when a member changes meaning or goes. */
+	json_uint(&j, "schema_version", 1);
 	json_string(&j, "file", file);
 	json_string(&j, "uname", rep->uname);
 	json_string(&j, "instance", rep->instance);
@@ -131,6 +150,8 @@ static void print_json(const struct bootrace_report *rep, const char *file)
 	json_uint(&j, "previous_kernel_text", rep->prev_text);
 	json_uint(&j, "stored_kernel_text", rep->text);
 	json_uint(&j, "events", rep->records);
+	json_string(&j, "panic", bootrace_panic_name(rep->panic));
+	json_string(&j, "panic_message", rep->panic == BOOTRACE_PANIC_YES ? rep->panic_message : NULL);
 	if (rep->has_span) {
 		json_uint(&j, "first_ns", rep->first_ns);
 		json_uint(&j, "last_ns", rep->last_ns);
@@ -169,6 +190,10 @@ static void print_json(const struct bootrace_report *rep, const char *file)
 			json_object_begin(&j, NULL);
 			json_uint(&j, "ts", c->lines[i].ts);
 			json_string(&j, "text", c->lines[i].text);
+			json_string(&j, "event", c->lines[i].event);
+			json_int(&j, "pid", c->lines[i].pid);
+			json_string(&j, "comm", c->lines[i].comm);
+			print_json_fields(&j, &c->lines[i]);
 			json_object_end(&j);
 		}
 		json_array_end(&j);

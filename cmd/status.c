@@ -190,6 +190,8 @@ static void print_json(const struct bootrace_status *st, const struct bootrace_n
 	struct json j;
 
 	json_begin(&j, stdout);
+	/* bootrace-status(1), JSON OUTPUT: bumped when a member changes meaning or goes. */
+	json_uint(&j, "schema_version", 1);
 	json_string(&j, "tracefs", st->tracefs);
 	json_string(&j, "kernel_release", st->release);
 	json_object_begin(&j, "capabilities");

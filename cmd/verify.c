@@ -122,6 +122,8 @@ static void print_json(const struct bootrace_verify_result *res, const char *fil
 	struct json j;
 
 	json_begin(&j, stdout);
+	/* bootrace-verify(1), JSON OUTPUT: bumped when a member changes meaning or goes. */
+	json_uint(&j, "schema_version", 1);
 	json_string(&j, "file", file);
 	json_bool(&j, "passed", bootrace_verify_passed(res));
 	json_string(&j, "instance", res->instance);
