@@ -11,13 +11,15 @@
 
 #include "bootrace-cmd.h"
 #include "config.h"
+#include "journal.h"
 
-enum { OPT_NO_KALLSYMS = 0x100, OPT_ONELINE, OPT_COMPRESS, OPT_NO_COMPRESS };
+enum { OPT_NO_KALLSYMS = 0x100, OPT_ONELINE, OPT_COMPRESS, OPT_NO_COMPRESS, OPT_NO_JOURNAL };
 
 struct collect_args {
 	struct bootrace_collect_opts opts;
 	struct collection_args collection;
 	bool oneline;
+	bool no_journal;
 	int compress;		/* -1: as the configuration file says */
 };
 
@@ -29,6 +31,7 @@ static const struct argp_option options[] = {
 	{ "compress", OPT_COMPRESS, NULL, 0, "Once the trace is on disk, rewrite it compressed with zstd (trace.dat version 7, as trace-cmd writes it): 10-30 times smaller, takes longer", 0 },
 	{ "no-compress", OPT_NO_COMPRESS, NULL, 0, "Write it uncompressed (version 6) even if the configuration file says compress = zstd", 0 },
 	{ "oneline", OPT_ONELINE, NULL, 0, "Say in one line on stdout what was collected (path, events, time span, lost events) or why nothing was; what the systemd unit runs", 0 },
+	{ "no-journal", OPT_NO_JOURNAL, NULL, 0, "Do not log the outcome to the systemd journal as a structured entry", 0 },
 	{ 0 }
 };
 
@@ -57,6 +60,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_ONELINE:
 		args->oneline = true;
+		break;
+	case OPT_NO_JOURNAL:
+		args->no_journal = true;
 		break;
 	case OPT_COMPRESS:
 		if (!bootrace_compress_supported())
@@ -156,20 +162,57 @@ static void restore_signals(const sigset_t *saved)
 }
 
 /* The journal line of the systemd unit: everything about the collection. */
-static void print_oneline(const struct bootrace_collect_result *res)
+static void print_oneline(FILE *out, const struct bootrace_collect_result *res)
 {
 	struct stat st;
 	char buf[32];
 
-	printf("bootrace: collected the previous boot into %s: %llu events on %d CPUs",
-	       res->output, res->events, res->nr_cpus);
+	fprintf(out, "bootrace: collected the previous boot into %s: %llu events on %d CPUs",
+		res->output, res->events, res->nr_cpus);
 	if (res->has_span)
-		printf(", %.6f s of trace (%.6f to %.6f)", (res->last_ns - res->first_ns) / 1e9,
-		       res->first_ns / 1e9, res->last_ns / 1e9);
-	printf(", %llu lost events", res->lost);
+		fprintf(out, ", %.6f s of trace (%.6f to %.6f)", (res->last_ns - res->first_ns) / 1e9,
+			res->first_ns / 1e9, res->last_ns / 1e9);
+	fprintf(out, ", %llu lost events", res->lost);
 	if (!stat(res->output, &st))
-		printf(", %s", human_bytes(st.st_size, buf));
-	printf("\n");
+		fprintf(out, ", %s", human_bytes(st.st_size, buf));
+	fprintf(out, "\n");
+}
+
+/*
+ * The structured journal entry of this run (cmd/journal.c), with the line
+ * --oneline prints as its MESSAGE. True when journald took it.
+ */
+static bool log_to_journal(const struct bootrace_collect_result *res, int ret,
+			   const struct bootrace_error *err)
+{
+	struct journal_collect jc = { .res = res, .error = ret, .err = err };
+	char *line = NULL;
+	size_t len = 0;
+	FILE *f;
+	bool sent;
+
+	if (!journal_supported())
+		return false;
+	f = open_memstream(&line, &len);
+	if (!f)
+		return false;
+	if (!ret)
+		print_oneline(f, res);
+	else if (ret == -ENODATA || (!res->partial && exit_code_for(ret, err) == EXIT_NOT_READY))
+		fprintf(f, "bootrace: nothing collected: %s", err->msg);
+	else
+		fprintf(f, "bootrace: %s", err->msg);
+	if (fclose(f)) {
+		free(line);
+		return false;
+	}
+	if (len && line[len - 1] == '\n')
+		line[len - 1] = '\0';
+	jc.message = line;
+	jc.exit_status = !ret ? EXIT_OK : res->partial ? EXIT_FAILED : exit_code_for(ret, err);
+	sent = journal_log_collect(command_ctx(), &jc);
+	free(line);
+	return sent;
 }
 
 /* Retention after a collection into the state directory (bootrace.conf(5)). */
@@ -198,6 +241,7 @@ static int run(int argc, char **argv)
 	const struct bootrace_tracefs *tfs;
 	struct bootrace_error err;
 	sigset_t saved, pending;
+	bool journaled;
 	int ret;
 
 	bootrace_collect_opts_init(command_ctx(), opts);
@@ -226,22 +270,29 @@ static int run(int argc, char **argv)
 	if (progress.shown)
 		fputs("\r\033[K", stderr);
 	print_cleanup(&res);
+	/*
+	 * Every collect on this machine (no tracefs given by path) leaves one
+	 * entry; where stdout or stderr is the journal itself (the unit), the
+	 * plain line would repeat it.
+	 */
+	journaled = !args.no_journal && opts->record_boot && log_to_journal(&res, ret, &err);
 	if (ret == -ENODATA || (ret && args.oneline && !res.partial &&
 				exit_code_for(ret, &err) == EXIT_NOT_READY)) {
 		/* Normal outcomes at boot: said once, on stdout for the unit. */
-		if (args.oneline)
+		if (args.oneline && !(journaled && journal_is_stream(STDOUT_FILENO)))
 			printf("bootrace: nothing collected: %s\n", err.msg);
-		else
+		else if (!args.oneline)
 			print_info("%s", err.msg);
 		ret = exit_code_for(ret, &err);
 	} else if (ret) {
-		print_error("%s", err.msg);
+		if (!(journaled && journal_is_stream(STDERR_FILENO)))
+			print_error("%s", err.msg);
 		ret = res.partial ? EXIT_FAILED : exit_code_for(ret, &err);
 	} else {
-		if (args.oneline)
-			print_oneline(&res);
-		else
+		if (!args.oneline)
 			printf("%s\n", res.output);
+		else if (!(journaled && journal_is_stream(STDOUT_FILENO)))
+			print_oneline(stdout, &res);
 		fflush(stdout);
 		if (!args.oneline)
 			print_summary(&res);
