@@ -170,6 +170,12 @@ static void add_collected(struct bootrace_ctx *ctx, struct fields *f,
 	}
 	if (!stat(res->output, &st))
 		add(f, "BOOTRACE_SIZE_BYTES=%llu", (unsigned long long)st.st_size);
+	if (res->previous.boot_id[0])
+		add(f, "BOOTRACE_PREVIOUS_BOOT_ID=%s", res->previous.boot_id);
+	if (res->previous.release[0])
+		add(f, "BOOTRACE_PREVIOUS_KERNEL=%s", res->previous.release);
+	if (res->previous.decode != BOOTRACE_DECODE_UNSET)
+		add(f, "BOOTRACE_DECODE=%s", bootrace_decode_name(res->previous.decode));
 	add(f, "PRIORITY=%d", add_last_words(ctx, f, res->output) == BOOTRACE_PANIC_YES ?
 			      LOG_WARNING : LOG_INFO);
 }

@@ -139,6 +139,7 @@ want("BOOTRACE_LAST_NS", str(r["last_ns"]))
 want("BOOTRACE_SPAN_NS", str(r["last_ns"] - r["first_ns"]))
 want("BOOTRACE_SIZE_BYTES", str(os.stat(r["file"]).st_size))
 want("BOOTRACE_PANIC", "no")
+want("BOOTRACE_DECODE", "this-boot")
 assert "BOOTRACE_PANIC_MESSAGE" not in e
 for c in r["cpus"]:
     k = f"BOOTRACE_LAST_EVENT_CPU{c['cpu']}"
