@@ -120,9 +120,17 @@ static bool decoder_fits(const struct br_decoder *dec, const struct bootrace_ins
 	return true;
 }
 
+/* The whole decoder, or (@whole false) only what its header says. */
+static int load(struct bootrace_ctx *ctx, const char *boot_id, bool whole, struct br_decoder **out,
+		struct bootrace_error *err)
+{
+	return whole ? br_decoder_load(ctx, boot_id, out, err) : br_decoder_load_info(ctx, boot_id, out, err);
+}
+
 /* Any other decoder whose kernel text is where the trace's was. */
 static int find_by_text(struct bootrace_ctx *ctx, const struct bootrace_instance_info *info,
-			unsigned long long prev_text, const char *skip, struct br_decoder **out)
+			unsigned long long prev_text, const char *skip, bool whole,
+			struct br_decoder **out)
 {
 	struct bootrace_decoder_info *list;
 	char now[BR_BOOT_ID_LEN] = "", why[256];
@@ -138,7 +146,7 @@ static int find_by_text(struct bootrace_ctx *ctx, const struct bootrace_instance
 		if (list[i].text != prev_text || !strcmp(list[i].boot_id, now) ||
 		    (skip && !strcmp(list[i].boot_id, skip)))
 			continue;
-		if (br_decoder_load(ctx, list[i].boot_id, &dec, NULL))
+		if (load(ctx, list[i].boot_id, whole, &dec, NULL))
 			continue;
 		if (decoder_fits(dec, info, NULL, prev_text, why, sizeof(why)))
 			*out = dec;
@@ -197,10 +205,11 @@ int br_decode_plan(struct bootrace_ctx *ctx, const struct bootrace_instance_info
 	struct bootrace_error err = { .msg = "" };
 	struct br_decoder *dec = NULL;
 	char tried[384] = "", why[256] = "";
-	bool rec_prev, rec_fits;
+	bool rec_prev, rec_fits, whole = out != NULL;
 
 	memset(prev, 0, sizeof(*prev));
-	*out = NULL;
+	if (out)
+		*out = NULL;
 	if (info->last_boot.kind == BOOTRACE_LAST_BOOT_NONE ||
 	    info->last_boot.kind == BOOTRACE_LAST_BOOT_CURRENT) {
 		prev->decode = BOOTRACE_DECODE_THIS_BOOT;
@@ -223,7 +232,7 @@ int br_decode_plan(struct bootrace_ctx *ctx, const struct bootrace_instance_info
 		snprintf(tried, sizeof(tried), "the boot record names boot %.8s, whose kernel text was at %llx, not at %llx as the trace's",
 			 rec->boot_id, rec->text, prev_text);
 	if (rec_fits) {
-		int ret = br_decoder_load(ctx, rec->boot_id, &dec, &err);
+		int ret = load(ctx, rec->boot_id, whole, &dec, &err);
 
 		if (!ret && !decoder_fits(dec, info, rec, prev_text, why, sizeof(why))) {
 			snprintf(tried, sizeof(tried), "the decoder of boot %.8s does not fit: %s",
@@ -235,7 +244,7 @@ int br_decode_plan(struct bootrace_ctx *ctx, const struct bootrace_instance_info
 		}
 	}
 	if (!dec && prev_text)
-		find_by_text(ctx, info, prev_text, rec_fits ? rec->boot_id : NULL, &dec);
+		find_by_text(ctx, info, prev_text, rec_fits ? rec->boot_id : NULL, whole, &dec);
 	if (dec) {
 		prev->decode = BOOTRACE_DECODE_OWN;
 		prev->has_decoder = true;
@@ -248,7 +257,10 @@ int br_decode_plan(struct bootrace_ctx *ctx, const struct bootrace_instance_info
 			 dec->info.build_id[0] ? dec->info.build_id : "none", dec->info.nr_events,
 			 dec->info.kallsyms ? ", its symbols" : " (no symbols: it was saved without root)",
 			 dec->info.nr_modules);
-		*out = dec;
+		if (out)
+			*out = dec;
+		else
+			br_decoder_free(dec);
 		return 0;
 	}
 	if (rec_fits) {

@@ -315,6 +315,24 @@ void br_decoder_free(struct br_decoder *dec)
 	free(dec);
 }
 
+int br_decoder_load_info(struct bootrace_ctx *ctx, const char *boot_id, struct br_decoder **out,
+			 struct bootrace_error *err)
+{
+	struct br_decoder *dec = calloc(1, sizeof(*dec));
+	int ret;
+
+	*out = NULL;
+	if (!dec)
+		return br_fail(err, -ENOMEM, "out of memory");
+	ret = bootrace_decoder_info_read(ctx, boot_id, &dec->info, err);
+	if (ret) {
+		free(dec);
+		return ret;
+	}
+	*out = dec;
+	return 0;
+}
+
 int br_decoder_load(struct bootrace_ctx *ctx, const char *boot_id, struct br_decoder **out,
 		    struct bootrace_error *err)
 {

@@ -27,6 +27,9 @@ struct br_decoder {
 /* The whole decoder of @boot_id (header and body), checked. */
 int br_decoder_load(struct bootrace_ctx *ctx, const char *boot_id, struct br_decoder **out,
 		    struct bootrace_error *err);
+/* Only its header: info, and no formats, symbols or modules. */
+int br_decoder_load_info(struct bootrace_ctx *ctx, const char *boot_id, struct br_decoder **out,
+			 struct bootrace_error *err);
 void br_decoder_free(struct br_decoder *dec);
 
 /*
@@ -34,6 +37,8 @@ void br_decoder_free(struct br_decoder *dec);
  * that wrote it (*dec set), with this boot's formats and why that is right
  * or not. @rec is the state directory's boot record; @own_machine: the
  * tracefs is this machine's, so its state directory describes its boots.
+ * @dec NULL: only say how (status), from the decoders' headers, which
+ * leaves out the check of modules against last_boot_info.
  */
 int br_decode_plan(struct bootrace_ctx *ctx, const struct bootrace_instance_info *info,
 		   const struct bootrace_boot_record *rec, bool own_machine,

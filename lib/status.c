@@ -229,7 +229,6 @@ static const struct bootrace_instance_info *previous_source(const struct bootrac
 static void read_previous(struct bootrace_ctx *ctx, struct bootrace_status *st)
 {
 	const struct bootrace_instance_info *src = previous_source(st);
-	struct br_decoder *dec = NULL;
 
 	if (bootrace_boot_record_previous(&st->record))
 		st->record_decoder = !bootrace_decoder_info_read(ctx, st->record.boot_id,
@@ -237,8 +236,8 @@ static void read_previous(struct bootrace_ctx *ctx, struct bootrace_status *st)
 	if (!src || !bootrace_instance_entries(src))
 		return;
 	st->has_previous = true;
-	br_decode_plan(ctx, src, &st->record, !ctx->tracefs_dir, &st->previous, &dec);
-	br_decoder_free(dec);
+	/* The decoders' headers say enough; collect reads the whole one. */
+	br_decode_plan(ctx, src, &st->record, !ctx->tracefs_dir, &st->previous, NULL);
 }
 
 int bootrace_status_read(struct bootrace_ctx *ctx, struct bootrace_status *st,

@@ -157,6 +157,9 @@ static void test_plan(struct bootrace_ctx *ctx)
 	tap_is_str(used, ID_A, "it is boot A's");
 	tap_ok(prev.has_decoder && !strcmp(prev.boot_id, ID_A) && !strcmp(prev.release, "7.3.4-test"),
 	       "and the previous boot is named with its kernel");
+	br_decode_plan(ctx, &info, &rec, true, &prev, NULL);
+	tap_ok(prev.decode == BOOTRACE_DECODE_OWN && prev.has_decoder,
+	       "from the decoders' headers alone (status): the same");
 
 	/* A later boot traced without collecting: the record names an older one. */
 	backup_info(&info, TEXT_A + 0x200000, "");
