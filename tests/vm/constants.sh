@@ -29,12 +29,13 @@ VM_EVENTS=sched,irq,timer
 
 # Host-side limits of one QEMU run, in seconds: a hung guest is a failure,
 # not a hang. A kernel booted directly (lifecycle.sh, crash.sh) takes
-# ~10-25 s a run; through a bootloader longer (SeaBIOS and GRUB, OVMF and
-# systemd-boot, systemd as init); the benchmark's drains of 64 MiB longer
-# still. QEMU gets VM_KILL_AFTER more seconds to stop after SIGTERM.
-VM_TIMEOUT_KERNEL=150
-VM_TIMEOUT_GRUB=180
-VM_TIMEOUT_SDBOOT=240
+# ~30-60 s a run, boot 1 saving its decoder included, and over twice that
+# on a busy 2-core machine; through a bootloader longer (SeaBIOS and GRUB,
+# OVMF and systemd-boot, systemd as init); the benchmark's drains of 64 MiB
+# longer still. QEMU gets VM_KILL_AFTER more seconds to stop after SIGTERM.
+VM_TIMEOUT_KERNEL=240
+VM_TIMEOUT_GRUB=300
+VM_TIMEOUT_SDBOOT=360
 VM_TIMEOUT_SYSTEMD=300
 VM_TIMEOUT_BENCH=600
 VM_KILL_AFTER=10
@@ -48,6 +49,9 @@ VM_DISK=/dev/nvme0n1
 VM_DISK_MB=512
 VM_TAR_OFFSET_MB=1
 VM_OUT=/out
+# Boot 1 leaves bootrace's state directory there (a tar) for boot 2, whose
+# results then replace it (guest-lib.sh, leave_state).
+VM_STATE_OFFSET_MB=$VM_TAR_OFFSET_MB
 
 # In the guest: where tracefs is mounted; how long to wait, in tenths of
 # a second, for the result disk to appear and for a drained backup

@@ -16,6 +16,7 @@
 . /etc/vmtest-lib.sh
 
 boot_one() {
+	leave_state
 	marker_file=$TRACEFS/instances/$PERSISTENT/trace_marker
 	ncpu=$(nproc)
 	cpu=0
@@ -35,6 +36,7 @@ boot_one() {
 boot_two() {
 	r=$OUT/results.env
 	inst=$TRACEFS/instances
+	restore_state
 	cat /proc/kallsyms > "$OUT/kallsyms.txt"
 	cat /proc/sys/kernel/random/boot_id > "$OUT/boot_id.txt"
 	for s in "$inst/$BACKUP"/per_cpu/cpu*/stats; do
@@ -46,7 +48,7 @@ boot_two() {
 	log "+ $EXEC"
 	$EXEC > "$OUT/unit.out" 2> "$OUT/unit.err"
 	echo "unit_rc=$?" >> "$r"
-	trace=$(ls /var/lib/bootrace/*/trace.dat 2>/dev/null | tail -n 1)
+	trace=$(ls /var/lib/bootrace/2*/trace.dat 2>/dev/null | tail -n 1)
 	echo "trace_version=$(dd if="$trace" bs=1 skip=10 count=1 2>/dev/null)" >> "$r"
 	echo "trace_size=$(wc -c < "$trace" 2>/dev/null)" >> "$r"
 	cat "$OUT/unit.out" "$OUT/unit.err"
@@ -67,7 +69,7 @@ boot_two() {
 # and "previous-boot.dat" is a copy of it in the working directory.
 run_examples() {
 	[ -s /etc/vmtest-examples ] || return 0
-	newest=$(ls -d /var/lib/bootrace/*/ | tail -n 1)
+	newest=$(ls -d /var/lib/bootrace/2*/ | tail -n 1)
 	name=$(basename "$newest")
 	mkdir -p /tmp/examples
 	cd /tmp/examples || return

@@ -11,10 +11,12 @@
 # so nothing of the system's apt configuration changes. Once the cache is
 # complete, a run does no network access unless --refresh is given.
 #
-# Usage: fetch.sh [--refresh] [--quiet] [--line X.Y | --lines]
+# Usage: fetch.sh [--refresh] [--quiet] [--test-modules] [--line X.Y | --lines]
 #   --line X.Y  the newest kernel of that line instead (e.g. 6.12, 7.0),
 #               from any of the suites, for the kernel matrix
 #   --lines     print the newest kernel ABI of every line >= 6.12 offered
+#   --test-modules  the kernel's directory also holds test-modules/ (see
+#               TEST_MODULES), fetched again if an older fetch lacks it
 # Prints, as its last stdout line, the path of the chosen kernel's directory.
 # Exit 0 ok, 77 the archive cannot be reached and the cache is incomplete
 # (or it offers no kernel >= 7.1), 1 any other failure.
@@ -27,6 +29,11 @@ MIN_KERNEL=7.1
 # result disk is NVMe, built into every Debian cloud kernel from 6.12 on,
 # while the archive no longer has the module packages of some releases.
 GUEST_MODULES=""
+# Modules a test loads itself, kept in test-modules/ with a load-order of
+# their own, which the guests' setup does not load: softdog arms an hrtimer
+# whose function is the module's (kernel-change.sh, module symbols). Left
+# out where the archive has no modules of the kernel.
+TEST_MODULES="softdog"
 SID_PACKAGES="trace-cmd libtracecmd1"
 SUITES="sid trixie trixie-updates trixie-backports"
 MIRROR=${BOOTRACE_DEBIAN_MIRROR:-http://deb.debian.org/debian}
@@ -40,6 +47,7 @@ refresh=false
 quiet=false
 line=
 list_lines=false
+test_modules=false
 
 say() { $quiet || echo "fetch: $*" >&2; }
 die() { echo "fetch: error: $*" >&2; exit 1; }
@@ -52,6 +60,7 @@ parse_args() {
 		--quiet|-q) quiet=true ;;
 		--line) line=$2; shift ;;
 		--lines) list_lines=true ;;
+		--test-modules) test_modules=true ;;
 		-h|--help) sed -n '4,20p' "$0"; exit 0 ;;
 		*) die "unknown argument: $1" ;;
 		esac
@@ -147,22 +156,57 @@ module_with_deps() {
 	file=$(find "$mdir/kernel" -name "$name.ko*" | head -n 1)
 	[ -n "$file" ] || die "module $name not found under $mdir"
 	deps=$(modinfo -F depends "$file") || die "modinfo $file failed"
-	for d in $(echo "$deps" | tr ',' ' '); do
+	# In a subshell: sh has no local variables, and the recursion sets file.
+	(for d in $(echo "$deps" | tr ',' ' '); do
 		module_with_deps "$mdir" "$d"
-	done
+	done)
 	echo "$file"
 }
 
-module_load_order() {
-	for m in $GUEST_MODULES; do
-		module_with_deps "$1" "$m"
+module_load_order() { # MODULES-DIR MODULE...
+	mdir=$1
+	shift
+	for m in "$@"; do
+		module_with_deps "$mdir" "$m"
 	done | awk '!seen[$0]++'
+}
+
+# MODULE... with their dependencies into OUT, with OUT/load-order.
+# Decompressed here so the guest's busybox insmod needs no xz support.
+# "optional": a module the packages do not hold (the archive no longer has
+# the module packages of some releases) is left out, and said so.
+keep_modules() { # MODULES-DIR OUT required|optional MODULE...
+	from=$1 out=$2 need=$3
+	shift 3
+	mkdir -p "$out"
+	if [ "$need" = optional ]; then
+		for m in "$@"; do
+			shift
+			if [ -n "$(find "$from/kernel" -name "$m.ko*" 2>/dev/null | head -n 1)" ]; then
+				set -- "$@" "$m"
+			else
+				say "$abi's packages hold no module $m: left out"
+			fi
+		done
+	fi
+	module_load_order "$from" "$@" | while read -r file; do
+		name=$(basename "$file")
+		case $name in
+		*.xz) xz -dc "$file" > "$out/${name%.xz}" ;;
+		*.zst) zstd -qdc "$file" > "$out/${name%.zst}" ;;
+		*.gz) gzip -dc "$file" > "$out/${name%.gz}" ;;
+		*) cp "$file" "$out/$name" ;;
+		esac
+		echo "${name%%.ko*}.ko" >> "$out/load-order"
+	done
+	touch "$out/load-order"
 }
 
 fetch_kernel() {
 	abi=$1
 	kdir=$CACHE/kernel/$abi
-	if [ -s "$kdir/vmlinuz" ] && [ -f "$kdir/modules/load-order" ]; then
+	if [ -s "$kdir/vmlinuz" ] && [ -f "$kdir/modules/load-order" ] &&
+	   { ! $test_modules || [ -f "$kdir/test-modules/load-order" ]; }; then
 		say "kernel $abi already cached"
 		return
 	fi
@@ -189,18 +233,8 @@ fetch_kernel() {
 	done
 	[ -s "$tmp/out/vmlinuz" ] || die "no vmlinuz in the packages of $abi"
 	cp "$tmp/packages.list" "$tmp/out/"
-	# Decompressed here so the guest's busybox insmod needs no xz support.
-	module_load_order "$mdir" | while read -r file; do
-		name=$(basename "$file")
-		case $name in
-		*.xz) xz -dc "$file" > "$tmp/out/modules/${name%.xz}" ;;
-		*.zst) zstd -qdc "$file" > "$tmp/out/modules/${name%.zst}" ;;
-		*.gz) gzip -dc "$file" > "$tmp/out/modules/${name%.gz}" ;;
-		*) cp "$file" "$tmp/out/modules/$name" ;;
-		esac
-		echo "${name%%.ko*}.ko" >> "$tmp/out/modules/load-order"
-	done
-	touch "$tmp/out/modules/load-order"
+	keep_modules "$mdir" "$tmp/out/modules" required $GUEST_MODULES
+	keep_modules "$mdir" "$tmp/out/test-modules" optional $TEST_MODULES
 	rm -rf "$kdir"
 	mv "$tmp/out" "$kdir"
 	rm -rf "$tmp"
@@ -246,6 +280,8 @@ main_line() {
 	if ! $refresh && [ -s "$pointer" ] && [ -s "$CACHE/kernel/$(cat "$pointer")/vmlinuz" ]; then
 		abi=$(cat "$pointer")
 		say "using cached $line kernel $abi (--refresh to look for newer)"
+		! $test_modules || [ -f "$CACHE/kernel/$abi/test-modules/load-order" ] ||
+			{ apt_update || skip "the Debian archive cannot be reached for $abi's test modules"; fetch_kernel "$abi"; }
 	else
 		apt_update || {
 			[ -s "$pointer" ] && [ -s "$CACHE/kernel/$(cat "$pointer")/vmlinuz" ] &&
@@ -275,6 +311,8 @@ main() {
 	if ! $refresh && cache_complete; then
 		abi=$(cat "$CACHE/kernel/current")
 		say "using cached kernel $abi and sid trace-cmd (--refresh to look for newer)"
+		! $test_modules || [ -f "$CACHE/kernel/$abi/test-modules/load-order" ] ||
+			{ apt_update || skip "the Debian archive cannot be reached for $abi's test modules"; fetch_kernel "$abi"; }
 	else
 		if ! apt_update; then
 			cache_complete && {

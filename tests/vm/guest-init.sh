@@ -54,8 +54,7 @@ boot_one() {
 	# boot (exit 4); before 6.19 this also lets the ^traceoff persistent
 	# instance start tracing.
 	if [ "$COLLECTOR" = bootrace ]; then
-		bootrace collect -o /tmp/boot1.dat > /tmp/boot1.out 2>&1
-		log "boot 1: bootrace collect exit $? (4: nothing yet): $(cat /tmp/boot1.out)"
+		leave_state
 	else
 		echo 1 > "$TRACEFS/instances/$PERSISTENT/tracing_on"
 	fi
@@ -103,6 +102,7 @@ wait_backup_gone() {
 boot_two() {
 	inst=$TRACEFS/instances
 	r=$OUT/results.env
+	[ "$COLLECTOR" = bootrace ] && restore_state
 	ls "$inst" > "$OUT/instances-before.txt"
 	# For the host's symbol check (Debian's System.map is a stub).
 	cat /proc/kallsyms > "$OUT/kallsyms.txt"

@@ -58,6 +58,41 @@ save_results() {
 	log "results written to $DISK"
 }
 
+# bootrace's state directory survives a reboot on a real machine's disk;
+# here it goes to the result disk at VM_STATE_OFFSET_MB at the end of boot
+# 1 and comes back at the start of boot 2 (whose results then take its
+# place): the boot record and the decoder boot 1 left, with which boot 2
+# decodes boot 1's trace.
+STATE_DIR=/var/lib/bootrace
+
+# The state directory and FILE... (paths relative to /) onto the result disk.
+save_state() {
+	tar -C / -cf - "${STATE_DIR#/}" "$@" |
+		dd of="$DISK" bs=1M seek="$VM_STATE_OFFSET_MB" conv=fsync 2>/dev/null
+	sync
+}
+
+# What the boot units do in every boot: collect (nothing yet), which notes
+# the boot it leaves tracing, then save what decodes this boot.
+run_boot_units() {
+	bootrace collect -o /tmp/boot1.dat > /tmp/boot1.out 2>&1
+	log "boot 1: bootrace collect exit $? (4: nothing yet): $(cat /tmp/boot1.out)"
+	bootrace save-decoder > /tmp/decoder.out 2>&1
+	log "boot 1: bootrace save-decoder exit $?: $(cat /tmp/decoder.out)"
+}
+
+leave_state() {
+	run_boot_units
+	save_state
+}
+
+restore_state() {
+	dd if="$DISK" bs=1M skip="$VM_STATE_OFFSET_MB" 2>/dev/null | tar -C / -xf - 2>/dev/null
+	mkdir -p "$STATE_DIR"
+	chmod 700 "$STATE_DIR"
+	log "boot 2: state directory from boot 1: $(ls "$STATE_DIR" "$STATE_DIR/decoders" 2>/dev/null | tr '\n' ' ')"
+}
+
 # Boot 1 does the test's first part; boot 2 its second and hands out the
 # results; a third boot means something rebooted boot 2.
 run_boots() { # BOOT-1-FUNCTION BOOT-2-FUNCTION

@@ -9,8 +9,10 @@
 # Usage: mkinitramfs.sh -o OUT.cpio.gz --modules DIR [--bootrace BIN]
 #            [--sid-root DIR] [--markers N] [--persistent NAME]
 #            [--backup NAME] [--init SCRIPT] [--exec COMMAND]
-#            [--examples FILE] [--config FILE]
+#            [--examples FILE] [--config FILE] [--test-modules DIR]
 #   --modules DIR   holds load-order and the .ko files it names (fetch.sh)
+#   --test-modules DIR  the same, put in /lib/test-modules for the test's
+#                   own init to load (the guest's setup does not)
 #   --sid-root DIR  also add sid's trace-cmd (unpacked by fetch.sh) and use
 #                   "trace-cmd extract -k" instead of bootrace to collect
 #   --init SCRIPT   the guest's /init (default: guest-init.sh)
@@ -25,7 +27,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/constants.sh"
 BUSYBOX=/bin/busybox
 
-out= modules= bootrace= sid_root= init=$HERE/guest-init.sh exec_cmd= examples= config=
+out= modules= bootrace= sid_root= init=$HERE/guest-init.sh exec_cmd= examples= config= test_modules=
 markers=200 persistent=$VM_PERSISTENT backup=$VM_BACKUP
 
 die() { echo "mkinitramfs: error: $*" >&2; exit 1; }
@@ -44,6 +46,7 @@ parse_args() {
 		--exec) exec_cmd=$2; shift ;;
 		--examples) examples=$2; shift ;;
 		--config) config=$2; shift ;;
+		--test-modules) test_modules=$2; shift ;;
 		*) die "unknown argument: $1" ;;
 		esac
 		shift
@@ -95,6 +98,13 @@ main() {
 		cp "$modules/$m" "$root/lib/modules/$m"
 	done < "$modules/load-order"
 	cp "$modules/load-order" "$root/lib/modules/load-order"
+	if [ -n "$test_modules" ]; then
+		mkdir -p "$root/lib/test-modules"
+		while read -r m; do
+			cp "$test_modules/$m" "$root/lib/test-modules/$m"
+		done < "$test_modules/load-order"
+		cp "$test_modules/load-order" "$root/lib/test-modules/load-order"
+	fi
 	collector=bootrace
 	if [ -n "$bootrace" ]; then
 		copy_with_libs "$bootrace" /bin/bootrace
