@@ -180,12 +180,24 @@ static void add_collected(struct bootrace_ctx *ctx, struct fields *f,
 			      LOG_WARNING : LOG_INFO);
 }
 
+/*
+ * sd-journal's own socket: without it nobody would take the entry, and
+ * reading the file again for its last words would be wasted time and
+ * memory (as much as bootrace report's).
+ */
+static bool journald_listening(void)
+{
+	return access("/run/systemd/journal/socket", F_OK) == 0;
+}
+
 bool journal_log_collect(struct bootrace_ctx *ctx, const struct journal_collect *jc)
 {
 	const struct bootrace_collect_result *res = jc->res;
 	struct fields f = { 0 };
 	bool sent;
 
+	if (!journald_listening())
+		return false;
 	add(&f, "MESSAGE=%s", jc->message);
 	add(&f, "SYSLOG_IDENTIFIER=bootrace");
 	add(&f, "BOOTRACE_VERSION=%s", BOOTRACE_VERSION);
