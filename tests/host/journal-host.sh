@@ -31,7 +31,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 [ "$(id -u)" = 0 ] || skip_all "needs root (tracefs instances, a mount namespace)"
 [ -x "$JOURNALD" ] || skip_all "no $JOURNALD (package systemd)"
 command -v unshare > /dev/null || skip_all "no unshare (util-linux)"
-"$BOOTRACE" collect --help | grep -q -- --no-journal || skip_all "this bootrace has no journal support"
+ldd "$BOOTRACE" | grep -q libsystemd || skip_all "this bootrace is built without libsystemd (-Dlibsystemd=disabled)"
 
 # Everything below runs in a mount namespace of its own.
 if [ "${JOURNAL_HOST_IN_NS:-}" != 1 ]; then
