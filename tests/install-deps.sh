@@ -36,6 +36,17 @@ PACKAGES="
 	ovmf
 	dosfstools
 	mtools
+	debhelper
+	dpkg-dev
+	fakeroot
+	lintian
+	libsystemd-dev
+	systemd
+	systemd-journal-remote
+	socat
+	python3
+	python3-jsonschema
+	iproute2
 "
 
 missing_packages() {

@@ -9,11 +9,14 @@
 # partition, GRUB's boot.img and core image in front of it (what
 # grub-install writes). No kernel and no grub.cfg yet: the tests add those
 # per run.
-#   grub     for grub-boot.sh: the guest runs a busybox initramfs
-#   systemd  for systemd-crash.sh: systemd as init (systemd-sysv, udev)
-#            and the runtime libraries bootrace links (libtracefs1,
-#            libtraceevent1, libtracecmd1); bootrace comes from its build's
-#            "meson install" per run
+#   grub     for grub-boot.sh: the guest runs a busybox initramfs; the
+#            runtime libraries bootrace's package depends on (libtracefs1,
+#            libtraceevent1, libtracecmd1), so that the test installs the
+#            package offline with dpkg -i
+#   systemd  for systemd-crash.sh: systemd as init (systemd-sysv, udev),
+#            the same libraries, and what the fleet test ships the journal
+#            with: systemd-journal-upload (systemd-journal-remote) and socat;
+#            bootrace comes from its package per run
 #   sdboot   for sdboot-boot.sh: systemd-boot and kernel-install instead
 #            of GRUB, on a UEFI disk (GPT): an EFI system partition of
 #            SDBOOT_ESP_MB, left empty, and the root file system after it.
@@ -38,21 +41,22 @@ SUITE=bookworm
 KIND=${1:-}
 case $KIND in
 grub)
-	PACKAGES=grub-pc-bin,grub2-common
-	IMAGE_MB=768 ;;
+	PACKAGES=grub-pc-bin,grub2-common,libtracefs1,libtraceevent1,libtracecmd1
+	RECIPE=2 IMAGE_MB=768 ;;
 systemd)
 	PACKAGES=grub-pc-bin,grub2-common,systemd-sysv,udev,libtracefs1,libtraceevent1,libtracecmd1
-	IMAGE_MB=1024 ;;
+	PACKAGES=$PACKAGES,systemd-journal-remote,socat
+	RECIPE=2 IMAGE_MB=1024 ;;
 sdboot)
 	PACKAGES=systemd,systemd-boot,systemd-boot-efi
-	IMAGE_MB=768 ;;
+	RECIPE=1 IMAGE_MB=768 ;;
 *)
 	echo "usage: debian-image.sh grub|systemd|sdboot [--rebuild]" >&2
 	exit 1 ;;
 esac
 shift
-# Bump when the recipe changes: a new name, a new image.
-NAME=$KIND-bookworm-v1
+# Bump a kind's RECIPE when its recipe changes: a new name, a new image.
+NAME=$KIND-bookworm-v$RECIPE
 IMG=$CACHE/$NAME.img
 
 say() { echo "debian-image: $*" >&2; }

@@ -1,57 +1,86 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# The unit under real systemd, across a real panic. A Debian 12 image with
-# systemd as init (debian-image.sh systemd, cached) gets bootrace from its build's
-# "meson install --destdir" (configured with --prefix=/usr), the unit
-# enabled with the image's own systemctl, the 7.1+ test kernel in /boot,
-# "bootrace setup --root" and the image's update-grub; QEMU boots it
-# through SeaBIOS and GRUB from NVMe (root=/dev/nvme0n1p1, no initramfs).
+# The unit under real systemd, across a real panic, and the fleet's view of
+# it. A Debian 12 image with systemd as init (debian-image.sh systemd,
+# cached) gets bootrace from its Debian package (built from this tree by
+# tests/package/build-deb.sh, installed with the image's dpkg, which
+# enables the unit), the 7.1+ test kernel in /boot, "bootrace setup
+# --root" (events with printk, so the trace shows the panic) and the
+# image's update-grub; QEMU boots it through SeaBIOS and GRUB from NVMe
+# (root=/dev/nvme0n1p1, no initramfs).
+#
+# The fleet: the guest's own systemd-journal-upload ships its journal to
+# http://127.0.0.1:19532, its own loopback, where socat hands each
+# connection to a virtio-serial port; QEMU joins that port to a unix
+# socket on this machine, which socat hands to a real systemd-journal-remote
+# listening on this machine's 127.0.0.1. No other address is used. The
+# collection's entry must arrive there, found by its MESSAGE_ID, with its
+# event count, its last words and the panic, and journalctl -x in the
+# guest must explain it with bootrace's catalog.
 # Boot 1: the unit runs (nothing to collect), then systemd-test-crash.service
 # (after it and multi-user.target, only while no stamp exists) writes the
 # stamp, syncs, writes markers into the persistent instance's trace_marker
 # and panics the machine (sysrq c, panic=1). Boot 2, in the same QEMU run:
 # the unit collects by itself; systemd-test-record.service (after it)
 # records its journal, "bootrace list", "bootrace report" and the state
-# directory, then powers off. The host mounts the image and checks. TAP.
+# directory, waits until journal-upload has shipped the collection's entry,
+# then powers off. The host mounts the image and checks; finally apt-get
+# remove and purge in the image leave nothing of bootrace. TAP.
 #
-# Usage: systemd-crash.sh [--usr-build DIR] [--keep DIR] [--timeout SEC]
-#   --usr-build DIR  meson build directory configured with --prefix=/usr
-#                    (made if missing, reused if present; default: a
-#                    temporary one)
+# Usage: systemd-crash.sh [--deb-dir DIR] [--keep DIR] [--timeout SEC]
+#   --deb-dir DIR  where the package is built, or found current (default:
+#                  the work directory)
 # Exit 0 all passed, 1 a check failed, 77 a resource is missing (no kernel
-# or image cached and the Debian archive unreachable; not root).
+# or image cached and the Debian archive unreachable; not root; no
+# systemd-journal-remote or socat here).
 set -eu
 PATH=$PATH:/usr/sbin:/sbin
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/host-lib.sh"
-SRCROOT=$(cd "$HERE/../.." && pwd)
-usr_build='' keep='' timeout=$VM_TIMEOUT_SYSTEMD attempts=2 markers=50
-EVENTS=$VM_EVENTS
+. "$HERE/package-lib.sh"
+deb_dir='' keep='' timeout=$VM_TIMEOUT_SYSTEMD attempts=2 markers=50
+# printk: the kernel's own messages, so the trace shows the panic.
+EVENTS=$VM_EVENTS,printk
+# collect's entry of a collection (bootrace-collect(1), JOURNAL).
+ID_COLLECTED=ad2813783d9e42529a3f6115a61a5a56
+# The guest's loopback port its journal-upload sends to, and the
+# virtio-serial port that carries those bytes to this machine.
+GUEST_UPLOAD_PORT=19532
+JOURNAL_PORT_NAME=org.bootrace.journal
+REMOTE=/lib/systemd/systemd-journal-remote
 
 die() { echo "systemd-crash: error: $*" >&2; exit 1; }
 
 while [ $# -gt 0 ]; do
 	case $1 in
-	--usr-build) usr_build=$2; shift ;;
+	--deb-dir) deb_dir=$2; shift ;;
 	--keep) keep=$2; shift ;;
 	--timeout) timeout=$2; shift ;;
-	-h|--help) sed -n '4,23p' "$0"; exit 0 ;;
+	-h|--help) sed -n '4,42p' "$0"; exit 0 ;;
 	*) die "unknown argument: $1" ;;
 	esac
 	shift
 done
 [ "$(id -u)" = 0 ] || skip_all "needs root (loop devices, mount, chroot)"
-command -v meson > /dev/null || die "meson is not installed (tests/install-deps.sh)"
+[ -x "$REMOTE" ] || skip_all "no $REMOTE (systemd-journal-remote; tests/install-deps.sh)"
+command -v socat > /dev/null || skip_all "no socat (tests/install-deps.sh)"
 
 kernel_and_image systemd
 
 if [ -n "$keep" ]; then mkdir -p "$keep"; work=$(cd "$keep" && pwd); rm -rf "${work:?}/mnt"
 else work=$(mktemp -d "${TMPDIR:-/tmp}/bootrace-systemd.XXXXXX"); fi
-[ -n "$usr_build" ] || usr_build=$work/usr-build
 mnt=$work/mnt loop='' made_node=''
-trap image_cleanup EXIT
+remote_pid='' bridge_pid=''
+# The fleet's side on this machine stops with the test, whatever happens.
+fleet_stop() {
+	[ -z "$bridge_pid" ] || kill "$bridge_pid" 2> /dev/null || true
+	[ -z "$remote_pid" ] || kill "$remote_pid" 2> /dev/null || true
+	wait 2> /dev/null || true
+	bridge_pid='' remote_pid=''
+}
+trap 'fleet_stop; image_cleanup' EXIT
 
 # The test-only services: systemd-test-crash on boot 1, systemd-test-record
 # on boot 2. Both run after bootrace-collect.service and multi-user.target.
@@ -69,6 +98,19 @@ journalctl -b -u bootrace-collect.service -o cat > \$out/boot1-journal.txt 2>&1
 systemctl show -p Result -p ExecMainStatus bootrace-collect.service > \$out/boot1-unit.txt 2>&1
 touch \$out/crashed
 sync
+# What journal-upload has shipped so far ends cleanly before the panic: the
+# byte pipe to this machine cannot tell journal-remote that a connection
+# broke, so none may break in the middle of a request.
+logger -t systemd-test-crash "journal checkpoint before the panic"
+i=0
+while [ \$i -lt 60 ]; do
+	cur=\$(sed -n 's/^LAST_CURSOR=//p' /var/lib/systemd/journal-upload/state 2>/dev/null)
+	[ -n "\$cur" ] && [ -z "\$(journalctl --after-cursor="\$cur" -q -o cat -t systemd-test-crash)" ] && break
+	sleep 1
+	i=\$((i + 1))
+done
+echo "waited \$i s for the upload" > \$out/boot1-upload.txt
+systemctl stop systemd-journal-upload.service
 name=
 for w in \$(cat /proc/cmdline); do
 	case \$w in trace_instance=*@*) name=\${w#trace_instance=}; name=\${name%%@*}; name=\${name%%^*}; break ;; esac
@@ -88,6 +130,7 @@ EOF
 #!/bin/sh
 # Boot 2: what the unit did, for the host; then power off.
 out=/var/lib/bootrace-test
+ID_COLLECTED=ad2813783d9e42529a3f6115a61a5a56
 {
 	echo "== boot_id"; cat /proc/sys/kernel/random/boot_id
 	echo "== cmdline"; cat /proc/cmdline
@@ -98,6 +141,22 @@ out=/var/lib/bootrace-test
 	echo "== list"; bootrace list; echo "list_rc=$?"
 	echo "== report"; bootrace report; echo "report_rc=$?"
 	echo "== ls"; ls -la /var/lib/bootrace
+	echo "== explain"; journalctl -b -x --no-pager MESSAGE_ID=$ID_COLLECTED
+	echo "== entry"; journalctl -b -o json MESSAGE_ID=$ID_COLLECTED
+	echo "== upload"
+	# Until journal-upload has shipped the collection's entry.
+	i=0
+	while [ $i -lt 120 ]; do
+		cur=$(sed -n 's/^LAST_CURSOR=//p' /var/lib/systemd/journal-upload/state 2>/dev/null)
+		if [ -n "$cur" ] && journalctl -b -q -o cat MESSAGE_ID=$ID_COLLECTED | grep -q . &&
+			[ -z "$(journalctl --after-cursor="$cur" -q -o cat MESSAGE_ID=$ID_COLLECTED)" ]; then
+			echo "uploaded after $i s"
+			break
+		fi
+		sleep 1
+		i=$((i + 1))
+	done
+	systemctl status --no-pager systemd-journal-upload.service journal-bridge-test.service
 	echo "== end"
 } > $out/results.new 2>&1
 journalctl -b -o short-monotonic > $out/boot2-journal-all.txt 2>&1
@@ -136,30 +195,91 @@ EOF
 	ln -sf ../systemd-test-record.service "$sd/multi-user.target.wants/"
 }
 
+# The guest's side of the fleet: its real systemd-journal-upload, enabled,
+# sends to its own loopback, where socat hands each connection (one at a
+# time: the port is one byte stream) to the virtio-serial port.
+install_fleet_guest() {
+	local sd=$mnt/etc/systemd/system rc=0
+	mkdir -p "$mnt/etc/systemd/journal-upload.conf.d" "$sd/systemd-journal-upload.service.d"
+	printf '[Upload]\nURL=http://127.0.0.1:%s\n' "$GUEST_UPLOAD_PORT" \
+		> "$mnt/etc/systemd/journal-upload.conf.d/fleet-test.conf"
+	# A failed upload (the bridge between two connections) is retried, however often.
+	printf '[Unit]\nStartLimitIntervalSec=0\n[Service]\nRestartSec=2\n' \
+		> "$sd/systemd-journal-upload.service.d/fleet-test.conf"
+	cat > "$sd/journal-bridge-test.service" <<UNIT
+[Unit]
+Description=Test: the journal upload's connection onto virtio-serial port $JOURNAL_PORT_NAME
+Before=systemd-journal-upload.service
+StartLimitIntervalSec=0
+
+[Service]
+ExecStart=/usr/bin/socat TCP-LISTEN:$GUEST_UPLOAD_PORT,bind=127.0.0.1,reuseaddr OPEN:/dev/virtio-ports/$JOURNAL_PORT_NAME
+Restart=always
+RestartSec=1
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+	chroot "$mnt" systemctl enable systemd-journal-upload.service journal-bridge-test.service \
+		> "$work/enable-fleet.log" 2>&1 || rc=$?
+	check "the image's systemd-journal-upload and the bridge enabled (exit $rc)" [ $rc -eq 0 ]
+}
+
+# This machine's side: a real systemd-journal-remote on 127.0.0.1 writing
+# $work/remote/received.journal, and socat handing QEMU's unix socket for
+# the virtio-serial port to it, again whenever either end closes.
+fleet_start() {
+	local port
+	rm -rf "$work/remote" "$work/journal.sock"
+	mkdir -p "$work/remote"
+	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	"$REMOTE" --listen-http=127.0.0.1:"$port" --split-mode=none \
+		--output="$work/remote/received.journal" > "$work/remote/remote.log" 2>&1 &
+	remote_pid=$!
+	for _ in $(seq 50); do
+		ss -Hltn "sport = :$port" | grep -q . && break
+		sleep 0.1
+	done
+	ss -Hltn "sport = :$port" | grep -q . ||
+		die "systemd-journal-remote does not listen on 127.0.0.1:$port: $(tail -n 3 "$work/remote/remote.log")"
+	bridge_loop "$work/journal.sock" "$port" >> "$work/remote/bridge.log" 2>&1 &
+	bridge_pid=$!
+}
+
+bridge_loop() { # SOCKET PORT
+	local child=
+	trap '[ -z "$child" ] || kill "$child" 2> /dev/null; exit 0' TERM
+	while :; do
+		if [ -S "$1" ]; then
+			socat UNIX-CONNECT:"$1" TCP:127.0.0.1:"$2" &
+			child=$!
+			wait "$child" || true
+			child=
+		fi
+		sleep 0.5
+	done
+}
+
 echo "TAP version 13"
 start=$(date +%s)
 
-# bootrace as its build installs it, prefix /usr.
-if [ ! -f "$usr_build/build.ninja" ]; then
-	meson setup "$usr_build" "$SRCROOT" --prefix=/usr -Dvm_tests=false > "$work/meson-setup.log" 2>&1 ||
-		{ tail -n 20 "$work/meson-setup.log" >&2; die "meson setup $usr_build failed"; }
-fi
-ninja -C "$usr_build" > "$work/ninja.log" 2>&1 || { tail -n 20 "$work/ninja.log" >&2; die "ninja -C $usr_build failed"; }
-note "bootrace built with --prefix=/usr in $(( $(date +%s) - start ))s"
+# bootrace as a user installs it: its package.
+package_build "${deb_dir:-$work/deb}"
+note "package: $deb ($(( $(date +%s) - start ))s)"
 
 prepare() {
 	cp --sparse=always "$image" "$work/disk.img"
 	mount_image
-	rc=0; meson install -C "$usr_build" --no-rebuild --destdir "$mnt" > "$work/install.log" 2>&1 || rc=$?
-	check "meson install --destdir IMAGE exit 0 (got $rc)" [ $rc -eq 0 ]
+	package_install
 	unit=$mnt/lib/systemd/system/bootrace-collect.service
-	check "the build installed the unit where systemd looks (/lib/systemd/system)" [ -s "$unit" ]
+	check "the package installed the unit where systemd looks (/lib/systemd/system)" [ -s "$unit" ]
 	check "its ExecStart is the installed /usr/bin/bootrace" grep -q '^ExecStart=/usr/bin/bootrace ' "$unit"
-	rc=0; chroot "$mnt" systemctl enable bootrace-collect.service > "$work/enable.log" 2>&1 || rc=$?
-	sed 's/^/# enable: /' "$work/enable.log"
-	check "systemctl enable in the image (exit $rc)" [ $rc -eq 0 ]
-	check "enabled: a link in sysinit.target.wants" [ -L "$mnt/etc/systemd/system/sysinit.target.wants/bootrace-collect.service" ]
+	check "the package enabled it: a link in sysinit.target.wants" \
+		[ -L "$mnt/etc/systemd/system/sysinit.target.wants/bootrace-collect.service" ]
+	check "its catalog is compiled into the image's catalog database" \
+		bash -c "chroot '$mnt' journalctl --dump-catalog $ID_COLLECTED | grep -q '^Subject: '"
 	install_test_services
+	install_fleet_guest
 
 	cp "$kdir/vmlinuz" "$mnt/boot/vmlinuz-$abi"
 	# The owner's settings: serial console, no menu delay, panic=1; the root
@@ -182,11 +302,18 @@ prepare() {
 }
 
 # The image is the boot disk (NVMe, root=/dev/nvme0n1p1); no result disk.
+# The virtio-serial port of the fleet's byte pipe is QEMU's unix socket
+# $work/journal.sock, a server that this machine's bridge connects to.
 boot() {
+	fleet_start
 	vm_qemu "$work" "$VM_CPUS" "$timeout" \
 		-drive "if=none,id=disk,file=$work/disk.img,format=raw" \
-		-device nvme,drive=disk,serial=bootrace,bootindex=0
+		-device nvme,drive=disk,serial=bootrace,bootindex=0 \
+		-device virtio-serial-pci,id=vser0 \
+		-chardev "socket,id=journal,path=$work/journal.sock,server=on,wait=off" \
+		-device "virtserialport,bus=vser0.0,chardev=journal,name=$JOURNAL_PORT_NAME"
 	note "QEMU ran ${vm_seconds}s, exit $vm_rc"
+	fleet_stop
 }
 section() { sed -n "/^== $1\$/,/^== /p" "$work/state/results.txt" 2>/dev/null | sed '1d;$d'; }
 
@@ -247,7 +374,8 @@ note "guest /proc/cmdline: $(section cmdline)"
 section journal | sed 's/^/# journal: /'
 check "the unit did not fail (is-failed: $(section is-failed | tr '\n' ' '))" \
 	bash -c "[ \"\$(sed -n '/^== is-failed/{n;p}' '$work/state/results.txt')\" != failed ] && grep -q '^Result=success' '$work/state/results.txt'"
-dirs=$(cd "$work/state/bootrace" && find . -mindepth 1 -maxdepth 1 -type d ! -name '.*' -printf '%f\n')
+# Collections, named by time and boot id; the decoders/ of the boots sit beside them.
+dirs=$(cd "$work/state/bootrace" && find . -mindepth 1 -maxdepth 1 -type d -name '[0-9]*Z-*' -printf '%f\n')
 hidden=$(cd "$work/state/bootrace" && find . -mindepth 1 -maxdepth 1 -type d -name '.*' -printf '%f\n')
 check "one collection under /var/lib/bootrace ($dirs), no half-built directory ($hidden)" \
 	bash -c "[ \$(printf '%s\n' '$dirs' | grep -c .) = 1 ] && [ -z '$hidden' ]"
@@ -276,6 +404,54 @@ check "bootrace report in boot 2 counts the same events ($events)" \
 # in (next_comm=) right before the panic.
 check "and among the last words, the test service that panicked" \
 	bash -c "sed -n '/^CPU /,\$p' '$work/boot2-report.txt' | grep -qE '(^ *|comm=)systemd-test-cr'"
+
+# ------------------------------------------------------------------ the fleet
+
+note "journal-upload in boot 1: $(cat "$work/state/boot1-upload.txt" 2>/dev/null); in boot 2: $(section upload | head -n 1)"
+check "journalctl -x in the image explains the entry with bootrace's catalog" \
+	bash -c "sed -n '/^== explain/,/^== entry/p' '$work/state/results.txt' | grep -q \"Subject: The previous boot's kernel trace was collected\""
+boot2_id=${boot2//-/}
+journalctl --file="$work/remote/received.journal" -o json MESSAGE_ID=$ID_COLLECTED _BOOT_ID="$boot2_id" \
+	> "$work/received.json" 2> "$work/received.err" || true
+check "systemd-journal-remote on 127.0.0.1 received the collection's entry (MESSAGE_ID=$ID_COLLECTED, boot 2)" \
+	[ "$(grep -c . "$work/received.json")" = 1 ]
+if [ -s "$work/received.json" ]; then
+	python3 -c 'import json, sys
+e = json.loads(open(sys.argv[1]).readline())
+for k in sorted(e):
+    if k.startswith(("BOOTRACE_", "MESSAGE", "PRIORITY", "OBJECT_SYSTEMD_UNIT", "_SYSTEMD_UNIT", "_HOSTNAME")):
+        print(f"{k}={e[k]}"[:200])' "$work/received.json" | sed 's/^/# received: /'
+fi
+# One field of the received entry; exported for the checks' bash -c.
+export RECEIVED_JSON=$work/received.json
+received() { python3 -c 'import json, sys; print(json.loads(open(sys.argv[1]).readline()).get(sys.argv[2], ""))' "$RECEIVED_JSON" "$1" 2> /dev/null; }
+export -f received
+check "it is the line the unit logged, from its unit" \
+	bash -c "[ -n '$line' ] && [ \"\$(received MESSAGE)\" = '$line' ] &&
+		[ \"\$(received _SYSTEMD_UNIT)\$(received OBJECT_SYSTEMD_UNIT)\" != '' ]"
+check "with the collection's file (BOOTRACE_TRACE_FILE)" \
+	[ "$(received BOOTRACE_TRACE_FILE)" = "/var/lib/bootrace/$dirs/trace.dat" ]
+check "with the event count of the file ($events, BOOTRACE_EVENTS)" \
+	bash -c "[ -n '$events' ] && [ \"\$(received BOOTRACE_EVENTS)\" = '$events' ]"
+check "with the CPUs, lost events and span" \
+	bash -c "[ \"\$(received BOOTRACE_CPUS)\" = $VM_CPUS ] && [ -n \"\$(received BOOTRACE_LOST_EVENTS)\" ] && [ \"\$(received BOOTRACE_SPAN_NS)\" -gt 0 ]"
+check "with the previous boot: boot 1's id and the test kernel $abi" \
+	bash -c "[ \"\$(received BOOTRACE_PREVIOUS_BOOT_ID)\" = '${boot1//-/}' ] && [ \"\$(received BOOTRACE_PREVIOUS_KERNEL)\" = '$abi' ]"
+check "with the panic the trace shows (BOOTRACE_PANIC=yes, sysrq's message), as a warning" \
+	bash -c "[ \"\$(received BOOTRACE_PANIC)\" = yes ] && [[ \"\$(received BOOTRACE_PANIC_MESSAGE)\" == *'sysrq triggered crash'* ]] && [ \"\$(received PRIORITY)\" = 4 ]"
+check "with its exit status 0" [ "$(received BOOTRACE_EXIT_STATUS)" = 0 ]
+# The panicking shell (comm systemd-test-cr) printed the panic, on the CPU
+# it ran on: its last event there is one of the kernel's panic messages.
+check "with the last words: the last event of the panicking CPU is the test service's panic" \
+	bash -c "for c in \$(seq 0 $((VM_CPUS - 1))); do received BOOTRACE_LAST_EVENT_CPU\$c; done | grep -q 'systemd-test-cr.*console: '"
+
+# ------------------------------------------- remove and purge, in the image
+
+mount_image
+GRUB_CFG=/boot/grub/grub.cfg
+package_remove_purge -
+umount_image
+
 if [ $tap_failed -ne 0 ]; then
 	note "work directory: $work"
 	note "guest console (last 40 lines):"
