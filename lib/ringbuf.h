@@ -28,4 +28,12 @@ bool br_page_missed_events(const void *page);
 unsigned long br_page_span(const void *page, size_t page_size,
 			   unsigned long long *first, unsigned long long *last);
 
+/*
+ * Is this a whole page as the kernel wrote it: the commit within the
+ * page, and every event header up to it well formed and ending exactly
+ * there? A page cut short on disk (a write interrupted, zeros after it)
+ * is not. An all-zero page is not either.
+ */
+bool br_page_whole(const void *page, size_t page_size);
+
 #endif
