@@ -347,6 +347,23 @@ int br_replace_at(int dirfd, const char *name, const void *data, size_t len,
 	return fsync(dirfd) < 0 ? -errno : 0;
 }
 
+#ifndef RENAME_NOREPLACE
+#define RENAME_NOREPLACE (1 << 0)
+#endif
+
+int br_rename_noreplace(int fromfd, const char *from, int tofd, const char *to)
+{
+	if (renameat2(fromfd, from, tofd, to, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -errno;
+	/* Filesystems without RENAME_NOREPLACE: link() fails on an existing name. */
+	if (linkat(fromfd, from, tofd, to, 0) < 0)
+		return -errno;
+	unlinkat(fromfd, from, 0);
+	return 0;
+}
+
 int br_fsync_dir(const char *path)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

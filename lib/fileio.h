@@ -80,6 +80,13 @@ int br_replace_at(int dirfd, const char *name, const void *data, size_t len,
 /* Test seam: resolve by the O_NOFOLLOW walk even where openat2() exists. */
 void br_fileio_force_walk(bool walk);
 
+/*
+ * Rename @from in @fromfd to @to in @tofd unless @to exists (-EEXIST):
+ * renameat2(RENAME_NOREPLACE), or link and unlink where the filesystem
+ * lacks it (files only).
+ */
+int br_rename_noreplace(int fromfd, const char *from, int tofd, const char *to);
+
 /* fsync() the directory @path (to make a rename in it durable). */
 int br_fsync_dir(const char *path);
 
