@@ -17,6 +17,7 @@
 
 #include "tracedat.h"
 #include "tracedat-format.h"
+#include "tracedat-recover.h"
 
 struct tracedat_cpu_slot {
 	unsigned long long offset;
@@ -416,6 +417,33 @@ static unsigned long long page_align(const struct tracedat_writer *w,
 	return (off + w->page_size - 1) & ~(unsigned long long)(w->page_size - 1);
 }
 
+/*
+ * The flyrecord table entries of CPUs @from to @to as they stand. Written
+ * as each CPU begins (its offset, size 0) and ends (its size), so that a
+ * file cut at any point says where every CPU's pages start: only the size
+ * of the CPU being written is missing, and the pages tell it (see
+ * tracedat-recover.c).
+ */
+static int write_table_entries(struct tracedat_writer *w, int from, int to)
+{
+	unsigned long long written = 0;
+	uint64_t entries[2 * 16];
+	int ret = 0;
+
+	for (int cpu = from; !ret && cpu <= to;) {
+		int n = 0;
+
+		for (; cpu <= to && n < 16; cpu++, n++) {
+			entries[2 * n] = w->cpus[cpu].offset;
+			entries[2 * n + 1] = w->cpus[cpu].size;
+		}
+		written = 0;
+		ret = write_full(w->fd, entries, n * 2 * sizeof(*entries),
+				 w->table_offset + 16ULL * (cpu - n), &written);
+	}
+	return ret;
+}
+
 int tracedat_cpu_begin(struct tracedat_writer *w, int cpu)
 {
 	int skipped, ret;
@@ -430,6 +458,9 @@ int tracedat_cpu_begin(struct tracedat_writer *w, int cpu)
 	for (skipped = w->last_cpu + 1; skipped < cpu; skipped++)
 		w->cpus[skipped].offset = w->offset;
 	w->cpus[cpu].offset = w->offset;
+	ret = write_table_entries(w, w->last_cpu + 1, cpu);
+	if (ret)
+		return ret;
 	w->open_cpu = cpu;
 	w->last_cpu = cpu;
 	return 0;
@@ -517,12 +548,21 @@ int tracedat_cpu_splice(struct tracedat_writer *w, int pipe_fd, size_t len)
 	return ret;
 }
 
+void tracedat_layout_of(const struct tracedat_writer *w, struct tracedat_layout *layout)
+{
+	layout->table_offset = w->table_offset;
+	layout->nr_cpus = w->nr_cpus;
+	layout->page_size = w->page_size;
+}
+
 int tracedat_cpu_end(struct tracedat_writer *w)
 {
-	if (w->open_cpu < 0)
+	int cpu = w->open_cpu;
+
+	if (cpu < 0)
 		return -EINVAL;
 	w->open_cpu = -1;
-	return 0;
+	return write_table_entries(w, cpu, cpu);
 }
 
 unsigned long long tracedat_offset(const struct tracedat_writer *w)
@@ -554,7 +594,8 @@ int tracedat_finish(struct tracedat_writer *w)
 		const struct tracedat_cpu_slot *s = &w->cpus[cpu];
 
 		table[2 * cpu] = cpu > w->last_cpu ? empty_at : s->offset;
-		table[2 * cpu + 1] = s->size;
+		/* A write cut short (a full disk) leaves part of a page: not a page to read. */
+		table[2 * cpu + 1] = s->size / w->page_size * w->page_size;
 	}
 	ret = write_full(w->fd, table, w->nr_cpus * 2 * sizeof(*table),
 			 w->table_offset, &written);
