@@ -130,9 +130,14 @@ static void print_summary(const struct bootrace_collect_result *res)
 		[BOOTRACE_SOURCE_PERSISTENT] = "; the instance was cleared and traces this boot again",
 	};
 
+	/* What this collect wrote, counted in the file: the kernel's count may differ. */
 	print_info("collected %llu events (%s) from instance '%s' on %d CPUs%s",
-		   res->entries, human_bytes(res->total_bytes, buf), res->instance,
+		   res->events, human_bytes(res->total_bytes, buf), res->instance,
 		   res->nr_cpus, res->cleanup_error[0] ? "" : after[res->source]);
+	if (res->events != res->entries)
+		print_info("the instance held %llu events when collect began%s", res->entries,
+			   res->events < res->entries ? ": another reader, or lost while it traced on" :
+			   ": it was still tracing");
 }
 
 /* Removing a 6.19/7.0 backup or re-arming a persistent instance failed. */
@@ -215,6 +220,32 @@ static bool log_to_journal(const struct bootrace_collect_result *res, int ret,
 	return sent;
 }
 
+/*
+ * What an earlier collect had begun and was killed before finishing, made
+ * a collection by this one: one line each, on stdout for the unit.
+ */
+static void print_recovered(char **recovered, bool oneline)
+{
+	for (char **p = recovered; p && *p; p++) {
+		struct bootrace_collection c;
+		char of[64] = "";
+
+		if (bootrace_collection_read(*p, &c)) {
+			print_info("finished %s, which a collect cut short had begun", *p);
+			continue;
+		}
+		if (c.entries)
+			snprintf(of, sizeof(of), " of the %llu the kernel held", c.entries);
+		if (oneline)
+			printf("bootrace: finished %s, which a collect cut short had begun: %llu events%s on %d CPUs\n",
+			       c.trace ? c.trace : *p, c.events, of, c.nr_cpus);
+		else
+			print_info("finished %s, which a collect cut short had begun: %llu events%s on %d CPUs",
+				   c.trace ? c.trace : *p, c.events, of, c.nr_cpus);
+		bootrace_collection_clear(&c);
+	}
+}
+
 /* Retention after a collection into the state directory (bootrace.conf(5)). */
 static void prune(void)
 {
@@ -269,6 +300,7 @@ static int run(int argc, char **argv)
 	ret = bootrace_collect(command_ctx(), opts, &res, &err);
 	if (progress.shown)
 		fputs("\r\033[K", stderr);
+	print_recovered(res.recovered, args.oneline);
 	print_cleanup(&res);
 	/*
 	 * Every collect on this machine (no tracefs given by path) leaves one
@@ -276,7 +308,17 @@ static int run(int argc, char **argv)
 	 * plain line would repeat it.
 	 */
 	journaled = !args.no_journal && opts->record_boot && log_to_journal(&res, ret, &err);
-	if (ret == -ENODATA || (ret && args.oneline && !res.partial &&
+	if (ret && res.recovered && !res.partial &&
+	    (ret == -ENODATA || exit_code_for(ret, &err) == EXIT_NOT_READY)) {
+		/* The interrupted collection was the previous boot's trace: collected. */
+		if (args.oneline && !(journaled && journal_is_stream(STDOUT_FILENO)))
+			printf("bootrace: nothing more to collect: %s\n", err.msg);
+		else if (!args.oneline)
+			print_info("nothing more to collect: %s", err.msg);
+		ret = EXIT_OK;
+		if (!opts->output)
+			prune();
+	} else if (ret == -ENODATA || (ret && args.oneline && !res.partial &&
 				exit_code_for(ret, &err) == EXIT_NOT_READY)) {
 		/* Normal outcomes at boot: said once, on stdout for the unit. */
 		if (args.oneline && !(journaled && journal_is_stream(STDOUT_FILENO)))

@@ -520,6 +520,7 @@ struct bootrace_collection {
 	char *path;			/* the directory */
 	char *trace;			/* trace.dat (or trace.dat.partial) in it, or NULL */
 	bool partial;			/* collect failed after reading began */
+	bool interrupted;		/* collect was killed; the next one finished it */
 	bool has_info;			/* the sidecar was there and read */
 	char collected[32];		/* UTC time the collection was made */
 	char boot_id[40];		/* the boot that collected it */
@@ -544,6 +545,9 @@ int bootrace_history_read(struct bootrace_ctx *ctx,
 			  struct bootrace_collection **list, int *nr,
 			  struct bootrace_error *err);
 void bootrace_history_free(struct bootrace_collection *list, int nr);
+/* One collection directory @dir, as bootrace_history_read() describes each. */
+int bootrace_collection_read(const char *dir, struct bootrace_collection *c);
+void bootrace_collection_clear(struct bootrace_collection *c);
 /* Is @name the name of a collection directory? */
 bool bootrace_collection_name_valid(const char *name);
 

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -29,6 +30,7 @@
 #include "output.h"
 #include "ringbuf.h"
 #include "snapshot.h"
+#include "tracedat-recover.h"
 
 void bootrace_collect_opts_init(const struct bootrace_ctx *ctx,
 				struct bootrace_collect_opts *opts)
@@ -44,6 +46,7 @@ void bootrace_collect_result_clear(struct bootrace_collect_result *res)
 	free(res->output);
 	free(res->partial);
 	free(res->cpu_bytes);
+	bootrace_strv_free(res->recovered);
 	memset(res, 0, sizeof(*res));
 }
 
@@ -163,6 +166,11 @@ struct drain {
 	int pipe[2];		/* trace_pipe_raw -> pipe -> file */
 	size_t pipe_size;
 	const char *output_base;	/* where rescued data goes beside */
+	int out_fd;		/* the file, to read back what it took */
+	/* Pages read that could not go into the file: beside it (BASE.late-cpuN), or lost. */
+	unsigned long long late_bytes, lost_bytes;
+	int late_cpu;		/* the CPU they came from, -2 several, -1 none */
+	int late_err;		/* why the lost ones could not be kept */
 };
 
 static void report_progress(struct drain *d, int cpu, unsigned long long expected)
@@ -189,19 +197,54 @@ static bool cpu_done(const struct drain *d, int cpu, unsigned long long data_byt
 	       data_bytes >= d->info->stats[cpu].bytes;
 }
 
-/* Write the pages gathered in the batch, then count them. */
+/* Pages out of the kernel that the file did not take: beside it, or said lost. */
+static void keep_late(struct drain *d, int cpu, const void *pages, size_t len, const char *why)
+{
+	int ret;
+
+	if (!len)
+		return;
+	ret = br_output_save_late(d->ctx, d->output_base, cpu, pages, len, why);
+	if (ret) {
+		d->lost_bytes += len;
+		d->late_err = ret;
+		return;
+	}
+	d->late_bytes += len;
+	d->late_cpu = d->late_cpu == -1 || d->late_cpu == cpu ? cpu : -2;
+}
+
+/* Bytes of @cpu's whole pages in the file. */
+static unsigned long long cpu_file_bytes(const struct drain *d, int cpu)
+{
+	unsigned long long offset, size;
+
+	tracedat_cpu_region(d->writer, cpu, &offset, &size);
+	return size / d->info->subbuf_size * d->info->subbuf_size;
+}
+
+/*
+ * Write the pages gathered in the batch, then count them. If the file
+ * takes only part of them (a full disk), the rest, from the first page it
+ * did not take whole, goes beside it: those pages are out of the kernel.
+ */
 static int flush_batch(struct drain *d, int cpu, size_t *fill,
 		       unsigned long long expected)
 {
+	unsigned long long before = cpu_file_bytes(d, cpu), written;
 	int ret;
 
 	if (!*fill)
 		return 0;
 	ret = tracedat_cpu_write(d->writer, d->batch, *fill);
-	if (ret)
+	written = cpu_file_bytes(d, cpu) - before;
+	d->res->cpu_bytes[cpu] += written;
+	d->res->total_bytes += written;
+	if (ret) {
+		keep_late(d, cpu, d->batch + written, *fill - written, NULL);
+		*fill = 0;
 		return d->write_err = ret;
-	d->res->cpu_bytes[cpu] += *fill;
-	d->res->total_bytes += *fill;
+	}
 	*fill = 0;
 	report_progress(d, cpu, expected);
 	return 0;
@@ -249,9 +292,25 @@ static int read_pages(struct drain *d, int cpu, unsigned long long expected)
  * Writing the file failed with pages still in the pipe: they are already
  * out of the kernel, so they go beside the output rather than nowhere.
  */
+/*
+ * The file took the start of a page and then failed: that start is on
+ * disk, past what the trace counts, and the rest still in the pipe. Kept
+ * beside the file first, so what is kept there is whole pages again.
+ */
+static void rescue_part_page(struct drain *d, int cpu)
+{
+	unsigned long long offset, size, whole = cpu_file_bytes(d, cpu);
+
+	tracedat_cpu_region(d->writer, cpu, &offset, &size);
+	if (size > whole && pread(d->out_fd, d->page, size - whole, offset + whole) == (ssize_t)(size - whole))
+		keep_late(d, cpu, d->page, size - whole, NULL);
+	else if (size > whole)
+		d->lost_bytes += size - whole;
+}
+
 static void rescue_pipe(struct drain *d, int cpu)
 {
-	int left = 0, saved = 0;
+	int left = 0;
 
 	if (ioctl(d->pipe[0], FIONREAD, &left) < 0)
 		return;
@@ -263,13 +322,9 @@ static void rescue_pipe(struct drain *d, int cpu)
 			continue;
 		if (n <= 0)
 			break;
-		br_output_save_late(d->ctx, d->output_base, cpu, d->page, n, NULL);
-		saved += n;
+		keep_late(d, cpu, d->page, n, NULL);
 		left -= n;
 	}
-	if (saved)
-		br_warn(d->ctx, "CPU %d: %d bytes already read when writing failed are kept in %s.late-cpu%d",
-			cpu, saved, d->output_base, cpu);
 }
 
 static int splice_pages(struct drain *d, int cpu, unsigned long long expected)
@@ -277,6 +332,7 @@ static int splice_pages(struct drain *d, int cpu, unsigned long long expected)
 	int ret;
 
 	for (;;) {
+		unsigned long long before = cpu_file_bytes(d, cpu), written;
 		ssize_t n = splice(d->fds[cpu], NULL, d->pipe[1], NULL,
 				   d->pipe_size, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 
@@ -285,12 +341,14 @@ static int splice_pages(struct drain *d, int cpu, unsigned long long expected)
 		if (n <= 0)	/* EAGAIN: no full sub-buffer left */
 			return 0;
 		ret = tracedat_cpu_splice(d->writer, d->pipe[0], n);
+		written = cpu_file_bytes(d, cpu) - before;
+		d->res->cpu_bytes[cpu] += written;
+		d->res->total_bytes += written;
 		if (ret) {
+			rescue_part_page(d, cpu);
 			rescue_pipe(d, cpu);
 			return d->write_err = ret;
 		}
-		d->res->cpu_bytes[cpu] += n;
-		d->res->total_bytes += n;
 		report_progress(d, cpu, expected);
 	}
 }
@@ -321,7 +379,7 @@ static int drain_cpu(struct drain *d, int cpu, unsigned long long expected)
  * backup, so these reads return nothing; if one ever did return data, it
  * is kept beside the output rather than dropped.
  */
-static void mark_drained(struct drain *d, const char *output_base)
+static void mark_drained(struct drain *d)
 {
 	for (int cpu = 0; cpu < d->info->nr_cpus; cpu++) {
 		int n;
@@ -330,8 +388,7 @@ static void mark_drained(struct drain *d, const char *output_base)
 			continue;
 		n = tracefs_cpu_read(d->cpus[cpu], d->page, true);
 		if (n > 0)
-			br_output_save_late(d->ctx, output_base, cpu, d->page, n,
-					    "returned after draining");
+			keep_late(d, cpu, d->page, n, "returned after draining");
 	}
 }
 
@@ -417,7 +474,7 @@ static int drain_all(struct drain *d, const char *output_base)
 		ret = drain_cpu(d, cpu, expected);
 	drain_teardown(d);
 	if (!ret && d->info->read_only)
-		mark_drained(d, output_base);
+		mark_drained(d);
 	return ret;
 }
 
@@ -446,61 +503,70 @@ static int check_instance(const struct bootrace_instance_info *info,
 		       info->name);
 }
 
-/* The data events of one page read back from the file at @offset. */
-static unsigned long page_span_at(int fd, void *page, size_t page_size,
-				  unsigned long long offset,
-				  unsigned long long *first, unsigned long long *last)
+/*
+ * What this collect wrote, counted in the file (still in the page cache):
+ * the bytes and events of each CPU's whole pages, and the time they span.
+ * The kernel's counts, taken before reading, can differ: another reader,
+ * or an instance still tracing.
+ */
+static void count_written(struct drain *d, int fd)
 {
-	if (pread(fd, page, page_size, offset) != (ssize_t)page_size)
-		return 0;
-	return br_page_span(page, page_size, first, last);
+	struct tracedat_count count = { 0 };
+	struct bootrace_collect_result *res = d->res;
+
+	for (int cpu = 0; cpu < d->info->nr_cpus; cpu++) {
+		unsigned long long offset, size;
+
+		tracedat_cpu_region(d->writer, cpu, &offset, &size);
+		tracedat_count_pages(fd, offset, cpu_file_bytes(d, cpu), d->info->subbuf_size, &count);
+	}
+	res->total_bytes = count.bytes;
+	res->events = count.events;
+	res->has_span = count.has_span;
+	res->first_ns = count.first_ns;
+	res->last_ns = count.last_ns;
+	res->lost = 0;
+	for (int cpu = 0; cpu < d->info->nr_cpus; cpu++)
+		res->lost += d->info->stats[cpu].overrun + d->info->stats[cpu].commit_overrun +
+			     d->info->stats[cpu].dropped_events;
 }
 
 /*
- * The time the trace spans, from the ends of each CPU's data: a few pages
- * read back from the file just written (still in the page cache), never
- * the whole trace again.
+ * Collect failed after reading began: what failed, and exactly what of
+ * what was read is where (the trace, the pages beside it, what is lost).
  */
-static void find_span(int fd, const struct tracedat_writer *w, void *page,
-		      size_t page_size, int nr_cpus, struct bootrace_collect_result *res)
+static void say_kept(const struct drain *d, const struct br_output *out, int ret,
+		     const struct bootrace_error *own, struct bootrace_error *err)
 {
-	/* A page can hold no event (all padding): look a few pages further. */
-	enum { TRIES = 4 };
+	char cause[BOOTRACE_ERROR_MAX / 2], late[PATH_MAX + 128] = "", lost[128] = "";
+	const struct bootrace_collect_result *res = d->res;
+	_cleanup_free_ char *base = NULL;
 
-	for (int cpu = 0; cpu < nr_cpus; cpu++) {
-		unsigned long long offset, size, first = 0, last = 0, unused;
-		unsigned long long pages;
-		bool found = false;
-
-		tracedat_cpu_region(w, cpu, &offset, &size);
-		pages = size / page_size;
-		for (unsigned long long i = 0; i < pages && i < TRIES && !found; i++)
-			found = page_span_at(fd, page, page_size, offset + i * page_size, &first, &unused);
-		if (!found)
-			continue;
-		found = false;
-		for (unsigned long long i = pages; i > 0 && pages - i < TRIES && !found; i--)
-			found = page_span_at(fd, page, page_size, offset + (i - 1) * page_size,
-					     &unused, &last);
-		if (!found)
-			continue;
-		if (!res->has_span || first < res->first_ns)
-			res->first_ns = first;
-		if (!res->has_span || last > res->last_ns)
-			res->last_ns = last;
-		res->has_span = true;
-	}
-}
-
-/* What the sidecar says, from the kernel's own counts taken before reading. */
-static void count_events(const struct bootrace_instance_info *info,
-			 struct bootrace_collect_result *res)
-{
-	res->events = res->entries;
-	res->lost = 0;
-	for (int cpu = 0; cpu < info->nr_cpus; cpu++)
-		res->lost += info->stats[cpu].overrun + info->stats[cpu].commit_overrun +
-			     info->stats[cpu].dropped_events;
+	if (d->write_err)
+		snprintf(cause, sizeof(cause), "writing the trace failed (%s)", strerror(-d->write_err));
+	else if (d->read_err)
+		snprintf(cause, sizeof(cause), "reading CPU %d of instance '%s' failed (%s)",
+			 d->read_err_cpu, d->info->name, strerror(-d->read_err));
+	else
+		snprintf(cause, sizeof(cause), "%.200s", own->msg[0] ? own->msg : strerror(-ret));
+	/* A collection's late pages moved with its directory, beside its trace. */
+	if (res->partial && !out->state_dir)
+		base = strdup(out->final_path);
+	else if (res->partial)
+		base = br_path_join(strndupa(res->partial, strrchr(res->partial, '/') - res->partial),
+				    "trace.dat");
+	if (d->late_bytes && d->late_cpu >= 0)
+		snprintf(late, sizeof(late), "; %llu bytes more, read but not written there, are in %s.late-cpu%d",
+			 d->late_bytes, base ? base : out->final_path, d->late_cpu);
+	else if (d->late_bytes)
+		snprintf(late, sizeof(late), "; %llu bytes more, read but not written there, are in %s.late-cpu*",
+			 d->late_bytes, base ? base : out->final_path);
+	if (d->lost_bytes)
+		snprintf(lost, sizeof(lost), "; %llu bytes read could not be written anywhere (%s) and are lost",
+			 d->lost_bytes, strerror(-(d->late_err ? d->late_err : d->write_err)));
+	br_fail(err, ret, "collect failed after reading began: %s; the %llu events (%llu bytes of pages) read before are in %s%s%s%s",
+		cause, res->events, res->total_bytes, res->partial ? res->partial : "(nowhere)",
+		res->partial ? " (a valid trace.dat)" : "", late, lost);
 }
 
 /*
@@ -526,42 +592,42 @@ static void plan_metadata(struct bootrace_ctx *ctx, const struct bootrace_collec
 static int collect_instance(struct bootrace_ctx *ctx, const struct bootrace_tracefs *tfs,
 			    const struct bootrace_collect_opts *opts,
 			    const struct bootrace_instance_info *info,
-			    const struct bootrace_boot_record *rec,
+			    const struct bootrace_boot_record *rec, struct br_output *out,
 			    struct bootrace_collect_result *res,
 			    struct bootrace_error *err)
 {
 	struct br_snapshot *snap = NULL;
-	struct br_output out = BR_OUTPUT_INIT;
 	struct br_kallsyms_prefetch kallsyms = { .fd = -1 };
-	struct drain d = { .ctx = ctx, .info = info, .opts = opts, .res = res };
+	struct drain d = { .ctx = ctx, .info = info, .opts = opts, .res = res, .late_cpu = -1 };
 	struct br_snapshot_plan plan = { 0 };
+	struct bootrace_error own = { 0 };
 	int ret;
 
 	ret = check_instance(info, rec, err);
 	if (!ret)
-		ret = br_output_prepare(ctx, opts, &out, err);
+		ret = br_output_prepare(ctx, opts, out, err);
 	if (ret)
 		goto out;
 	plan_metadata(ctx, opts, info, rec, res, &plan);
 	if (plan.kallsyms && !plan.decoder)
-		br_kallsyms_prefetch_start(&kallsyms, out.dir);
+		br_kallsyms_prefetch_start(&kallsyms, out->dir);
 	ret = br_snapshot_take(tfs, info, &plan, &snap, err);
 	br_kallsyms_prefetch_finish(&kallsyms, snap);
 	if (ret)
 		goto discard;
-	ret = tracedat_begin(out.fd, &snap->meta, &d.writer);
+	ret = tracedat_begin(out->fd, &snap->meta, &d.writer);
 	br_kallsyms_prefetch_release(&kallsyms);
 	if (ret == -ENOSPC || ret == -EDQUOT) {
 		br_fail(err, -ENOSPC,
 			"not enough space in %s even for the trace's metadata; nothing was read: free some space or choose another place with -o",
-			out.dir);
+			out->dir);
 		goto discard;
 	} else if (ret) {
-		br_fail(err, ret, "cannot write in %s: %s; nothing was read", out.dir, strerror(-ret));
+		br_fail(err, ret, "cannot write in %s: %s; nothing was read", out->dir, strerror(-ret));
 		goto discard;
 	}
-	ret = reserve_space(out.fd, tracedat_offset(d.writer), estimate_data_bytes(info),
-			    out.dir, err);
+	ret = reserve_space(out->fd, tracedat_offset(d.writer), estimate_data_bytes(info),
+			    out->dir, err);
 	if (!ret)
 		ret = open_cpus(info, &d.cpus, err);
 	if (ret)
@@ -573,28 +639,28 @@ static int collect_instance(struct bootrace_ctx *ctx, const struct bootrace_trac
 		goto discard;
 	}
 	res->nr_cpus = info->nr_cpus;
+	ret = br_output_mark(out, d.writer, info->name, res->entries, err);
+	if (ret)
+		goto discard;
 
 	/* From here on, data leaves the kernel: keep whatever was read. */
-	ret = drain_all(&d, out.final_path);
-	count_events(info, res);
-	find_span(out.fd, d.writer, d.page, info->subbuf_size, info->nr_cpus, res);
-	ret = br_output_commit(ctx, &out, d.writer, ret, d.write_err, res, err);
+	d.out_fd = out->fd;
+	ret = drain_all(&d, out->final_path);
+	count_written(&d, out->fd);
+	ret = br_output_commit(ctx, out, d.writer, ret, res, &own);
+	if (ret)
+		say_kept(&d, out, ret, &own, err);
 	/* Said with the result, where it is read: the file holds it too. */
 	if (!ret && !bootrace_decode_trusted(res->previous.decode))
 		br_warn(ctx, "%s", res->previous.words);
-	if (ret && d.read_err && !d.write_err)
-		br_fail(err, ret, "reading CPU %d of instance '%s' failed (%s); the data read so far is in %s",
-			d.read_err_cpu, info->name, strerror(-d.read_err),
-			res->partial ? res->partial : "(nothing)");
 	goto out;
 discard:
-	br_output_discard(&out);
+	br_output_discard(out);
 out:
 	br_kallsyms_prefetch_release(&kallsyms);
 	close_cpus(d.cpus, info->nr_cpus);
 	free(d.page);
 	tracedat_free(d.writer);
-	br_output_release(&out);
 	br_snapshot_free(snap);
 	br_decoder_free(plan.decoder);
 	return ret;
@@ -671,6 +737,31 @@ static void after_collect(struct bootrace_ctx *ctx, const struct bootrace_collec
 		br_boot_record_write(ctx, cfg->persistent);
 }
 
+/*
+ * One collect per instance at a time, on the whole system, whatever state
+ * directory or -o each writes to: two readers of one buffer would each get
+ * part of it. The lock is the instance directory's own (flock(2) works on
+ * tracefs), held until the drain is over and released by the kernel if
+ * collect dies.
+ */
+static int lock_instance(const struct bootrace_tracefs *tfs, const char *name, int *fd,
+			 struct bootrace_error *err)
+{
+	_cleanup_free_ char *path = NULL;
+
+	if (asprintf(&path, "%s/instances/%s", bootrace_tracefs_path(tfs), name) < 0)
+		return br_fail(err, -ENOMEM, "out of memory");
+	*fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* Not there: reading its information says so, better. */
+	if (*fd < 0)
+		return 0;
+	if (flock(*fd, LOCK_EX | LOCK_NB) < 0)
+		return br_fail(err, -EBUSY,
+			       "another bootrace collect is reading instance '%s'; wait for it to finish (two readers would each get part of the buffer)",
+			       name);
+	return 0;
+}
+
 int bootrace_collect(struct bootrace_ctx *ctx,
 		     const struct bootrace_collect_opts *opts,
 		     struct bootrace_collect_result *res,
@@ -680,29 +771,44 @@ int bootrace_collect(struct bootrace_ctx *ctx,
 	const struct bootrace_tracefs *tfs;
 	struct bootrace_cmdline_config cfg;
 	struct bootrace_boot_record rec = { 0 };
+	struct br_output out = BR_OUTPUT_INIT;
+	_cleanup_close_ int lock_fd = -1;
 	char *name = NULL;
 	int ret;
 
 	memset(res, 0, sizeof(*res));
+	/*
+	 * First what a collect killed earlier left: also when this one finds
+	 * nothing to read (a 7.1+ backup removes itself once read whole).
+	 */
+	if (!opts->output) {
+		ret = br_output_recover(ctx, &out, &res->recovered, err);
+		if (ret)
+			goto out;
+	}
 	ret = bootrace_ctx_tracefs(ctx, &tfs, err);
 	if (ret)
-		return ret;
+		goto out;
 	if (opts->instance) {
 		ret = bootrace_name_check("instance name", opts->instance, err);
 		if (ret)
-			return ret;
+			goto out;
 		name = strdup(opts->instance);
-		if (!name)
-			return br_fail(err, -ENOMEM, "out of memory");
+		if (!name) {
+			ret = br_fail(err, -ENOMEM, "out of memory");
+			goto out;
+		}
 	} else {
 		ret = br_backup_find(ctx, tfs, &name, err);
 		if (ret)
-			return ret;
+			goto out;
 	}
 	res->instance = name;
-	ret = br_instance_info_read(ctx, tfs, name, &info, err);
+	ret = lock_instance(tfs, name, &lock_fd, err);
+	if (!ret)
+		ret = br_instance_info_read(ctx, tfs, name, &info, err);
 	if (ret)
-		return ret;
+		goto out;
 	br_cmdline_config_read(ctx, &cfg);
 	res->entries = bootrace_instance_entries(info);
 	res->read_only = info->read_only;
@@ -711,8 +817,10 @@ int bootrace_collect(struct bootrace_ctx *ctx,
 		name, info->nr_cpus, res->entries, bootrace_instance_bytes(info),
 		info->subbuf_size, br_source_kind_words(res->source));
 	br_boot_record_read(ctx, &rec);
-	ret = collect_instance(ctx, tfs, opts, info, &rec, res, err);
+	ret = collect_instance(ctx, tfs, opts, info, &rec, &out, res, err);
 	after_collect(ctx, opts, info, &cfg, ret, res);
 	br_instance_info_free(info);
+out:
+	br_output_release(&out);
 	return ret;
 }

@@ -5,6 +5,9 @@
  * ("info", key=value) that says what list shows without opening the
  * trace. Retention removes the oldest; a directory being removed is first
  * renamed to a hidden name, so a half-removed one is never listed either.
+ * Only what bootrace made is ever removed: a directory it created, holding
+ * nothing but files it wrote (br_collection_open_ours()); anything else in
+ * the state directory is left alone, and said so.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -29,6 +32,112 @@ static bool ends_with(const char *s, const char *suffix)
 	size_t a = strlen(s), b = strlen(suffix);
 
 	return a >= b && !strcmp(s + a - b, suffix);
+}
+
+/* NAME + digits (at least @min of them) + rest, e.g. "trace.dat.late-cpu" "3". */
+static bool digits_after(const char *s, const char *prefix, size_t min)
+{
+	size_t n = strlen(prefix), d;
+
+	if (strncmp(s, prefix, n))
+		return false;
+	d = strspn(s + n, "0123456789");
+	return d >= min && !s[n + d];
+}
+
+/* A temporary name made by mkostemp(), br_replace_at() or mkdtemp(): PREFIX + 6 characters. */
+static bool temp_name(const char *s, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return !strncmp(s, prefix, n) && strlen(s + n) == 6 &&
+	       strspn(s + n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") == 6;
+}
+
+/* The names bootrace gives the files of a collection directory, and no other. */
+static bool collection_file_name(const char *s)
+{
+	return !strcmp(s, BOOTRACE_INFO_FILE) || !strcmp(s, "trace.dat") ||
+	       !strcmp(s, "trace.dat.partial") || digits_after(s, "trace.dat.partial.", 1) ||
+	       digits_after(s, "trace.dat.late-cpu", 1) || !strcmp(s, BR_COLLECTING_FILE) ||
+	       temp_name(s, ".trace.dat.") || temp_name(s, ".trace.dat.zst-") ||
+	       temp_name(s, "." BOOTRACE_INFO_FILE ".") || temp_name(s, "." BR_COLLECTING_FILE ".");
+}
+
+/* Made by this user, and for nobody else: as bootrace creates everything. */
+static bool ours(const struct stat *st)
+{
+	return st->st_uid == geteuid() && !(st->st_mode & 077);
+}
+
+int br_collection_open_ours(int statefd, const char *name, char *why, size_t why_len)
+{
+	_cleanup_close_ int fd = -1;
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int ret = 0;
+
+	fd = openat(statefd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		snprintf(why, why_len, "%s", ret == -ELOOP || ret == -ENOTDIR ?
+			 "not a directory bootrace made (a symbolic link, or a file)" : strerror(-ret));
+		return ret == -ELOOP || ret == -ENOTDIR ? -EPERM : ret;
+	}
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!ours(&st)) {
+		snprintf(why, why_len, "bootrace did not make it (owner %u, mode %04o)",
+			 (unsigned int)st.st_uid, (unsigned int)(st.st_mode & 07777));
+		return -EPERM;
+	}
+	d = fdopendir(dup(fd));
+	if (!d)
+		return -errno;
+	while (!ret && (de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (!collection_file_name(de->d_name) ||
+		    fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
+		    !ours(&st)) {
+			char shown[BR_SHOWN_MAX];
+
+			snprintf(why, why_len, "it holds '%s', which bootrace did not write",
+				 br_shown(de->d_name, strlen(de->d_name), shown));
+			ret = -EPERM;
+		}
+	}
+	closedir(d);
+	/* The copy shared the directory's position: back to its start for the caller. */
+	lseek(fd, 0, SEEK_SET);
+	return ret ? ret : TAKE_FD(fd);
+}
+
+/* Empty the directory @name (ours, checked) of @statefd and remove it. */
+int br_collection_remove_ours(int statefd, const char *name)
+{
+	char why[BR_SHOWN_MAX + 64];
+	int fd = br_collection_open_ours(statefd, name, why, sizeof(why)), ret = 0;
+	struct dirent *de;
+	DIR *d;
+
+	if (fd < 0)
+		return fd;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	while ((de = readdir(d)))
+		if (collection_file_name(de->d_name) && unlinkat(fd, de->d_name, 0) < 0 &&
+		    errno != ENOENT && !ret)
+			ret = -errno;
+	closedir(d);
+	/* Something appeared meanwhile: it stays, and so does the directory. */
+	if (!ret && unlinkat(statefd, name, AT_REMOVEDIR) < 0)
+		ret = -errno;
+	return ret;
 }
 
 /*
@@ -79,7 +188,7 @@ int br_collection_new_name(char **name)
  * counts, the span it found at the ends of each CPU's data): the trace is
  * never read again for it, so a collection at boot costs one pass.
  */
-void br_collection_info_write(int dirfd, const char *trace, bool partial,
+void br_collection_info_write(int dirfd, const char *trace, bool partial, bool interrupted,
 			      const struct bootrace_collect_result *res)
 {
 	_cleanup_free_ char *text = NULL;
@@ -102,8 +211,8 @@ void br_collection_info_write(int dirfd, const char *trace, bool partial,
 	/* The collecting boot's kernel: the ring buffer does not say which ran before. */
 	fprintf(f, "kernel=%s\n", uname(&uts) ? "" : uts.release);
 	fprintf(f, "instance=%s\ncpus=%d\n", res->instance ? res->instance : "", res->nr_cpus);
-	fprintf(f, "trace=%s\npartial=%d\n", trace, partial);
-	fprintf(f, "events=%llu\nlost=%llu\n", res->events, res->lost);
+	fprintf(f, "trace=%s\npartial=%d\ninterrupted=%d\n", trace, partial, interrupted);
+	fprintf(f, "events=%llu\nentries=%llu\nlost=%llu\n", res->events, res->entries, res->lost);
 	if (res->has_span)
 		fprintf(f, "first_ns=%llu\nlast_ns=%llu\n", res->first_ns, res->last_ns);
 	/* Whose formats decode it: "own", "this-boot", ... (bootrace-collect(1), DECODING). */
@@ -150,6 +259,10 @@ static void parse_info(struct bootrace_collection *c, char *text)
 			c->nr_cpus = atoi(value);
 		else if (!strcmp(line, "events"))
 			c->events = strtoull(value, NULL, 10);
+		else if (!strcmp(line, "entries"))
+			c->entries = strtoull(value, NULL, 10);
+		else if (!strcmp(line, "interrupted"))
+			c->interrupted = !strcmp(value, "1");
 		else if (!strcmp(line, "lost"))
 			c->lost = strtoull(value, NULL, 10);
 		else if (!strcmp(line, "first_ns"))
@@ -158,6 +271,17 @@ static void parse_info(struct bootrace_collection *c, char *text)
 			c->last_ns = strtoull(value, NULL, 10);
 	}
 	c->has_info = true;
+}
+
+int br_collection_info_read(int dirfd, struct bootrace_collection *c)
+{
+	_cleanup_free_ char *text = NULL;
+	int ret = br_read_at(dirfd, BOOTRACE_INFO_FILE, BR_SMALL_FILE_MAX, BR_READ_UNTRUSTED, &text,
+			     NULL);
+
+	if (!ret)
+		parse_info(c, text);
+	return ret;
 }
 
 /* ------------------------------------------------------------ listing */
@@ -187,8 +311,7 @@ static int read_collection(const char *state_dir, const char *name,
 			   struct bootrace_collection *c)
 {
 	static const char *const traces[] = { "trace.dat", "trace.dat.partial" };
-	char *text;
-	size_t len;
+	struct stat st;
 	int fd;
 
 	memset(c, 0, sizeof(*c));
@@ -200,13 +323,11 @@ static int read_collection(const char *state_dir, const char *name,
 	if (fd < 0)
 		return -errno;
 	c->partial = ends_with(name, PARTIAL_SUFFIX);
+	/* A link or a device under that name is no trace: report and verify never open it. */
 	for (size_t i = 0; i < ARRAY_SIZE(traces) && !c->trace; i++)
-		if (!faccessat(fd, traces[i], F_OK, AT_SYMLINK_NOFOLLOW))
+		if (!fstatat(fd, traces[i], &st, AT_SYMLINK_NOFOLLOW) && S_ISREG(st.st_mode))
 			c->trace = br_path_join(c->path, traces[i]);
-	if (!br_read_at(fd, BOOTRACE_INFO_FILE, BR_SMALL_FILE_MAX, BR_READ_UNTRUSTED, &text, &len)) {
-		parse_info(c, text);
-		free(text);
-	}
+	br_collection_info_read(fd, c);
 	if (!c->collected[0])
 		snprintf(c->collected, sizeof(c->collected), "%.20s", name);
 	c->size = dir_size(fd);
@@ -303,48 +424,21 @@ void bootrace_history_free(struct bootrace_collection *list, int nr)
 
 /*
  * Hidden first, then emptied: a collection is never listed half removed.
- * Only regular files are removed; anything else in it stops the removal.
+ * If emptying stops (something appeared in it meanwhile), it gets its
+ * name back.
  */
-static int remove_collection(const char *state_dir, const char *name)
+static int remove_collection(int statefd, const char *name)
 {
-	char *hidden = NULL, *from = br_path_join(state_dir, name);
-	struct dirent *de;
-	int fd, ret = 0;
-	DIR *d;
+	_cleanup_free_ char *hidden = NULL;
+	int ret;
 
-	if (!from || asprintf(&hidden, "%s/.old-%s", state_dir, name) < 0) {
-		free(from);
+	if (asprintf(&hidden, ".old-%s", name) < 0)
 		return -ENOMEM;
-	}
-	if (rename(from, hidden) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	fd = open(hidden, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || !(d = fdopendir(fd))) {
-		ret = -errno;
-		if (fd >= 0)
-			close(fd);
-		goto out;
-	}
-	while (!ret && (de = readdir(d))) {
-		struct stat st;
-
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-			ret = -errno;
-		else if (S_ISDIR(st.st_mode))
-			ret = -ENOTEMPTY;
-		else if (unlinkat(dirfd(d), de->d_name, 0) < 0)
-			ret = -errno;
-	}
-	closedir(d);
-	if (!ret && rmdir(hidden) < 0)
-		ret = -errno;
-out:
-	free(from);
-	free(hidden);
+	if (renameat(statefd, name, statefd, hidden) < 0)
+		return -errno;
+	ret = br_collection_remove_ours(statefd, hidden);
+	if (ret)
+		renameat(statefd, hidden, statefd, name);
 	return ret;
 }
 
@@ -355,29 +449,49 @@ int bootrace_history_prune(struct bootrace_ctx *ctx, char ***removed,
 	const char *state_dir = bootrace_ctx_state_dir(ctx);
 	struct bootrace_collection *list;
 	unsigned long long total = 0;
-	char **names = NULL;
-	int nr, ret, count = 0;
+	_cleanup_close_ int statefd = -1;
+	char **names = NULL, why[BR_SHOWN_MAX + 64];
+	bool *mine;
+	int nr, ret, count = 0, kept = 0;
 
 	if (removed)
 		*removed = NULL;
 	ret = bootrace_history_read(ctx, &list, &nr, err);
 	if (ret)
 		return ret;
-	for (int i = 0; i < nr; i++)
-		total += list[i].size;
+	statefd = br_open_dir(state_dir);
 	names = calloc(nr + 1, sizeof(*names));
-	if (!names) {
+	mine = calloc(nr + 1, sizeof(*mine));
+	if (statefd < 0 || !names || !mine) {
+		ret = statefd < 0 ? statefd : -ENOMEM;
 		bootrace_history_free(list, nr);
-		return br_fail(err, -ENOMEM, "out of memory");
+		free(names);
+		free(mine);
+		return br_fail(err, ret, "cannot open %s: %s", state_dir, strerror(-ret));
 	}
-	/* Oldest first; the last (newest) is never a candidate. */
-	for (int i = 0; i < nr - 1; i++) {
-		bool too_many = cfg->keep && (unsigned int)(nr - i) > cfg->keep;
+	/* What bootrace did not make is neither counted nor removed. */
+	for (int i = 0; i < nr; i++) {
+		int fd = br_collection_open_ours(statefd, list[i].name, why, sizeof(why));
+
+		mine[i] = fd >= 0;
+		if (fd >= 0) {
+			close(fd);
+			total += list[i].size;
+			kept++;
+		} else if (fd == -EPERM) {
+			br_warn(ctx, "left %s alone: %s", list[i].path, why);
+		}
+	}
+	/* Oldest first; the newest of bootrace's is never a candidate. */
+	for (int i = 0; i < nr && kept > 1; i++) {
+		bool too_many = cfg->keep && (unsigned int)kept > cfg->keep;
 		bool too_big = cfg->max_size && total > cfg->max_size;
 
+		if (!mine[i])
+			continue;
 		if (!too_many && !too_big)
 			break;
-		ret = remove_collection(state_dir, list[i].name);
+		ret = remove_collection(statefd, list[i].name);
 		if (ret) {
 			br_fail(err, ret, "cannot remove the old collection %s: %s",
 				list[i].path, strerror(-ret));
@@ -388,7 +502,9 @@ int bootrace_history_prune(struct bootrace_ctx *ctx, char ***removed,
 		names[count++] = list[i].name;
 		list[i].name = NULL;
 		total -= list[i].size;
+		kept--;
 	}
+	free(mine);
 	bootrace_history_free(list, nr);
 	/* And what decodes boots whose trace is gone (bootrace-save-decoder(1)). */
 	br_decoder_prune(ctx);
@@ -404,13 +520,14 @@ int bootrace_history_prune(struct bootrace_ctx *ctx, char ***removed,
 static int trace_in_dir(const char *dir, char **path)
 {
 	static const char *const traces[] = { "trace.dat", "trace.dat.partial" };
+	struct stat st;
 
 	for (size_t i = 0; i < ARRAY_SIZE(traces); i++) {
 		char *p = br_path_join(dir, traces[i]);
 
 		if (!p)
 			return -ENOMEM;
-		if (!access(p, F_OK)) {
+		if (!lstat(p, &st) && S_ISREG(st.st_mode)) {
 			*path = p;
 			return 0;
 		}

@@ -3,8 +3,9 @@
  * The output file's life: checked before anything is read, written under
  * a temporary name in the target directory, made durable with fsync, and
  * only then renamed. The files hold kernel addresses, so they are 0600.
+ * A new collection notes before the first read what the next collect
+ * needs to finish it if this one is killed (recover.c).
  */
-#include <dirent.h>
 #include <sys/file.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -13,21 +14,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "bootrace-local.h"
 #include "collection.h"
 #include "output.h"
+#include "recover.h"
 
-#ifndef RENAME_NOREPLACE
-#define RENAME_NOREPLACE (1 << 0)
-#endif
-
-static int rename_noreplace(const char *from, const char *to);
-static bool keep_interrupted_data(const char *dir);
 /* Infix of the file collect --compress writes beside the temporary one. */
 #define COMPRESSING "zst-"
+
+static int rename_noreplace(const char *from, const char *to)
+{
+	return br_rename_noreplace(AT_FDCWD, from, AT_FDCWD, to);
+}
 
 /* One collect at a time per state directory: at boot and by hand can meet. */
 static int lock_state_dir(const char *state_dir, struct br_output *out,
@@ -35,6 +35,8 @@ static int lock_state_dir(const char *state_dir, struct br_output *out,
 {
 	char *path;
 
+	if (out->lock_fd >= 0)
+		return 0;
 	if (asprintf(&path, "%s/.lock", state_dir) < 0)
 		return br_fail(err, -ENOMEM, "out of memory");
 	out->lock_fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -47,92 +49,24 @@ static int lock_state_dir(const char *state_dir, struct br_output *out,
 	return 0;
 }
 
-/*
- * A collect killed outright (SIGKILL, power loss) leaves its data in a
- * hidden .new-XXXXXX directory. With the lock held no other collect owns
- * one, so each is given a visible name ending in ".partial", its data file
- * named trace.dat.partial (its CPU table may be unfilled), or removed if it
- * holds no data.
- */
-static void recover_interrupted(struct bootrace_ctx *ctx, const char *state_dir)
+int br_output_recover(struct bootrace_ctx *ctx, struct br_output *out, char ***recovered,
+		      struct bootrace_error *err)
 {
-	struct dirent *de;
-	DIR *d = opendir(state_dir);
+	const char *state_dir = bootrace_ctx_state_dir(ctx);
+	_cleanup_close_ int statefd = -1;
+	int ret;
 
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		char *dir = NULL, *target = NULL, stamp[32];
-		struct stat st;
-		struct tm tm;
-
-		if (strncmp(de->d_name, ".new-", 5) ||
-		    asprintf(&dir, "%s/%s", state_dir, de->d_name) < 0)
-			continue;
-		if (!stat(dir, &st) && S_ISDIR(st.st_mode) && keep_interrupted_data(dir)) {
-			gmtime_r(&st.st_mtime, &tm);
-			strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
-			if (asprintf(&target, "%s/%s-interrupted.partial", state_dir, stamp) > 0 &&
-			    !rename_noreplace(dir, target))
-				br_warn(ctx, "an interrupted collection's data was kept in %s", target);
-			free(target);
-		}
-		free(dir);
-	}
-	closedir(d);
-}
-
-/* Name the data file of an interrupted collection; false: nothing to keep (removed). */
-static bool keep_interrupted_data(const char *dir)
-{
-	struct dirent *de;
-	bool kept = false;
-	DIR *d = opendir(dir);
-
-	if (!d)
-		return false;
-	while ((de = readdir(d))) {
-		char *from = NULL, *to = NULL;
-		struct stat st;
-
-		/*
-		 * Cut while compressing: the version 6 file beside it is whole
-		 * (it is only replaced by a rename), this one is not.
-		 */
-		if (!strncmp(de->d_name, ".trace.dat." COMPRESSING, 11 + strlen(COMPRESSING))) {
-			if (asprintf(&from, "%s/%s", dir, de->d_name) > 0)
-				unlink(from);
-			free(from);
-			continue;
-		}
-		/* Cut after its data file was renamed: that file is the data. */
-		if (!strcmp(de->d_name, "trace.dat") || !strcmp(de->d_name, "trace.dat.partial")) {
-			kept = true;
-			continue;
-		}
-		if (strncmp(de->d_name, ".trace.dat.", 11) ||
-		    asprintf(&from, "%s/%s", dir, de->d_name) < 0)
-			continue;
-		if (!kept && !stat(from, &st) && st.st_size > 0 &&
-		    asprintf(&to, "%s/trace.dat.partial", dir) > 0 && !rename_noreplace(from, to))
-			kept = true;
-		else
-			unlink(from);
-		free(from);
-		free(to);
-	}
-	closedir(d);
-	if (!kept) {
-		/* Only the info file or nothing: not worth a collection. */
-		char *info;
-
-		if (asprintf(&info, "%s/" BOOTRACE_INFO_FILE, dir) > 0) {
-			unlink(info);
-			free(info);
-		}
-		rmdir(dir);
-	}
-	return kept;
+	*recovered = NULL;
+	/* No state directory yet, or none to be had: prepare says so. */
+	if (br_mkdir_p(state_dir, 0700))
+		return 0;
+	ret = lock_state_dir(state_dir, out, err);
+	if (ret)
+		return ret;
+	statefd = br_open_dir(state_dir);
+	if (statefd < 0)
+		return 0;
+	return br_recover_state_dir(ctx, statefd, state_dir, recovered);
 }
 
 /*
@@ -155,7 +89,6 @@ static int make_collection_dir(struct bootrace_ctx *ctx, struct br_output *out,
 	ret = lock_state_dir(state_dir, out, err);
 	if (ret)
 		return ret;
-	recover_interrupted(ctx, state_dir);
 	if (br_collection_new_name(&name) ||
 	    asprintf(&out->final_dir, "%s/%s", state_dir, name) < 0 ||
 	    asprintf(&out->dir, "%s/.new-XXXXXX", state_dir) < 0) {
@@ -269,10 +202,35 @@ static int prepare(struct bootrace_ctx *ctx, const struct bootrace_collect_opts 
 	return 0;
 }
 
+int br_output_mark(struct br_output *out, const struct tracedat_writer *writer,
+		   const char *instance, unsigned long long entries,
+		   struct bootrace_error *err)
+{
+	_cleanup_free_ char *text = NULL;
+	struct tracedat_layout layout;
+	int ret;
+
+	if (!out->created_dir)
+		return 0;
+	tracedat_layout_of(writer, &layout);
+	text = br_recover_marker_text(strrchr(out->final_dir, '/') + 1, strrchr(out->tmp_path, '/') + 1,
+				      &layout, instance, entries);
+	if (!text)
+		return br_fail(err, -ENOMEM, "out of memory");
+	ret = br_replace_at(out->dirfd, BR_COLLECTING_FILE, text, strlen(text), 0600, 0);
+	if (ret)
+		return br_fail(err, ret, "cannot write in %s: %s; nothing was read", out->dir,
+			       strerror(-ret));
+	out->marked = true;
+	return 0;
+}
+
 void br_output_discard(struct br_output *out)
 {
 	if (out->tmp_path)
 		unlink(out->tmp_path);
+	if (out->marked)
+		unlinkat(out->dirfd, BR_COLLECTING_FILE, 0);
 	if (out->created_dir && out->dir)
 		rmdir(out->dir);
 }
@@ -292,19 +250,6 @@ void br_output_release(struct br_output *out)
 	free(out->final_path);
 	memset(out, 0, sizeof(*out));
 	out->fd = out->dirfd = out->lock_fd = -1;
-}
-
-static int rename_noreplace(const char *from, const char *to)
-{
-	if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
-		return 0;
-	if (errno != EINVAL && errno != ENOSYS)
-		return -errno;
-	/* Filesystems without RENAME_NOREPLACE: link() fails on an existing name. */
-	if (link(from, to) < 0)
-		return -errno;
-	unlink(from);
-	return 0;
 }
 
 /* FINAL.partial, or FINAL.partial.N if that exists. */
@@ -340,19 +285,23 @@ static int make_durable(struct br_output *out, struct tracedat_writer *writer)
 }
 
 /*
- * The directory is complete: its sidecar goes in, then the directory takes
+ * The directory is complete (its sidecar written before the trace took
+ * its name): the note for the next collect goes, then the directory takes
  * its visible name (with ".partial" when the trace is not whole), and the
  * state directory is synced so the rename survives a crash. On return
  * *path (a file inside the directory) names its new place.
  */
-static int seal_collection(struct br_output *out, bool partial, char **path,
-			   const struct bootrace_collect_result *res)
+static int seal_collection(struct br_output *out, bool partial, char **path)
 {
 	char *target = NULL, *moved;
 	const char *base = strrchr(*path, '/') + 1;
 	int ret = -EEXIST;
 
-	br_collection_info_write(out->dirfd, base, partial, res);
+	/* Complete: nothing for the next collect to finish. */
+	if (out->marked && !unlinkat(out->dirfd, BR_COLLECTING_FILE, 0)) {
+		out->marked = false;
+		fsync(out->dirfd);
+	}
 	for (int n = 1; n < 100 && ret == -EEXIST; n++) {
 		free(target);
 		const char *suffix = partial ? ".partial" : "";
@@ -417,12 +366,18 @@ static void compress(struct bootrace_ctx *ctx, struct br_output *out)
 }
 
 int br_output_commit(struct bootrace_ctx *ctx, struct br_output *out, struct tracedat_writer *writer,
-		     int drain_ret, int write_err,
-		     struct bootrace_collect_result *res,
+		     int drain_ret, struct bootrace_collect_result *res,
 		     struct bootrace_error *err)
 {
 	int ret = make_durable(out, writer);
 
+	/*
+	 * The sidecar before the trace takes its name: a directory with
+	 * trace.dat in it also has its info, wherever a cut falls.
+	 */
+	if (out->created_dir)
+		br_collection_info_write(out->dirfd, drain_ret || ret ? "trace.dat.partial" : "trace.dat",
+					 drain_ret || ret, false, res);
 	if (!drain_ret && !ret && out->compress)
 		compress(ctx, out);
 	if (!drain_ret && !ret) {
@@ -438,15 +393,18 @@ int br_output_commit(struct bootrace_ctx *ctx, struct br_output *out, struct tra
 			if (!res->output)
 				ret = -ENOMEM;
 			else if (out->created_dir)
-				ret = seal_collection(out, false, &res->output, res);
+				ret = seal_collection(out, false, &res->output);
 			if (!ret)
 				return 0;
 			/* The file is whole, only the directory's name is not final. */
 			res->partial = res->output;
 			res->output = NULL;
-			return br_fail(err, ret, "collect failed after reading began: cannot name the collection %s: %s; the complete trace is in %s",
-				       out->final_dir, strerror(-ret), res->partial);
+			return br_fail(err, ret, "cannot name the collection %s: %s", out->final_dir,
+				       strerror(-ret));
 		}
+		br_fail(err, ret, "cannot rename the trace to %s: %s", out->final_path, strerror(-ret));
+	} else if (ret) {
+		br_fail(err, ret, "cannot complete the trace: %s", strerror(-ret));
 	}
 	if (!drain_ret)
 		drain_ret = ret;
@@ -457,29 +415,39 @@ int br_output_commit(struct bootrace_ctx *ctx, struct br_output *out, struct tra
 	}
 	fsync(out->dirfd);
 	if (out->created_dir)
-		seal_collection(out, true, &res->partial, res);
+		seal_collection(out, true, &res->partial);
 	out->created_dir = false;
-	br_fail(err, drain_ret, "collect failed after reading began: %s; the %llu bytes read are kept in %s%s",
-		write_err ? strerror(-write_err) : strerror(-drain_ret), res->total_bytes,
-		res->partial, write_err ? " (the file may be incomplete)" : " (a valid, shorter trace.dat)");
 	return drain_ret;
 }
 
-void br_output_save_late(const struct bootrace_ctx *ctx, const char *base, int cpu, const void *page, size_t len,
-			 const char *why)
+int br_output_save_late(const struct bootrace_ctx *ctx, const char *base, int cpu, const void *page,
+			size_t len, const char *why)
 {
-	char *path;
-	int fd;
+	_cleanup_free_ char *path = NULL;
+	_cleanup_close_ int fd = -1;
+	int ret = 0;
 
 	if (asprintf(&path, "%s.late-cpu%d", base, cpu) < 0)
-		return;
+		return -ENOMEM;
 	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd >= 0) {
-		if (write(fd, page, len) == (ssize_t)len)
-			fsync(fd);
-		close(fd);
+	if (fd < 0)
+		ret = -errno;
+	for (size_t done = 0; !ret && done < len;) {
+		ssize_t n = write(fd, (const char *)page + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			ret = n < 0 ? -errno : -EIO;
+		else
+			done += n;
 	}
-	if (why)
+	if (!ret && fsync(fd) < 0)
+		ret = -errno;
+	if (why && !ret)
 		br_warn(ctx, "CPU %d: %zu bytes %s; kept in %s", cpu, len, why, path);
-	free(path);
+	else if (why)
+		br_warn(ctx, "CPU %d: %zu bytes %s could not be kept in %s (%s): they are lost", cpu, len,
+			why, path, strerror(-ret));
+	return ret;
 }

@@ -7,8 +7,11 @@
 # them. Once with the default sub-buffer size and once with 8 KB
 # sub-buffers (libtracefs sizes reads from the top level's sub-buffer
 # unless told otherwise), and once on an instance that is still tracing.
+# Then what goes wrong: a collect killed (SIGKILL) during and after its
+# drain, and the next one making whole what it had written; two collects
+# of one instance at once; a disk that fills up or fails during the drain.
 #
-# Usage: collect-host.sh BOOTRACE FETCH_SH TRACE_CMD_SID [FAIL_SPLICE_SO]
+# Usage: collect-host.sh BOOTRACE FETCH_SH TRACE_CMD_SID [FAIL_SPLICE_SO [KILL_AT_SO]]
 # Prints TAP; exits 1 if a check failed, 77 if not root or no tracefs.
 set -u
 
@@ -16,6 +19,9 @@ BOOTRACE=$1
 FETCH=$2
 TRACE_CMD_SID=$3
 FAIL_SPLICE=${4:-}
+KILL_AT=${5:-}
+# Under AddressSanitizer the shims come before its runtime: allowed here.
+export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
 MARKERS=400
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/tap.sh"
@@ -168,8 +174,6 @@ collect_failing_disk() {
 	write_markers "$name" $MARKERS
 	echo 0 >"$dir/tracing_on"
 	out=$WORK/faildisk.dat
-	# Under AddressSanitizer the shim comes before its runtime: allowed here.
-	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
 	BOOTRACE_FAIL_SPLICE=2 LD_PRELOAD=$FAIL_SPLICE \
 		"$BOOTRACE" --tracefs "$TRACEFS" collect --instance "$name" -o "$out" >/dev/null 2>"$WORK/err"
 	check "failing disk: collect exits 1 ($?)" test $? -eq 1
@@ -178,6 +182,149 @@ collect_failing_disk() {
 	check "failing disk: what was written is a valid trace.dat" verify_parses "$out.partial"
 	check "failing disk: the pages in flight are kept beside it" late_kept "$out"
 	echo 0 >"$dir/events/sched/sched_switch/enable"
+}
+
+# A stopped instance of KB per CPU holding the markers and, on every CPU,
+# FILL more written from one shell (markers only: nothing else on this
+# busy machine can overfill it): its name in $name, its directory in
+# $dir, what it holds in $entries.
+stopped_instance() { # LABEL KB [FILL]
+	local cpu
+	name=bootrace-test-$$-$1
+	dir=$TRACEFS/instances/$name
+	mkdir "$dir" && INSTANCES+=("$name")
+	echo "$2" >"$dir/buffer_size_kb"
+	write_markers "$name" $MARKERS
+	for cpu in $(seq 0 $(($(nproc) - 1))); do
+		taskset -c "$cpu" bash -c 'exec 3>"$1"; for ((i = 1; i <= $2; i++)); do echo "bootrace-fill $3 $i" >&3; done' \
+			sh "$dir/trace_marker" "${3:-10000}" "$cpu" &
+	done
+	wait
+	echo 0 >"$dir/tracing_on"
+	entries=$(entries_of "$name")
+	[ "$(cat "$dir"/per_cpu/cpu*/stats | awk '$1 == "overrun:" { s += $2 } END { print s + 0 }')" -eq 0 ] ||
+		note "$name overflowed: its oldest markers are gone"
+}
+
+# Records trace-cmd 3.1.6 reads in a trace.dat, and its markers into $WORK/markers.
+events_in() { # FILE
+	trace-cmd report "$1" 2>/dev/null | tee -a "$WORK/markers" | grep -cE '^ *.+ +\[[0-9]{3}\] ' || true
+}
+
+# SIGKILL at the Nth CALL (kill-at.so raises it, before the call), then
+# collect again: what the kernel held is all in the visible collections,
+# the interrupted one made whole by the second collect.
+collect_killed() { # LABEL CALL:N WHEN
+	local label=$1 at=$2 when=$3 state rc total=0 d interrupted=0
+	stopped_instance "killed-$label" 4096
+	state=$WORK/killed-$label
+	rc=0
+	BOOTRACE_KILL_AT=$at LD_PRELOAD=$KILL_AT "$BOOTRACE" --tracefs "$TRACEFS" collect --instance "$name" \
+		--state-dir "$state" --config /dev/null >/dev/null 2>&1 || rc=$?
+	check "killed $when: collect got SIGKILL (exit $rc)" test $rc -eq 137
+	rc=0
+	"$BOOTRACE" --tracefs "$TRACEFS" collect --instance "$name" --state-dir "$state" --config /dev/null \
+		--oneline >"$WORK/out" 2>"$WORK/err" || rc=$?
+	check "killed $when: the next collect succeeds (exit $rc) and says it finished the interrupted one" \
+		grep -q '^bootrace: finished .*, which a collect cut short had begun' "$WORK/out"
+	: >"$WORK/markers"
+	for d in "$state"/*/; do
+		total=$((total + $(events_in "$d/trace.dat")))
+		grep -qx 'interrupted=1' "$d/info" && interrupted=$((interrupted + 1))
+	done
+	check "killed $when: one visible collection is marked interrupted ($interrupted)" test $interrupted -eq 1
+	check "killed $when: trace-cmd reads $total events in the collections, all $entries the kernel held" \
+		test "$total" -eq "$entries"
+	check "killed $when: all $MARKERS markers are there" test "$(report_markers "$WORK/markers")" -eq $MARKERS
+	check "killed $when: no hidden directory is left" sh -c "! ls -A '$state' | grep -q '^\.new-'"
+}
+
+# A real kill -9 from outside at an instant of the drain nobody chose: the
+# next collect must make whole whatever reached the disk. Pages between
+# the kernel and the file at that instant (in the pipe of splice, or read
+# and not yet written) die with the process; how many is said, not hidden.
+collect_killed_outside() {
+	local state=$WORK/killed-outside rc total=0 d pid i
+	stopped_instance killed-outside 32768 400000
+	"$BOOTRACE" --tracefs "$TRACEFS" collect --instance "$name" --state-dir "$state" --config /dev/null \
+		>/dev/null 2>&1 &
+	pid=$!
+	# Once its file holds a few MiB of pages, mid-drain.
+	for i in $(seq 1 2000); do
+		[ "$(find "$state" -name '.trace.dat.*' -size +2M 2>/dev/null | wc -l)" -gt 0 ] && break
+		sleep 0.01
+	done
+	kill -9 $pid 2>/dev/null
+	wait $pid 2>/dev/null
+	rc=$?
+	if [ $rc -ne 137 ] || ! ls -A "$state" | grep -q '^\.new-'; then
+		skip "killed from outside" "the collect had finished its collection before the kill (exit $rc): nothing to recover"
+		return
+	fi
+	rc=0
+	"$BOOTRACE" --tracefs "$TRACEFS" collect --instance "$name" --state-dir "$state" --config /dev/null \
+		--oneline >"$WORK/out" 2>"$WORK/err" || rc=$?
+	check "killed from outside: the next collect finishes the interrupted one (exit $rc)" \
+		grep -q '^bootrace: finished .*, which a collect cut short had begun' "$WORK/out"
+	: >"$WORK/markers"
+	for d in "$state"/*/; do
+		total=$((total + $(events_in "$d/trace.dat")))
+	done
+	check "killed from outside: trace-cmd reads every collection, $total events of the $entries the kernel held" \
+		test "$total" -gt 0 -a "$total" -le "$entries"
+	note "killed from outside: $((entries - total)) events were between the kernel and the file at the kill"
+	check "killed from outside: no hidden directory is left" sh -c "! ls -A '$state' | grep -q '^\.new-'"
+}
+
+# Two collects of one instance at once: one reads it all, the other is
+# refused (or, started after it, finds nothing); never two halves.
+collect_twice_at_once() {
+	local rc1=0 rc2=0 e1=0 e2=0 pid1 pid2
+	stopped_instance twice 8192 30000
+	"$BOOTRACE" --tracefs "$TRACEFS" collect --instance "$name" -o "$WORK/twice1.dat" >/dev/null 2>"$WORK/err1" &
+	pid1=$!
+	"$BOOTRACE" --tracefs "$TRACEFS" collect --instance "$name" -o "$WORK/twice2.dat" >/dev/null 2>"$WORK/err2" &
+	pid2=$!
+	wait $pid1 || rc1=$?
+	wait $pid2 || rc2=$?
+	[ -e "$WORK/twice1.dat" ] && e1=$(events_in "$WORK/twice1.dat")
+	[ -e "$WORK/twice2.dat" ] && e2=$(events_in "$WORK/twice2.dat")
+	note "two collects at once: exit $rc1 with $e1 events, exit $rc2 with $e2 events, of $entries"
+	if { [ $rc1 -eq 0 ] && [ "$e1" -eq "$entries" ] && [ ! -e "$WORK/twice2.dat" ] && [ $rc2 -ne 0 ]; } ||
+	   { [ $rc2 -eq 0 ] && [ "$e2" -eq "$entries" ] && [ ! -e "$WORK/twice1.dat" ] && [ $rc1 -ne 0 ]; }; then
+		ok "two collects at once: one has all $entries events, the other wrote nothing"
+	else
+		not_ok "two collects at once: one has all $entries events, the other wrote nothing"
+	fi
+	check "two collects at once: the successful one says how many it wrote" \
+		grep -q "collected $entries events" "$WORK/err1" "$WORK/err2"
+	grep -h "another bootrace collect" "$WORK/err1" "$WORK/err2" | sed 's/^/# /'
+	stopped_instance held 1024 100
+	rc1=0
+	flock -n "$dir" "$BOOTRACE" --tracefs "$TRACEFS" collect --instance "$name" -o "$WORK/held.dat" \
+		>/dev/null 2>"$WORK/err" || rc1=$?
+	check "an instance another collect holds: refused (exit $rc1), nothing read" \
+		test $rc1 -ne 0 -a ! -e "$WORK/held.dat" -a "$(entries_of "$name")" -eq "$entries"
+}
+
+# The disk fills up in the middle of the splice path: the message says
+# exactly what is in the trace and what is beside it, and it is so.
+collect_disk_full() {
+	local out=$WORK/diskfull.dat rc=0 msg n bytes late events
+	stopped_instance diskfull 4096 20000
+	BOOTRACE_DISK_FULL=$((600 * 1024)):/.diskfull.dat.:splice LD_PRELOAD=$KILL_AT \
+		"$BOOTRACE" --tracefs "$TRACEFS" collect --instance "$name" -o "$out" >/dev/null 2>"$WORK/err" || rc=$?
+	msg=$(tail -n 1 "$WORK/err")
+	echo "# $msg"
+	n=$(echo "$msg" | sed -n 's/.*; the \([0-9]*\) events (\([0-9]*\) bytes of pages) read before are in .*/\1/p')
+	bytes=$(echo "$msg" | sed -n 's/.*; \([0-9]*\) bytes more, read but not written there, are in .*/\1/p')
+	late=$(cat "$out".late-cpu* 2>/dev/null | wc -c)
+	events=$(events_in "$out.partial")
+	check "disk full: collect exits 1 ($rc)" test $rc -eq 1
+	check "disk full: trace-cmd reads the $n events the message counts in $out.partial ($events)" \
+		test -n "$n" -a "$events" = "$n"
+	check "disk full: the $bytes bytes the message puts beside it are there ($late), whole pages" \
+		test -n "$bytes" -a "$late" = "$bytes" -a $((late % 4096)) -eq 0
 }
 
 verify_parses() { "$BOOTRACE" verify --offline --json "$1" 2>/dev/null | grep -q '"status":"pass"'; }
@@ -196,6 +343,15 @@ else
 	skip "collect --compress" "bootrace built without zstd"
 fi
 collect_live
+if [ -n "$KILL_AT" ]; then
+	collect_killed between-cpus pwrite64:3 "between two CPUs' drains"
+	collect_killed after-drain fsync:3 "after the drain, before its file was synced"
+	collect_killed before-name renameat2:1 "before its file took its name"
+	collect_killed before-dir renameat2:2 "before its directory took its name"
+	collect_killed_outside
+	collect_twice_at_once
+	collect_disk_full
+fi
 if [ -n "$FAIL_SPLICE" ]; then
 	collect_failing_disk
 fi

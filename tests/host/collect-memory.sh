@@ -64,11 +64,17 @@ entries() { cat "$(inst "$1")"/per_cpu/cpu*/stats | awk '$1 == "entries:" { s +=
 entries_state=$(entries state)
 note "$PER_CPU_MIB MiB per CPU on $(nproc) CPUs: $entries_state events in each instance"
 
-# An older collection, so that retention (keep = 1) has work to do.
+# An older collection, so that retention (keep = 1) has work to do: made
+# as collect makes one (0700, 0600, its sidecar), since retention removes
+# nothing else.
 STATE=$WORK/state
 OLD=2000-01-01T00:00:00Z-0123456789abcdef0123456789abcdef
-mkdir -p "$STATE/$OLD"
-echo old >"$STATE/$OLD/trace.dat"
+(
+	umask 077
+	mkdir -p "$STATE/$OLD"
+	echo old >"$STATE/$OLD/trace.dat"
+	printf '# written by bootrace collect; read by bootrace list\ncollected=2000-01-01T00:00:00Z\n' >"$STATE/$OLD/info"
+)
 printf 'keep = 1\n' >"$WORK/bootrace.conf"
 
 maxrss_of() { sed -n 's/.*maxrss_kb=\([0-9]*\).*/\1/p' "$1" | tail -n 1; }

@@ -1,11 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# A collection cut at every step leaves no half directory: collect runs on
-# the fake tracefs with kill-at.so killing it (SIGKILL, like a power cut)
-# at each write, fsync and rename it makes, in turn. After each cut, every
-# directory under a visible name holds a complete trace.dat and its info,
-# "bootrace list" works, and the next collect succeeds.
+# A collection cut at every step loses nothing that reached the disk:
+# collect runs on the fake tracefs with kill-at.so killing it (SIGKILL,
+# like a power cut) at each write, pwrite, fsync and rename it makes, in
+# turn. After each cut, every directory under a visible name is complete
+# and "bootrace list" works. The next collect then finishes what the cut
+# one had written: a visible collection marked interrupted that trace-cmd
+# reads, holding exactly the events of the pages written before the cut
+# (all the kernel held, once the drain was over), CPU by CPU; and its own
+# collection holds all the kernel held. No hidden directory is left.
 #
 #   test-interrupt.sh BOOTRACE KILL_AT_SO
 set -eu
@@ -20,6 +24,8 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
 
 . "$HERE/../lib/tap.sh"
 
+TRACE_CMD=$(command -v trace-cmd) || skip_all "trace-cmd is not installed: it is what counts the events"
+
 collect() { # collect STATE [KILL_AT [COLLECT OPTION...]]: exit status in $rc
 	local state=$1 kill_at=${2:-}
 	shift $(($# < 2 ? $# : 2))
@@ -31,84 +37,146 @@ collect() { # collect STATE [KILL_AT [COLLECT OPTION...]]: exit status in $rc
 		> "$WORK/out" 2> "$WORK/err" || rc=$?
 }
 
+# Events in a trace.dat as trace-cmd 3.1.6 reads them, per CPU: "E0 E1 ..." (all 0 if unreadable).
+events_per_cpu() { # FILE
+	"$TRACE_CMD" report "$1" 2> /dev/null |
+		awk -v cpus="$CPUS" 'match($0, /\[[0-9]+\]/) { n[substr($0, RSTART + 1, RLENGTH - 2) + 0]++ }
+			END { for (c = 0; c < cpus; c++) printf "%d%s", n[c], c + 1 < cpus ? " " : "\n" }'
+}
+
+sum() { local s=0 x; for x in "$@"; do s=$((s + x)); done; echo "$s"; }
+
 # Every visible directory is complete: trace.dat that verify accepts, info.
 all_complete() {
 	local d
 	for d in "$1"/*; do
 		[ -e "$d" ] || continue
-		# What a killed collect had read, kept by the next one.
-		case $d in
-		*-interrupted.partial)
-			[ -s "$d/trace.dat.partial" ] || [ -s "$d/trace.dat" ] || return 1
-			continue ;;
-		esac
 		[ -s "$d/trace.dat" ] && [ -s "$d/info" ] || return 1
 		"$BOOTRACE" verify --offline "$d/trace.dat" > /dev/null 2>&1 || return 1
 	done
 }
 
-# The calls one uncut collection makes, to cut at each of them.
-collect "$WORK/count"
-[ "$rc" -eq 0 ] || bail_out "an uncut collect failed: $(cat "$WORK/err")"
+CPUS=$(ls -d "$HERE"/fixtures/tracefs/backup/per_cpu/cpu* | wc -l)
+cpu_entries() { awk '/^entries:/ { print $2 }' "$HERE/fixtures/tracefs/backup/per_cpu/cpu$1/stats"; }
+ENTRIES=0
+for cpu in $(seq 0 $((CPUS - 1))); do ENTRIES=$((ENTRIES + $(cpu_entries "$cpu"))); done
+
+DATA_CPUS=()
+for cpu in $(seq 0 $((CPUS - 1))); do
+	[ "$(cpu_entries "$cpu")" -eq 0 ] || DATA_CPUS+=("$cpu")
+done
+
+# An uncut collection with these options, its calls logged in $WORK/calls$LABEL:
+# where the pages of each CPU are written ($WORK/data$LABEL: their lines).
+log_uncut() { # LABEL [COLLECT OPTION...]
+	local label=$1
+	shift
+	rm -rf "$WORK/fake" "$WORK/count"
+	"$HERE/fake-tracefs.sh" make "$HERE/fixtures/tracefs" "$WORK/fake"
+	BOOTRACE_CALL_LOG=$WORK/calls$label LD_PRELOAD=$SHIM "$BOOTRACE" --tracefs "$WORK/fake" \
+		collect --state-dir "$WORK/count" --config /dev/null "$@" > "$WORK/out" 2> "$WORK/err" ||
+		bail_out "an uncut collect failed: $(cat "$WORK/err")"
+	# Data: whole pages written to the temporary trace file once the note
+	# for the next collect is there. The fixture is small: one write per
+	# CPU with events, in CPU order.
+	awk '/\/\.\.collecting\./ { marked = 1 }
+	     marked && $1 == "write" && $3 ~ /\/\.trace\.dat\.[A-Za-z0-9]+$/ && $4 % 4096 == 0 { print NR }' \
+		"$WORK/calls$label" > "$WORK/data$label"
+	[ "$(wc -l < "$WORK/data$label")" -eq "${#DATA_CPUS[@]}" ] ||
+		bail_out "the uncut collect wrote $(wc -l < "$WORK/data$label") batches of pages for ${#DATA_CPUS[@]} CPUs with events: the fixture has outgrown this test"
+}
+
+# The events of the CPUs whose pages were written before the Nth CALL, per CPU: "E0 E1 ...".
+written_before() { # LABEL CALL N
+	local line i=0 cpu data
+	line=$(awk -v c="$2" -v n="$3" '$1 == c && $2 == n { print NR; exit }' "$WORK/calls$1")
+	declare -a per
+	for cpu in $(seq 0 $((CPUS - 1))); do per[cpu]=0; done
+	while read -r data; do
+		cpu=${DATA_CPUS[i]}
+		i=$((i + 1))
+		[ -n "$line" ] && [ "$data" -ge "$line" ] && continue
+		per[cpu]=$(cpu_entries "$cpu")
+	done < "$WORK/data$1"
+	echo "${per[*]}"
+}
+
 # cut_each CALL [COLLECT OPTION...]: cut at the 1st, 2nd, ... CALL in turn.
 cut_each() {
-	local call=$1 i=1 state visible want_kept complete kept label= compressing
+	local call=$1 i=1 state visible label= tag want got d interrupted fresh per each cpu bad before
 	shift
 	[ $# -eq 0 ] || label=" ($*)"
+	tag=$(echo "$*" | tr -dc a-z)
+	[ -e "$WORK/calls$tag" ] || log_uncut "$tag" "$@"
 	while :; do
-		state=$WORK/state-$call-$i$(echo "$*" | tr -dc a-z)
+		state=$WORK/state-$call-$i$tag
 		collect "$state" "$call:$i" "$@"
 		[ "$rc" -eq 137 ] || break	# no Nth call: collect finished
 		visible=$(ls "$state" 2>/dev/null | wc -l)
 		if all_complete "$state" && [ "$visible" -le 1 ] &&
-		   "$BOOTRACE" list --state-dir "$state" > /dev/null 2>&1; then
+		   "$BOOTRACE" list --state-dir "$state" --config /dev/null > /dev/null 2>&1; then
 			ok "cut at $call #$i$label: $visible visible directories, all complete; list works"
 		else
 			not_ok "cut at $call #$i$label: every visible directory complete, list works"
 			ls -la "$state" "$state"/* 2>&1 | sed 's/^/#   /'
 		fi
-		want_kept=0
-		for f in "$state"/.new-*/.trace.dat.* "$state"/.new-*/trace.dat; do
-			[ -s "$f" ] && want_kept=1
-		done
-		# Cut while compressing: the uncompressed file was already whole.
-		compressing=0
-		for f in "$state"/.new-*/.trace.dat.zst-*; do
-			[ -e "$f" ] && compressing=1
-		done
+		read -r -a per <<< "$(written_before "$tag" "$call" "$i")"
+		want=$(sum "${per[@]}")
+		before=$(ls "$state" 2> /dev/null || true)
 		collect "$state"
-		complete=$(ls "$state" | grep -vc -- '-interrupted.partial$')
-		if [ "$rc" -eq 0 ] && all_complete "$state" && [ "$complete" -eq $((visible + 1)) ]; then
-			ok "cut at $call #$i$label: the next collect makes one complete directory"
+		# The directories the next collect made visible: its own, and what the cut one wrote.
+		interrupted= fresh=
+		for d in "$state"/*/; do
+			[ -e "$d" ] || continue
+			[ -n "$before" ] && [ "$before" = "$(basename "$d")" ] && continue
+			if grep -qx 'interrupted=1' "$d/info" 2> /dev/null; then interrupted=$d; else fresh=$d; fi
+		done
+		got=$(sum $(events_per_cpu "$fresh/trace.dat"))
+		if [ "$rc" -eq 0 ] && [ -n "$fresh" ] && [ "$got" -eq "$ENTRIES" ]; then
+			ok "cut at $call #$i$label: the next collect's own collection holds all $ENTRIES events"
 		else
-			not_ok "cut at $call #$i$label: the next collect makes one complete directory (exit $rc)"
+			not_ok "cut at $call #$i$label: the next collect's own collection holds all $ENTRIES events" \
+				"exit $rc, $got events" "$(cat "$WORK/out" "$WORK/err")"
 		fi
-		kept=$(ls -d "$state"/*-interrupted.partial 2>/dev/null | wc -l)
-		if ! ls -d "$state"/.new-* > /dev/null 2>&1 && [ "$kept" -eq "$want_kept" ]; then
-			ok "cut at $call #$i$label: no hidden leftovers; what was read before the cut is kept ($kept)"
+		if [ -n "$before" ]; then
+			check "cut at $call #$i$label: the collection was complete before the cut; it stays as it was" \
+				test -z "$interrupted"
+		elif [ "$want" -eq 0 ]; then
+			check "cut at $call #$i$label: nothing had reached the disk, nothing is made of it" \
+				test -z "$interrupted"
 		else
-			not_ok "cut at $call #$i$label: no hidden leftovers; what was read before the cut is kept ($kept, want $want_kept)"
-		fi
-		if [ "$compressing" = 1 ]; then
-			if "$BOOTRACE" verify --offline "$state"/*-interrupted.partial/trace.dat.partial > /dev/null 2>&1; then
-				ok "cut at $call #$i$label while compressing: the whole uncompressed trace is what is kept"
+			bad=
+			read -r -a each <<< "$(events_per_cpu "$interrupted/trace.dat")"
+			got=$(sum "${each[@]}")
+			for cpu in $(seq 0 $((CPUS - 1))); do
+				[ "${each[cpu]}" -eq "${per[cpu]}" ] || bad="$bad cpu$cpu"
+			done
+			if [ -n "$interrupted" ] && [ "$got" -eq "$want" ] && [ -z "$bad" ] &&
+			   grep -q "^bootrace: finished $interrupted" "$WORK/out" &&
+			   grep -qx "events=$want" "$interrupted/info"; then
+				ok "cut at $call #$i$label: what it had written is a collection marked interrupted; trace-cmd reads its $want events (of $ENTRIES), CPU by CPU"
 			else
-				not_ok "cut at $call #$i$label while compressing: the whole uncompressed trace is what is kept"
-				ls -la "$state"/*-interrupted.partial 2>&1 | sed 's/^/#   /'
+				not_ok "cut at $call #$i$label: what it had written is a collection marked interrupted; trace-cmd reads its $want events (of $ENTRIES), CPU by CPU" \
+					"${interrupted:-no interrupted collection}: $got events,${bad:+ wrong on$bad}" "$(cat "$WORK/out")"
 			fi
 		fi
+		if ! ls -A "$state" | grep -q '^\.new-\|^\.old-'; then
+			ok "cut at $call #$i$label: no hidden directory is left"
+		else
+			not_ok "cut at $call #$i$label: no hidden directory is left" "$(ls -A "$state" | tr '\n' ' ')"
+		fi
 		i=$((i + 1))
-		[ "$call" != write ] || i=$((i + 7))	# many writes: every 8th
-		[ "$call" != pwrite64 ] || i=$((i + 7))
+		# Compressing makes ~150 pwrites, all past the data: every 8th after the 8th.
+		[ "$call" != pwrite64 ] || [ "$i" -le 8 ] || i=$((i + 7))
 	done
 }
 
-for call in write fsync renameat renameat2; do
+for call in write pwrite64 fsync renameat renameat2; do
 	cut_each "$call"
 done
 # --compress writes the version 7 file beside the whole version 6 one (with
 # pwrite), fsyncs it and renames it over it: a cut in between must keep the
-# whole one, never the half-written compressed one.
+# whole trace, never the half-written compressed one.
 for call in pwrite64 fsync rename renameat renameat2; do
 	cut_each "$call" --compress
 done
