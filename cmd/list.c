@@ -2,6 +2,8 @@
 /* bootrace list: the collections under the state directory. */
 #include <argp.h>
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,7 +51,10 @@ static const struct argp argp = {
 	"KERNEL is the release of the kernel that collected the trace: the ring "
 	"buffer does not record which kernel wrote it, which is the same one "
 	"unless the machine booted another. A name ending in .partial holds the "
-	"data of a collection that failed after reading began. "
+	"data of a collection that failed after reading began; \"interrupted\" "
+	"marks one whose collect was killed, finished by the next collect with "
+	"every page that had reached the disk. Text from the collections is "
+	"shown with control characters escaped (\\xNN). "
 	"Exit status: 0 listed (also when there is none), 2 usage or I/O error.",
 	collection_children, NULL, NULL,
 };
@@ -71,11 +76,16 @@ static void print_json(const char *dir, const struct bootrace_collection *list, 
 		json_string(&j, "path", c->path);
 		json_string(&j, "trace", c->trace);
 		json_bool(&j, "partial", c->partial);
+		json_bool(&j, "interrupted", c->interrupted);
 		json_string(&j, "collected", c->collected);
 		json_string(&j, "boot_id", c->has_info ? c->boot_id : NULL);
 		json_string(&j, "kernel", c->has_info ? c->kernel : NULL);
 		json_int(&j, "cpus", c->nr_cpus);
 		json_uint(&j, "events", c->events);
+		if (c->entries)
+			json_uint(&j, "entries", c->entries);
+		else
+			json_null(&j, "entries");
 		json_uint(&j, "lost", c->lost);
 		if (c->has_span) {
 			json_uint(&j, "first_ns", c->first_ns);
@@ -91,23 +101,52 @@ static void print_json(const char *dir, const struct bootrace_collection *list, 
 	json_end(&j);
 }
 
+/*
+ * A field of a sidecar for a terminal: anyone who can write the state
+ * directory (or name a task) could put escape sequences there. Everything
+ * but printable ASCII becomes \xNN, and a backslash is doubled, as ls and
+ * systemd show such names. The fields are ASCII when bootrace wrote them.
+ */
+static const char *shown(const char *s, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	for (; *s && n + 5 < size; s++) {
+		unsigned char c = *s;
+
+		if (c == '\\')
+			n += snprintf(buf + n, size - n, "\\\\");
+		else if (c < 0x20 || c >= 0x7f)
+			n += snprintf(buf + n, size - n, "\\x%02x", c);
+		else
+			buf[n++] = c;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
 static void print_table(const char *dir, const struct bootrace_collection *list, int nr)
 {
+	char field[PATH_MAX * 4 + 8];
+
 	if (!nr) {
-		printf("no collections in %s\n", dir);
+		printf("no collections in %s\n", shown(dir, field, sizeof(field)));
 		return;
 	}
 	printf("%-20s  %-28s  %8s  %10s  %6s  %9s  %s\n",
 	       "COLLECTED (UTC)", "KERNEL (collecting boot)", "EVENTS", "SPAN", "LOST", "SIZE", "NAME");
 	for (int i = 0; i < nr; i++) {
 		const struct bootrace_collection *c = &list[i];
-		char span[32] = "-", size[32];
+		char span[32] = "-", size[32], collected[sizeof(c->collected) * 4 + 8];
+		char kernel[sizeof(c->kernel) * 4 + 8];
 
 		if (c->has_span)
 			snprintf(span, sizeof(span), "%.3f s", (c->last_ns - c->first_ns) / 1e9);
-		printf("%-20s  %-28.28s  %8llu  %10s  %6llu  %9s  %s\n",
-		       c->collected, c->kernel[0] ? c->kernel : "?", c->events, span,
-		       c->lost, human_bytes(c->size, size), c->name);
+		printf("%-20s  %-28.28s  %8llu  %10s  %6llu  %9s  %s%s\n",
+		       shown(c->collected, collected, sizeof(collected)),
+		       c->kernel[0] ? shown(c->kernel, kernel, sizeof(kernel)) : "?", c->events, span,
+		       c->lost, human_bytes(c->size, size), shown(c->name, field, sizeof(field)),
+		       c->interrupted ? "  (interrupted: finished by the next collect)" : "");
 	}
 }
 

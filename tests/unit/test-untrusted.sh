@@ -5,7 +5,8 @@
 # foreign directories in the state directory (collect's recovery and
 # retention touch only what bootrace made, and say what they left alone),
 # files that are links to /dev/zero or FIFOs (reads are bounded and never
-# block), a second collect of the same instance (refused while the first
+# block), escape sequences in a collection's sidecar (list shows them
+# escaped), a second collect of the same instance (refused while the first
 # holds it), a disk that fills up while collect drains (what was read is
 # on disk, and the message says how much and where), and the modes of
 # what collect makes whatever the caller's umask.
@@ -135,6 +136,26 @@ done
 head -c $((2 * 1024 * 1024)) /dev/zero | tr '\0' '#' > "$WORK/big.conf"
 run list --state-dir "$STATE" --config "$WORK/big.conf"
 check "--config of 2 MiB: refused without reading it all (exit $rc)" grep -q "larger than 1 MiB" "$WORK/err"
+
+# ---------------------------------------------------------------- escapes
+
+cp -a "$STATE/$one" "$STATE/2000-01-01T00:00:02Z-escape"
+rm -f "$STATE/2000-01-01T00:00:02Z-escape/info"
+printf '# written by bootrace collect; read by bootrace list\ncollected=2000-01-01T00:00:02Z\nkernel=\033]0;owned\007\033[2J\nboot_id=\033[31mred\ninstance=backup\n' \
+	> "$STATE/2000-01-01T00:00:02Z-escape/info"
+run list --state-dir "$STATE" --config /dev/null
+if [ "$rc" -eq 0 ] && ! grep -q $'[\033\007]' "$WORK/out" && grep -qF '\x1b]0;owned\x07\x1b[2J' "$WORK/out"; then
+	ok "list: escape sequences in a sidecar reach the terminal escaped (\\x1b)"
+else
+	not_ok "list: escape sequences in a sidecar reach the terminal escaped (\\x1b)" "exit $rc: $(grep escape "$WORK/out" | od -c | head -3)"
+fi
+run list --json --state-dir "$STATE" --config /dev/null
+if [ "$rc" -eq 0 ] && ! grep -q $'[\033\007]' "$WORK/out" &&
+   python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert any(c["kernel"] == "\x1b]0;owned\x07\x1b[2J" for c in d["collections"])' "$WORK/out"; then
+	ok "list --json: the same text, JSON-escaped"
+else
+	not_ok "list --json: the same text, JSON-escaped" "exit $rc"
+fi
 
 # ------------------------------------------------------ one reader per instance
 
