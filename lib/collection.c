@@ -64,6 +64,17 @@ static bool collection_file_name(const char *s)
 	       temp_name(s, "." BOOTRACE_INFO_FILE ".") || temp_name(s, "." BR_COLLECTING_FILE ".");
 }
 
+/* The first line of every sidecar collect writes: what tells its own from a look-alike. */
+#define INFO_HEADER "# written by bootrace collect; read by bootrace list\n"
+
+static bool info_is_ours(int dirfd)
+{
+	_cleanup_free_ char *text = NULL;
+
+	return !br_read_at(dirfd, BOOTRACE_INFO_FILE, BR_SMALL_FILE_MAX, BR_READ_UNTRUSTED, &text,
+			   NULL) && !strncmp(text, INFO_HEADER, strlen(INFO_HEADER));
+}
+
 /* Made by this user, and for nobody else: as bootrace creates everything. */
 static bool ours(const struct stat *st)
 {
@@ -100,7 +111,7 @@ int br_collection_open_ours(int statefd, const char *name, char *why, size_t why
 			continue;
 		if (!collection_file_name(de->d_name) ||
 		    fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
-		    !ours(&st)) {
+		    !ours(&st) || (!strcmp(de->d_name, BOOTRACE_INFO_FILE) && !info_is_ours(fd))) {
 			char shown[BR_SHOWN_MAX];
 
 			snprintf(why, why_len, "it holds '%s', which bootrace did not write",
@@ -206,7 +217,7 @@ void br_collection_info_write(int dirfd, const char *trace, bool partial, bool i
 	f = open_memstream(&text, &len);
 	if (!f)
 		return;
-	fprintf(f, "# written by bootrace collect; read by bootrace list\n");
+	fputs(INFO_HEADER, f);
 	fprintf(f, "collected=%s\nboot_id=%s\n", stamp, id);
 	/* The collecting boot's kernel: the ring buffer does not say which ran before. */
 	fprintf(f, "kernel=%s\n", uname(&uts) ? "" : uts.release);

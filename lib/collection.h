@@ -34,7 +34,7 @@ int br_collection_info_read(int dirfd, struct bootrace_collection *c);
  * Open the directory @name of @statefd only if bootrace made it and all
  * that is in it: a directory (no link) of this user, closed to others,
  * holding only regular files of this user, closed to others, named as
- * collect names them. The fd, or -EPERM with @why saying what is foreign
+ * collect names them, its sidecar (if any) starting as collect writes it. The fd, or -EPERM with @why saying what is foreign
  * (else -errno).
  */
 int br_collection_open_ours(int statefd, const char *name, char *why, size_t why_len);

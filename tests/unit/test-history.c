@@ -254,6 +254,19 @@ static void test_retention(const char *dir)
 	ret = bootrace_history_prune(ctx, NULL, &err);
 	tap_ok(ret == 0 && exists(state, "2026-03-01T00:00:00Z-eeee/info"),
 	       "a collection with a file others may read is not bootrace's as it left it: not removed");
+	/* A sidecar collect did not write (its first line): not a collection of bootrace's either. */
+	chmod(strcat(strcpy(path, state), "/2026-03-01T00:00:00Z-eeee/info"), 0600);
+	make_collection(state, "2026-02-20T00:00:00Z-hhhh", 100);
+	{
+		FILE *f = fopen(strcat(strcpy(path, state), "/2026-02-15T00:00:00Z-gggg/info"), "w");
+
+		fputs("collected=2026-02-15T00:00:00Z\n", f);
+		fclose(f);
+	}
+	ret = bootrace_history_prune(ctx, NULL, &err);
+	tap_ok(ret == 1 && exists(state, "2026-02-15T00:00:00Z-gggg/info") &&
+	       !exists(state, "2026-02-20T00:00:00Z-hhhh") && exists(state, "2026-03-01T00:00:00Z-eeee"),
+	       "a sidecar without collect's first line: left alone; bootrace's older one removed");
 	tap_ok(exists(state, "notes") && exists(state, ".new-abcdef") && exists(state, "2026-13"),
 	       "directories not named like collections are left alone");
 
