@@ -193,17 +193,10 @@ static int decompress(const char *in, size_t in_len, unsigned long long raw_size
 #endif
 }
 
-static int blob_dup(struct tracedat_blob *blob, const char *data, size_t len)
+static void blob_at(struct tracedat_blob *blob, const char *data, size_t len)
 {
-	char *copy = malloc(len + 1);
-
-	if (!copy)
-		return -ENOMEM;
-	memcpy(copy, data, len);
-	copy[len] = '\0';
-	blob->data = copy;
+	blob->data = data;
 	blob->len = len;
-	return 0;
 }
 
 static int add_format(struct tracedat_event_format **formats, int *nr, const char *name,
@@ -214,91 +207,88 @@ static int add_format(struct tracedat_event_format **formats, int *nr, const cha
 	if (!tmp)
 		return -ENOMEM;
 	*formats = tmp;
-	memset(&tmp[*nr], 0, sizeof(tmp[*nr]));
-	tmp[*nr].name = strdup(name);
-	if (!tmp[*nr].name)
-		return -ENOMEM;
+	tmp[*nr].name = name;
+	blob_at(&tmp[*nr].format, data, len);
 	(*nr)++;
-	return blob_dup(&tmp[*nr - 1].format, data, len);
+	return 0;
 }
 
-/* "events/SYSTEM/EVENT": entries of one system come one after the other. */
-static int add_event(struct br_snapshot *ev, const char *name, const char *data, size_t len)
+/* "SYSTEM/EVENT" (in place: the '/' becomes the end of SYSTEM); entries of one system come together. */
+static int add_event(struct br_decoder *dec, char *name, const char *data, size_t len)
 {
-	const char *slash = strchr(name, '/');
+	char *slash = strchr(name, '/');
 	struct tracedat_system *sys;
 	int nr, ret;
 
 	if (!slash || slash == name || !slash[1] || strchr(slash + 1, '/'))
 		return -EINVAL;
-	sys = ev->nr_systems ? &ev->systems[ev->nr_systems - 1] : NULL;
-	if (!sys || strncmp(sys->name, name, slash - name) || sys->name[slash - name]) {
-		struct tracedat_system *tmp = realloc(ev->systems,
-						      (ev->nr_systems + 1) * sizeof(*tmp));
+	*slash = '\0';
+	sys = dec->nr_systems ? &dec->systems[dec->nr_systems - 1] : NULL;
+	if (!sys || strcmp(sys->name, name)) {
+		struct tracedat_system *tmp = realloc(dec->systems,
+						      (dec->nr_systems + 1) * sizeof(*tmp));
 
 		if (!tmp)
 			return -ENOMEM;
-		ev->systems = tmp;
-		sys = &tmp[ev->nr_systems];
+		dec->systems = tmp;
+		sys = &tmp[dec->nr_systems++];
 		memset(sys, 0, sizeof(*sys));
-		sys->name = strndup(name, slash - name);
-		if (!sys->name)
-			return -ENOMEM;
-		ev->nr_systems++;
+		sys->name = name;
 	}
 	nr = sys->nr_events;
-	/* The system owns its formats; the cast drops the writer's const. */
+	/* The system holds its formats; the cast drops the writer's const. */
 	ret = add_format((struct tracedat_event_format **)&sys->events, &nr, slash + 1, data, len);
 	sys->nr_events = nr;
 	return ret;
 }
 
-static int parse_entry(struct br_decoder *dec, const char *name, const char *data, size_t len)
+static int parse_entry(struct br_decoder *dec, char *name, const char *data, size_t len)
 {
-	struct br_snapshot *ev = dec->events;
-
 	if (!strcmp(name, "header_page"))
-		return blob_dup(&ev->meta.header_page, data, len);
-	if (!strcmp(name, "header_event"))
-		return blob_dup(&ev->meta.header_event, data, len);
-	if (!strncmp(name, "ftrace/", 7))
-		return add_format(&ev->ftrace, &ev->nr_ftrace, name + 7, data, len);
-	if (!strncmp(name, "events/", 7))
-		return add_event(ev, name + 7, data, len);
-	if (!strcmp(name, "printk_formats"))
-		return blob_dup(&dec->printk_formats, data, len);
-	if (!strcmp(name, "kallsyms"))
-		return blob_dup(&dec->kallsyms, data, len);
-	if (!strcmp(name, "modules"))
-		return blob_dup(&dec->modules, data, len);
-	if (!strcmp(name, "uname")) {
-		dec->uname = strndup(data, len);
-		return dec->uname ? 0 : -ENOMEM;
-	}
-	return 0;	/* from a later bootrace: not needed here */
+		blob_at(&dec->header_page, data, len);
+	else if (!strcmp(name, "header_event"))
+		blob_at(&dec->header_event, data, len);
+	else if (!strncmp(name, "ftrace/", 7))
+		return add_format(&dec->ftrace, &dec->nr_ftrace, name + 7, data, len);
+	else if (!strncmp(name, "events/", 7))
+		return add_event(dec, name + 7, data, len);
+	else if (!strcmp(name, "printk_formats"))
+		blob_at(&dec->printk_formats, data, len);
+	else if (!strcmp(name, "kallsyms"))
+		blob_at(&dec->kallsyms, data, len);
+	else if (!strcmp(name, "modules"))
+		blob_at(&dec->modules, data, len);
+	else if (!strcmp(name, "uname") && !(dec->uname = strndup(data, len)))
+		return -ENOMEM;
+	/* Anything else is from a later bootrace and not needed here. */
+	return 0;
 }
 
-static int parse_body(struct br_decoder *dec, const char *body, size_t len)
+/* Entries "NAME LENGTH\n" + LENGTH bytes; each NAME ends in place where its space was. */
+static int parse_body(struct br_decoder *dec, char *body, size_t len)
 {
-	const char *p = body, *end = body + len;
+	char *p = body, *end = body + len;
 	int ret = 0;
 
 	while (!ret && p < end) {
-		const char *nl = memchr(p, '\n', end - p < 512 ? end - p : 512);
-		char line[512], name[256];
+		char *nl = memchr(p, '\n', end - p < 512 ? end - p : 512), *space, *num_end;
 		unsigned long long n;
 
 		if (!nl)
 			return -EINVAL;
-		memcpy(line, p, nl - p);
-		line[nl - p] = '\0';
-		if (sscanf(line, "%255s %llu", name, &n) != 2 || n > (unsigned long long)(end - nl - 1))
+		*nl = '\0';
+		space = strchr(p, ' ');
+		if (!space || space == p)
 			return -EINVAL;
-		ret = parse_entry(dec, name, nl + 1, n);
+		*space = '\0';
+		errno = 0;
+		n = strtoull(space + 1, &num_end, 10);
+		if (errno || num_end == space + 1 || *num_end || n > (unsigned long long)(end - nl - 1))
+			return -EINVAL;
+		ret = parse_entry(dec, p, nl + 1, n);
 		p = nl + 1 + n;
 	}
-	if (!ret && (!dec->events->meta.header_page.len || !dec->events->meta.header_event.len ||
-		     !dec->events->nr_systems))
+	if (!ret && (!dec->header_page.len || !dec->header_event.len || !dec->nr_systems))
 		ret = -EINVAL;
 	return ret;
 }
@@ -307,10 +297,11 @@ void br_decoder_free(struct br_decoder *dec)
 {
 	if (!dec)
 		return;
-	br_snapshot_free(dec->events);
-	free((char *)dec->printk_formats.data);
-	free((char *)dec->kallsyms.data);
-	free((char *)dec->modules.data);
+	free(dec->ftrace);
+	for (int i = 0; i < dec->nr_systems; i++)
+		free((void *)dec->systems[i].events);
+	free(dec->systems);
+	free(dec->backing);
 	free(dec->uname);
 	free(dec);
 }
@@ -336,22 +327,20 @@ int br_decoder_load_info(struct bootrace_ctx *ctx, const char *boot_id, struct b
 int br_decoder_load(struct bootrace_ctx *ctx, const char *boot_id, struct br_decoder **out,
 		    struct bootrace_error *err)
 {
-	_cleanup_free_ char *file = NULL, *raw = NULL;
+	_cleanup_free_ char *file = NULL;
 	_cleanup_close_ int dirfd = -1;
 	struct br_decoder *dec;
 	unsigned long long raw_size;
-	const char *body;
-	size_t len, body_at, body_len;
+	char *body = NULL;
+	size_t len, body_at, body_len = 0;
 	bool compressed;
 	char rel[64];
 	int ret;
 
 	*out = NULL;
 	dec = calloc(1, sizeof(*dec));
-	if (!dec || !(dec->events = calloc(1, sizeof(*dec->events)))) {
-		free(dec);
+	if (!dec)
 		return br_fail(err, -ENOMEM, "out of memory");
-	}
 	ret = bootrace_decoder_info_read(ctx, boot_id, &dec->info, err);
 	if (ret)
 		goto fail;
@@ -367,12 +356,15 @@ int br_decoder_load(struct bootrace_ctx *ctx, const char *boot_id, struct br_dec
 	if (!ret && body_at > len)
 		ret = -EINVAL;
 	if (!ret && compressed) {
-		ret = decompress(file + body_at, len - body_at, raw_size, &raw);
-		body = raw;
+		ret = decompress(file + body_at, len - body_at, raw_size, &dec->backing);
+		body = dec->backing;
 		body_len = raw_size;
-	} else {
+		/* Only the decompressed body is kept from here on. */
+		free(TAKE_PTR(file));
+	} else if (!ret) {
 		body = file + body_at;
 		body_len = len - body_at;
+		dec->backing = TAKE_PTR(file);
 	}
 	if (ret == -EOPNOTSUPP) {
 		br_fail(err, ret, "%s is compressed with zstd, and this bootrace was built without it",

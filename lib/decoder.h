@@ -16,12 +16,21 @@
 
 struct br_decoder {
 	struct bootrace_decoder_info info;
-	/* Filled by br_decoder_load(); owned here until taken by the snapshot. */
-	struct br_snapshot *events;	/* header page/event, ftrace and other formats */
+	/*
+	 * Filled by br_decoder_load(): the names and texts below point into
+	 * @backing, the decompressed body, so that a decoder of ~10 MB takes
+	 * that once; owned here until the snapshot takes it all.
+	 */
+	char *backing;
+	struct tracedat_blob header_page, header_event;
+	struct tracedat_event_format *ftrace;
+	int nr_ftrace;
+	struct tracedat_system *systems;
+	int nr_systems;
 	struct tracedat_blob printk_formats;
 	struct tracedat_blob kallsyms;	/* with module symbols */
 	struct tracedat_blob modules;	/* /proc/modules */
-	char *uname;
+	char *uname;			/* its own copy */
 };
 
 /* The whole decoder of @boot_id (header and body), checked. */

@@ -230,7 +230,6 @@ static int take_decoder(int inst_fd, struct br_snapshot *snap,
 			const struct br_snapshot_plan *plan)
 {
 	struct br_decoder *dec = plan->decoder;
-	struct br_snapshot *from = dec->events;
 	int ret;
 
 	ret = blob_read_at(inst_fd, "events/header_page", &snap->meta.header_page);
@@ -238,20 +237,19 @@ static int take_decoder(int inst_fd, struct br_snapshot *snap,
 		ret = blob_read_at(inst_fd, "events/header_event", &snap->meta.header_event);
 	if (ret)
 		return ret;
-	snap->ftrace = TAKE_PTR(from->ftrace);
-	snap->nr_ftrace = from->nr_ftrace;
-	from->nr_ftrace = 0;
-	snap->systems = TAKE_PTR(from->systems);
-	snap->nr_systems = from->nr_systems;
-	from->nr_systems = 0;
+	/* Its formats, printk formats, symbols and modules point into its body. */
+	snap->backing = TAKE_PTR(dec->backing);
+	snap->borrowed = true;
+	snap->ftrace = TAKE_PTR(dec->ftrace);
+	snap->nr_ftrace = dec->nr_ftrace;
+	dec->nr_ftrace = 0;
+	snap->systems = TAKE_PTR(dec->systems);
+	snap->nr_systems = dec->nr_systems;
+	dec->nr_systems = 0;
 	snap->meta.printk_formats = dec->printk_formats;
-	dec->printk_formats = (struct tracedat_blob){ 0 };
 	snap->modules = dec->modules;
-	dec->modules = (struct tracedat_blob){ 0 };
-	if (plan->kallsyms) {
+	if (plan->kallsyms)
 		snap->meta.kallsyms = dec->kallsyms;
-		dec->kallsyms = (struct tracedat_blob){ 0 };
-	}
 	/* The system the trace was recorded on, as trace-cmd means it. */
 	snap->uname = TAKE_PTR(dec->uname);
 	snap->meta.uname = snap->uname;
@@ -303,9 +301,10 @@ fail:
 	return ret;
 }
 
-static void formats_free(struct tracedat_event_format *f, int nr)
+/* @borrowed: the names and texts point into a decoder's body. */
+static void formats_free(struct tracedat_event_format *f, int nr, bool borrowed)
 {
-	for (int i = 0; i < nr; i++) {
+	for (int i = 0; i < nr && !borrowed; i++) {
 		free((char *)f[i].name);
 		blob_free(&f[i].format);
 	}
@@ -318,23 +317,27 @@ void br_snapshot_free(struct br_snapshot *snap)
 		return;
 	blob_free(&snap->meta.header_page);
 	blob_free(&snap->meta.header_event);
-	blob_free(&snap->meta.kallsyms);
-	blob_free(&snap->meta.printk_formats);
+	if (!snap->borrowed) {
+		blob_free(&snap->meta.kallsyms);
+		blob_free(&snap->meta.printk_formats);
+		blob_free(&snap->modules);
+	}
 	blob_free(&snap->meta.cmdlines);
-	formats_free(snap->ftrace, snap->nr_ftrace);
+	formats_free(snap->ftrace, snap->nr_ftrace, snap->borrowed);
 	free(snap->ftrace_blobs);
 	for (int i = 0; i < snap->nr_systems; i++) {
-		free((char *)snap->systems[i].name);
+		if (!snap->borrowed)
+			free((char *)snap->systems[i].name);
 		formats_free((struct tracedat_event_format *)snap->systems[i].events,
-			     snap->systems[i].nr_events);
+			     snap->systems[i].nr_events, snap->borrowed);
 	}
 	free(snap->systems);
 	for (int cpu = 0; snap->cpustats && cpu < snap->meta.nr_cpus; cpu++)
 		blob_free(&snap->cpustats[cpu]);
 	free(snap->cpustats);
 	blob_free(&snap->clock);
-	blob_free(&snap->modules);
 	free(snap->uname);
+	free(snap->backing);
 	free(snap);
 }
 

@@ -19,6 +19,12 @@ struct br_snapshot {
 	struct tracedat_blob clock;
 	struct tracedat_blob modules;	/* /proc/modules of the boot the symbols are of */
 	char *uname;
+	/*
+	 * A decoder's body: the formats (names and texts), printk formats,
+	 * symbols and modules point into it (borrowed), and go with it.
+	 */
+	char *backing;
+	bool borrowed;
 };
 
 struct br_decoder;

@@ -5,7 +5,8 @@
  * kernel text and modules; else another by kernel text) and, without one,
  * what collect says about this kernel's formats; damaged and oversized
  * files refused; retention; the build id in ELF notes; events whose ids
- * follow load order.
+ * follow load order; whether a record's length fits its format, and
+ * collect's word on whose formats a file carries.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,8 +16,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <event-parse.h>
+
 #include "bootrace.h"
 #include "bootrace-local.h"
+#include "decode-check.h"
 #include "decoder.h"
 #include "kernel-id.h"
 #include "load-order.h"
@@ -133,7 +137,7 @@ static enum bootrace_decode plan(struct bootrace_ctx *ctx, const struct bootrace
 	br_decode_plan(ctx, info, rec, true, prev, &dec);
 	snprintf(used, used_len, "%s", dec ? dec->info.boot_id : "");
 	if (dec)
-		tap_ok(dec->events->nr_systems == 2 && dec->events->nr_ftrace == 1 &&
+		tap_ok(dec->nr_systems == 2 && dec->nr_ftrace == 1 &&
 		       dec->kallsyms.len && dec->modules.len && dec->uname,
 		       "the decoder of %.8s read back: 2 systems, ftrace, symbols, modules, uname",
 		       dec->info.boot_id);
@@ -296,11 +300,13 @@ static void test_save(struct bootrace_ctx *ctx)
 	       back.nr_events == 4, "its header reads back");
 	tap_is_int(br_decoder_load(ctx, id, &dec, &err), 0, "and the whole of it");
 	if (dec) {
-		tap_ok(dec->events->nr_ftrace == 1 && dec->events->nr_systems == 2 &&
-		       dec->events->systems[0].nr_events == 2 &&
-		       !strcmp(dec->events->systems[1].events[0].name, "timer_start") &&
-		       dec->events->systems[1].events[0].format.len == strlen("timer/timer_start") &&
-		       dec->printk_formats.len == 29 && dec->events->meta.header_page.len == 5,
+		tap_ok(dec->nr_ftrace == 1 && dec->nr_systems == 2 &&
+		       dec->systems[0].nr_events == 2 && !strcmp(dec->systems[0].name, "sched") &&
+		       !strcmp(dec->systems[1].events[0].name, "timer_start") &&
+		       dec->systems[1].events[0].format.len == strlen("timer/timer_start") &&
+		       !memcmp(dec->systems[1].events[0].format.data, "timer/timer_start",
+			       strlen("timer/timer_start")) &&
+		       dec->printk_formats.len == 29 && dec->header_page.len == 5,
 		       "formats, systems and printk formats as the tracefs had them");
 		tap_ok(!info.kallsyms || br_kallsyms_text(dec->kallsyms.data, dec->kallsyms.len) == info.text,
 		       "the symbols' _text is the header's");
@@ -370,6 +376,65 @@ static void test_load_order(void)
 		   "without kallsyms, modules are not told");
 }
 
+#define COMMON "\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n" \
+	"\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n" \
+	"\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;\n" \
+	"\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n\n"
+
+static void test_record_fit(void)
+{
+	const char *fixed = "name: hrtimer_start\nID: 416\nformat:\n" COMMON
+		"\tfield:void * hrtimer;\toffset:8;\tsize:8;\tsigned:0;\n"
+		"\tfield:u64 expires;\toffset:16;\tsize:8;\tsigned:0;\n\n"
+		"print fmt: \"hrtimer=%p\", REC->hrtimer\n";
+	const char *dynamic = "name: sched_process_exec\nID: 300\nformat:\n" COMMON
+		"\tfield:__data_loc char[] filename;\toffset:8;\tsize:4;\tsigned:0;\n"
+		"\tfield:pid_t pid;\toffset:12;\tsize:4;\tsigned:1;\n\n"
+		"print fmt: \"filename=%s\", __get_str(filename)\n";
+	struct tep_handle *tep = tep_alloc();
+	struct tep_record rec = { 0 };
+	struct tep_event *ev;
+
+	tep_parse_event(tep, fixed, strlen(fixed), "timer");
+	tep_parse_event(tep, dynamic, strlen(dynamic), "sched");
+	ev = tep_find_event(tep, 416);
+	tap_ok(ev != NULL, "a format parsed");
+	if (!ev)
+		return;
+	rec.size = 24;
+	tap_is_int(br_record_fit(ev, &rec), BR_RECORD_FITS, "a record as long as the format's fields fits");
+	rec.size = 32;
+	tap_is_int(br_record_fit(ev, &rec), BR_RECORD_FITS, "and with the ring buffer's padding");
+	rec.size = 16;
+	tap_is_int(br_record_fit(ev, &rec), BR_RECORD_SHORT, "a shorter one does not: another format wrote it");
+	rec.size = 48;
+	tap_is_int(br_record_fit(ev, &rec), BR_RECORD_LONG, "nor one longer than fixed fields and padding");
+	ev = tep_find_event(tep, 300);
+	rec.size = 200;
+	tap_is_int(br_record_fit(ev, &rec), BR_RECORD_FITS, "a format with a string of its own length takes any length");
+	rec.size = 12;
+	tap_is_int(br_record_fit(ev, &rec), BR_RECORD_SHORT, "but not less than its fixed fields");
+	tep_free(tep);
+}
+
+static void test_marker(void)
+{
+	struct bootrace_previous_boot prev = { .decode = BOOTRACE_DECODE_OTHER_KERNEL }, back;
+	char *text = NULL;
+
+	snprintf(prev.boot_id, sizeof(prev.boot_id), ID_A);
+	snprintf(prev.release, sizeof(prev.release), "7.1.13-test");
+	snprintf(prev.words, sizeof(prev.words), "boot aaaaaaaa ran kernel 7.1.13-test\nand more");
+	tap_is_int(br_decode_marker_text(&prev, &text), 0, "collect's word on the formats, as option text");
+	tap_ok(text && !br_decode_marker_parse(text, strlen(text), &back) &&
+	       back.decode == BOOTRACE_DECODE_OTHER_KERNEL && !strcmp(back.boot_id, ID_A) &&
+	       !strcmp(back.release, "7.1.13-test") &&
+	       !strcmp(back.words, "boot aaaaaaaa ran kernel 7.1.13-test and more"),
+	       "reads back, the words on one line");
+	free(text);
+	tap_ok(br_decode_marker_parse("words=x\n", 8, &back) == -EINVAL, "without decode=: nothing known");
+}
+
 int main(void)
 {
 	struct bootrace_ctx *ctx;
@@ -382,6 +447,8 @@ int main(void)
 	bootrace_ctx_set_state_dir(ctx, state);
 	test_notes();
 	test_load_order();
+	test_record_fit();
+	test_marker();
 	test_plan(ctx);
 	test_damaged(ctx);
 	test_save(ctx);
