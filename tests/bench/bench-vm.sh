@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # Benchmark on a real 7.1+ kernel in QEMU (TCG): one persistent buffer
-# filled in boot 1, four backups of it in boot 2
-# (trace_instance=backup=boot_map ... trace_instance=backup4=boot_map),
-# drained by bootrace collect, sid's trace-cmd 3.4 extract -k, the floor
-# and bootrace collect --compress, one each (vm-guest-init.sh).
+# filled in boot 1, five backups of it in boot 2
+# (trace_instance=backup=boot_map ... trace_instance=backup5=boot_map),
+# drained by bootrace collect with boot 1's decoder, sid's trace-cmd 3.4
+# extract -k, the floor, bootrace collect --compress and bootrace collect
+# without the decoder, one each (vm-guest-init.sh).
 # Every QEMU run is one sample; the tools' order rotates between runs.
 # Prints one table (medians). Times are of an emulated guest: compare the
 # ratios, not the absolute numbers, with the host's.
@@ -61,12 +62,12 @@ build_initramfs() {
 		gzip -1 >> "$work/initramfs.gz"
 }
 
-# vm-guest-init.sh drains $VM_BACKUP, ${VM_BACKUP}2, ${VM_BACKUP}3, ${VM_BACKUP}4.
+# vm-guest-init.sh drains $VM_BACKUP and ${VM_BACKUP}2 to ${VM_BACKUP}5.
 cmdline="reserve_mem=${MIB}M:4096:trace trace_instance=$VM_PERSISTENT@trace"
-for b in "$VM_BACKUP" "${VM_BACKUP}2" "${VM_BACKUP}3" "${VM_BACKUP}4"; do
+for b in "$VM_BACKUP" "${VM_BACKUP}2" "${VM_BACKUP}3" "${VM_BACKUP}4" "${VM_BACKUP}5"; do
 	cmdline="$cmdline trace_instance=$b=$VM_PERSISTENT"
 done
-NTOOLS=4
+NTOOLS=5
 
 # One sample: a QEMU run of its own, every run booting the one initramfs.
 run_once() { # RUN
@@ -96,7 +97,7 @@ for run in $(seq 1 "$RUNS"); do
 	out=$work/run$run/out
 	grep 'benchvm: boot 1' "$work/run$run/console.log" | sed 's/^/  /'
 	data=$(tr -dc 0-9 < "$out/floor-bytes")
-	scen="VM $(cat "$out/uname") (TCG, $(cat "$out/ncpu") vCPUs), $MIB MiB persistent buffer, four backups, $(cat "$out/subbuf_kb") KiB sub-buffers, outputs on the guest's tmpfs"
+	scen="VM $(cat "$out/uname") (TCG, $(cat "$out/ncpu") vCPUs), $MIB MiB persistent buffer, five backups, $(cat "$out/subbuf_kb") KiB sub-buffers, outputs on the guest's tmpfs"
 	while IFS=$'\t' read -r tool line size entries gone; do
 		wall=$(echo "$line" | sed -n 's/.*wall_ms=\([0-9.]*\).*/\1/p')
 		rss=$(echo "$line" | sed -n 's/.*maxrss_kb=\([0-9]*\).*/\1/p')

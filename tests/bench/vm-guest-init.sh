@@ -2,13 +2,17 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # /init of the VM benchmark's initramfs (busybox). One QEMU run boots it
-# twice: boot 1 fills the persistent instance with raw_syscalls events from
-# a load on every CPU and reboots (RAM survives QEMU's reset); boot 2 has
-# four backups of that buffer, and each tool drains its own: bootrace
-# collect (backup), sid's trace-cmd 3.4 extract -k (backup2), floor-drain
-# (backup3), bootrace collect --compress (backup4), each timed by
-# bench-run. Results go to the result disk (boot
-# number in the first 512 bytes, a tar of /out at 1 MiB), then poweroff.
+# twice: boot 1 does what the boot units do (collect, which notes the
+# boot, and save-decoder), fills the persistent instance with raw_syscalls
+# events from a load on every CPU and reboots (RAM survives QEMU's reset;
+# the state directory comes back from the result disk); boot 2 has five
+# backups of that buffer, and each tool drains its own: bootrace collect
+# with boot 1's decoder, as the unit does (backup), sid's trace-cmd 3.4
+# extract -k (backup2), floor-drain (backup3), bootrace collect --compress
+# (backup4), and bootrace collect without the decoder, reading every event
+# format and /proc/kallsyms itself (backup5), each timed by bench-run.
+# Results go to the result disk (boot number in the first 512 bytes, a tar
+# of /out at 1 MiB), then poweroff.
 # The kernel passes bench_order=N (which tool goes first) in the environment.
 
 WORK=/tmp/bench
@@ -29,6 +33,7 @@ stat_sum() { # INSTANCE_DIR FIELD
 # being overwritten).
 boot_one() {
 	inst=$TRACEFS/instances/$VM_PERSISTENT
+	leave_state
 	echo 1 > "$inst/events/raw_syscalls/enable"
 	ncpu=$(nproc)
 	prev=-1
@@ -64,6 +69,8 @@ run_tool() { # INDEX
 	   set -- floor-drain "$TRACEFS/instances/$inst" "$out" ;;
 	3) tool="bootrace collect --compress"; inst=${VM_BACKUP}4; out=$WORK/bootrace-zstd.dat
 	   set -- bootrace collect --compress --instance "$inst" -o "$out" ;;
+	4) tool="bootrace collect, no decoder"; inst=${VM_BACKUP}5; out=$WORK/bootrace-nodecoder.dat
+	   set -- bootrace collect --state-dir "$WORK/state-nodecoder" --instance "$inst" -o "$out" ;;
 	esac
 	entries=$(stat_sum "$TRACEFS/instances/$inst" entries)
 	rm -f "$WORK/run.txt"
@@ -80,11 +87,16 @@ run_tool() { # INDEX
 
 boot_two() {
 	mkdir -p "$WORK"
+	restore_state
+	# The boot record says boot 1 ran this kernel; without its decoder,
+	# collect reads this kernel's formats and symbols, as it did before.
+	cp -a "$STATE_DIR" "$WORK/state-nodecoder"
+	rm -rf "$WORK/state-nodecoder/decoders"
 	ls "$TRACEFS/instances" > "$OUT/instances.txt"
 	cat "$TRACEFS/instances/$VM_BACKUP/buffer_subbuf_size_kb" > "$OUT/subbuf_kb" 2>/dev/null
 	first=${bench_order:-0}
-	for i in 0 1 2 3; do
-		run_tool $(( (first + i) % 4 ))
+	for i in 0 1 2 3 4; do
+		run_tool $(( (first + i) % 5 ))
 	done
 	uname -r > "$OUT/uname"
 	nproc > "$OUT/ncpu"
