@@ -75,4 +75,12 @@ void set_command_name(char **argv, const char *name);
 /* Human sizes: "12.0 MiB". */
 const char *human_bytes(unsigned long long bytes, char buf[32]);
 
+/*
+ * Text from a trace (task names, event fields) for a terminal, as systemd
+ * shows untrusted strings: control characters, C1 controls and invalid
+ * UTF-8 as C escapes (\n, \t, \xNN, a backslash doubled), so none reaches
+ * the terminal.
+ */
+void print_escaped(FILE *out, const char *text);
+
 #endif

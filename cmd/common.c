@@ -192,3 +192,50 @@ int apply_collection_args(const struct collection_args *args)
 	}
 	return 0;
 }
+
+/* The length of the UTF-8 sequence at @s if it is a valid, printable one; else 0. */
+static size_t printable_utf8(const unsigned char *s)
+{
+	unsigned int cp, len, min;
+
+	if (s[0] < 0xc2 || s[0] > 0xf4)
+		return 0;
+	len = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : 2;
+	min = len == 4 ? 0x10000 : len == 3 ? 0x800 : 0x80;
+	cp = s[0] & (0x7f >> len);
+	for (unsigned int i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	/* Overlong, surrogates, past Unicode, and C1 controls (0x9b is CSI). */
+	if (cp < min || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff || cp < 0xa0)
+		return 0;
+	return len;
+}
+
+void print_escaped(FILE *out, const char *text)
+{
+	const unsigned char *s = (const unsigned char *)text;
+
+	while (*s) {
+		size_t len = *s >= 0x80 ? printable_utf8(s) : 0;
+
+		if (len) {
+			fwrite(s, 1, len, out);
+			s += len;
+			continue;
+		}
+		if (*s == '\\')
+			fputs("\\\\", out);
+		else if (*s == '\n')
+			fputs("\\n", out);
+		else if (*s == '\t')
+			fputs("\\t", out);
+		else if (*s < 0x20 || *s >= 0x7f)
+			fprintf(out, "\\x%02x", *s);
+		else
+			fputc(*s, out);
+		s++;
+	}
+}

@@ -62,8 +62,9 @@ static const struct argp argp = {
 	"Show the last words of the previous boot: the time span of its trace, "
 	"the events by type, lost events, and per CPU the last events before the "
 	"end, formatted like trace-cmd report, with addresses resolved for the "
-	"previous boot's kernel. COLLECTION is a name from 'bootrace list' or a "
-	"collection directory; FILE any trace.dat. Default: the newest collection."
+	"previous boot's kernel; every buffer of the file, named ones too. "
+	"COLLECTION is a name from 'bootrace list' or a collection directory; "
+	"FILE any trace.dat, checked before it is read. Default: the newest collection."
 	"\v"
 	"Exit status: 0 shown, 2 usage or I/O error (no such collection, "
 	"unreadable or corrupt file).",
@@ -73,15 +74,50 @@ static const struct argp argp = {
 static void print_lost(const struct bootrace_report *rep, FILE *out)
 {
 	fprintf(out, "warning: %llu events lost: %llu overwritten by newer ones (a larger reserve_mem size keeps more), "
-		"%llu dropped, %llu in %llu gaps marked in the data\n",
+		"%llu dropped, %llu in %llu gaps marked in the data",
 		rep->lost, rep->overrun, rep->dropped, rep->missed, rep->missed_markers);
+	if (rep->missed_pages)
+		fprintf(out, "; %llu pages marked by the kernel as following lost events",
+			rep->missed_pages);
+	fputc('\n', out);
+}
+
+/* Every buffer, when the file has more than the top level (trace-cmd -B NAME). */
+static void print_buffers(const struct bootrace_report *rep)
+{
+	if (rep->nr_buffers < 2)
+		return;
+	printf("buffers: ");
+	for (int b = 0; b < rep->nr_buffers; b++) {
+		const struct bootrace_buffer_summary *s = &rep->buffers[b];
+
+		if (b)
+			printf(", ");
+		if (s->name[0]) {
+			printf("'");
+			print_escaped(stdout, s->name);
+			printf("' (%llu events)", s->records);
+		} else {
+			printf("the top level (%llu events)", s->records);
+		}
+	}
+	printf("; all shown, their events named by buffer\n");
 }
 
 static void print_human(const struct bootrace_report *rep, const char *file)
 {
 	printf("file:    %s\n", file);
-	if (rep->uname)
-		printf("kernel:  %s (the collecting boot's)\n", rep->uname);
+	if (rep->writer) {
+		printf("written: ");
+		print_escaped(stdout, rep->writer);
+		printf("\n");
+	}
+	if (rep->uname) {
+		printf("kernel:  ");
+		print_escaped(stdout, rep->uname);
+		printf(" (the collecting boot's)\n");
+	}
+	print_buffers(rep);
 	if (rep->shifted && rep->prev_text != rep->text)
 		printf("symbols: previous boot's kernel text at 0x%llx, stored kallsyms at 0x%llx: shifted\n",
 		       rep->prev_text, rep->text);
@@ -94,12 +130,15 @@ static void print_human(const struct bootrace_report *rep, const char *file)
 		       (rep->last_ns - rep->first_ns) / 1e9, rep->records, rep->nr_cpus);
 	else
 		printf("span:    no events\n");
-	if (rep->lost)
+	if (rep->lost || rep->missed_pages)
 		print_lost(rep, stdout);
 	if (rep->nr_types) {
 		printf("\nevents by type:\n");
-		for (int i = 0; i < rep->nr_types; i++)
-			printf("  %10llu  %s\n", rep->types[i].count, rep->types[i].name);
+		for (int i = 0; i < rep->nr_types; i++) {
+			printf("  %10llu  ", rep->types[i].count);
+			print_escaped(stdout, rep->types[i].name);
+			printf("\n");
+		}
 	}
 	for (int cpu = 0; cpu < rep->nr_cpus; cpu++) {
 		const struct bootrace_report_cpu *c = &rep->cpus[cpu];
@@ -114,8 +153,10 @@ static void print_human(const struct bootrace_report *rep, const char *file)
 			printf("; the last %d:\n", c->nr_lines);
 		else
 			printf("\n");
-		for (int i = 0; i < c->nr_lines; i++)
-			printf("%s\n", c->lines[i].text);
+		for (int i = 0; i < c->nr_lines; i++) {
+			print_escaped(stdout, c->lines[i].text);
+			printf("\n");
+		}
 	}
 }
 
@@ -144,6 +185,7 @@ static void print_json(const struct bootrace_report *rep, const char *file)
 	/* bootrace-report(1), JSON OUTPUT: bumped when a member changes meaning or goes. */
 	json_uint(&j, "schema_version", 1);
 	json_string(&j, "file", file);
+	json_string(&j, "writer", rep->writer);
 	json_string(&j, "uname", rep->uname);
 	json_string(&j, "instance", rep->instance);
 	json_bool(&j, "symbols_shifted", rep->shifted);
@@ -165,7 +207,16 @@ static void print_json(const struct bootrace_report *rep, const char *file)
 	json_uint(&j, "dropped", rep->dropped);
 	json_uint(&j, "missed", rep->missed);
 	json_uint(&j, "missed_markers", rep->missed_markers);
+	json_uint(&j, "missed_pages", rep->missed_pages);
 	json_object_end(&j);
+	json_array_begin(&j, "buffers");
+	for (int b = 0; b < rep->nr_buffers; b++) {
+		json_object_begin(&j, NULL);
+		json_string(&j, "name", rep->buffers[b].name);
+		json_uint(&j, "events", rep->buffers[b].records);
+		json_object_end(&j);
+	}
+	json_array_end(&j);
 	json_array_begin(&j, "types");
 	for (int i = 0; i < rep->nr_types; i++) {
 		json_object_begin(&j, NULL);
@@ -234,7 +285,7 @@ static int run(int argc, char **argv)
 	} else {
 		print_human(&rep, file);
 	}
-	if (rep.lost && args.json && !global.quiet)
+	if ((rep.lost || rep.missed_pages) && args.json && !global.quiet)
 		print_lost(&rep, stderr);
 	bootrace_report_clear(&rep);
 	free(file);

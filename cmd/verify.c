@@ -73,11 +73,12 @@ static const struct argp argp = {
 	"Check that a trace.dat written by bootrace collect is complete: it "
 	"parses with libtracecmd, every CPU holds as many records as the kernel "
 	"reported, nothing was lost, the backup instance removed itself and the "
-	"persistent instance still traces."
+	"persistent instance still traces. A file from elsewhere gets the "
+	"checks that apply to it; every buffer of it is read."
 	"\v"
 	"FILE defaults to the newest collection. Exit status: 0 every check "
-	"passed (or was skipped), 1 a check failed, 2 usage or I/O error, "
-	"3 system not ready.",
+	"passed (or was skipped), 1 a check failed, 2 usage or I/O error or a "
+	"corrupt file, 3 system not ready.",
 	collection_children, NULL, NULL,
 };
 
@@ -94,7 +95,9 @@ static void print_human(const struct bootrace_verify_result *res, const char *fi
 	for (int i = 0; i < res->nr_checks; i++) {
 		const struct bootrace_check *c = &res->checks[i];
 
-		printf("%s  %-12s %s\n", status_word(c->status), c->name, c->detail);
+		printf("%s  %-12s ", status_word(c->status), c->name);
+		print_escaped(stdout, c->detail);
+		printf("\n");
 		failed += c->status == BOOTRACE_CHECK_FAIL;
 	}
 	if (failed)
@@ -127,6 +130,8 @@ static void print_json(const struct bootrace_verify_result *res, const char *fil
 	json_string(&j, "file", file);
 	json_bool(&j, "passed", bootrace_verify_passed(res));
 	json_string(&j, "instance", res->instance);
+	json_string(&j, "writer", res->writer);
+	json_bool(&j, "bootrace_file", res->bootrace_file);
 	json_uint(&j, "records", res->records);
 	json_uint(&j, "expected", res->expected);
 	json_array_begin(&j, "cpus");
@@ -135,6 +140,14 @@ static void print_json(const struct bootrace_verify_result *res, const char *fil
 		json_int(&j, "cpu", cpu);
 		json_uint(&j, "records", res->cpu_records ? res->cpu_records[cpu] : 0);
 		json_uint(&j, "expected", res->cpu_expected ? res->cpu_expected[cpu] : 0);
+		json_object_end(&j);
+	}
+	json_array_end(&j);
+	json_array_begin(&j, "buffers");
+	for (int b = 0; b < res->nr_buffers; b++) {
+		json_object_begin(&j, NULL);
+		json_string(&j, "name", res->buffers[b].name);
+		json_uint(&j, "records", res->buffers[b].records);
 		json_object_end(&j);
 	}
 	json_array_end(&j);

@@ -623,8 +623,15 @@ struct bootrace_report_cpu {
 	struct bootrace_report_line *lines;
 };
 
+/* One buffer of a trace.dat: the top level, or a named one (trace-cmd -B NAME). */
+struct bootrace_buffer_summary {
+	char name[64];			/* "" for the top level */
+	unsigned long long records;
+};
+
 struct bootrace_report {
 	int nr_cpus;
+	/* Per CPU, every buffer's events together (lines name their buffer). */
 	struct bootrace_report_cpu *cpus;
 	unsigned long long records;
 	bool has_span;
@@ -635,7 +642,12 @@ struct bootrace_report {
 	unsigned long long dropped;	/* CPUSTAT: dropped + commit overrun */
 	unsigned long long missed;	/* lost events marked inside the data */
 	unsigned long long missed_markers;	/* markers, some without a count */
+	/* Pages the kernel marked as following lost events (dropped ones too, 7.2+). */
+	unsigned long long missed_pages;
 	unsigned long long lost;	/* all of the above */
+	int nr_buffers;			/* the top level first */
+	struct bootrace_buffer_summary *buffers;
+	char *writer;			/* what wrote the file (its VERSION), or NULL */
 	char *uname;			/* of the collecting boot */
 	char *instance;			/* LAST_BOOT_INFO instance, or NULL */
 	/*
@@ -678,11 +690,15 @@ struct bootrace_verify_result {
 	int nr_checks;
 	struct bootrace_check checks[16];
 	int nr_cpus;
-	unsigned long long *cpu_records;	/* records read per CPU */
-	unsigned long long *cpu_expected;	/* entries from CPUSTAT */
+	unsigned long long *cpu_records;	/* records read per CPU, all buffers */
+	unsigned long long *cpu_expected;	/* entries in the kernel's stats */
 	unsigned long long records;
 	unsigned long long expected;
 	char *instance;			/* from the file's LAST_BOOT_INFO */
+	char *writer;			/* what wrote the file (its VERSION), or NULL */
+	bool bootrace_file;		/* written by bootrace collect: counts checked */
+	int nr_buffers;			/* the top level first */
+	struct bootrace_buffer_summary *buffers;
 };
 
 void bootrace_verify_result_clear(struct bootrace_verify_result *res);

@@ -13,13 +13,29 @@
 
 enum tracedat_option_id {
 	OPT_DONE = 0,
+	OPT_DATE = 1,
 	OPT_CPUSTAT = 2,
 	OPT_BUFFER = 3,
 	OPT_TRACECLOCK = 4,
 	OPT_UNAME = 5,
+	OPT_HOOK = 6,
+	OPT_OFFSET = 7,
 	OPT_CPUCOUNT = 8,
+	OPT_VERSION = 9,
+	OPT_PROCMAPS = 10,
+	OPT_TRACEID = 11,
+	OPT_TIME_SHIFT = 12,
+	OPT_GUEST = 13,
+	OPT_TSC2NSEC = 14,
 	OPT_KALLSYMS = 19,
 	OPT_LAST_BOOT_INFO = 24,
+	/*
+	 * bootrace's own: each CPU's stats as the kernel gave them before
+	 * collect read anything (CPUSTAT holds them after, as trace-cmd's
+	 * do). libtracecmd skips options it does not know, and its own ids
+	 * count up from 0 (25 in 3.4): this one stays clear of them.
+	 */
+	OPT_BOOTRACE_STATS = 0x6272,
 };
 
 static const char tracedat_magic[] __attribute__((unused)) = { 0x17, 0x08, 0x44, 't', 'r', 'a', 'c',

@@ -114,36 +114,4 @@ void tracedat_free(struct tracedat_writer *w);
  */
 int tracedat_write_v7(int in_fd, int out_fd, const char **what);
 
-/* ---- reading back what only bootrace needs (verify) ---- */
-
-/* Options of a trace.dat that verify checks against the data. */
-struct tracedat_options {
-	int nr_cpus;
-	int nr_cpustats;
-	char **cpustats;		/* CPUSTAT texts as stored, in file order */
-	char *last_boot_instance;	/* NULL if no LAST_BOOT_INFO */
-	char *last_boot_info;
-	char *trace_clock;
-	char *uname;
-	unsigned int page_size;
-	int version;			/* file version, 6 or 7 */
-};
-
-/*
- * Walk the file's sections (v6 and uncompressed v7) and collect the
- * options above. -EINVAL with *what set to the section that did not parse
- * (compressed v7 files too); -errno of open/read, also with *what set.
- */
-int tracedat_options_read(const char *path, struct tracedat_options *opts,
-			  const char **what);
-void tracedat_options_clear(struct tracedat_options *opts);
-
-/*
- * The stored /proc/kallsyms text, for
- * report's KASLR shift, from v6 and v7 files (-EOPNOTSUPP: a compressed
- * v7 file and bootrace built without zstd). *text is malloc()ed, "" when
- * none was stored.
- */
-int tracedat_kallsyms_read(const char *path, char **text);
-
 #endif /* BOOTRACE_TRACEDAT_H */

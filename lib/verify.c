@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * What "verified" means. The file is read back by libtracecmd, an
- * independent reader, and its records are compared with the per-CPU stats
- * the kernel reported before collect read anything (the CPUSTAT option).
- * Then the kernel's side: the backup instance removed itself, and the
- * persistent instance still exists to trace the next crash.
+ * What "verified" means. The file is checked whole (tracedat_check()),
+ * then read back by libtracecmd, an independent reader, in a sandboxed
+ * child, every buffer of it; a file written by bootrace collect has its
+ * records compared with the per-CPU stats the kernel reported before
+ * collect read anything (bootrace's own option; CPUSTAT in older files).
+ * A file from elsewhere gets the checks that make sense for it, and says
+ * which it skipped; none passes on records it does not hold. Then the
+ * kernel's side: the backup instance removed itself, and the persistent
+ * instance still exists to trace the next crash.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -18,14 +22,23 @@
 #include <trace-cmd.h>
 
 #include "bootrace-local.h"
-#include "tracedat.h"
+#include "sandbox.h"
+#include "trace-input.h"
+#include "tracedat-reader.h"
 
+/* What the sandboxed reader counts, per buffer and CPU. */
 struct record_counts {
+	const char *file;
 	int nr_cpus;
-	unsigned long long *records;
+	int nr_buffers;
+	char (*names)[64];
+	unsigned long long *records;	/* [buffer * nr_cpus + cpu] */
 	unsigned long long missed;	/* lost-event markers inside the data */
 	unsigned long long unknown;	/* records with no event format */
+	int buffer;			/* the one being counted */
 };
+
+#define MAX_BUFFERS 4096
 
 BR_PRINTF(4, 5)
 static void add_check(struct bootrace_verify_result *res, const char *name,
@@ -49,8 +62,8 @@ static int count_record(struct tracecmd_input *handle, struct tep_record *rec,
 {
 	struct record_counts *counts = data;
 
-	if (cpu >= 0 && cpu < counts->nr_cpus)
-		counts->records[cpu]++;
+	if (rec->cpu >= 0 && rec->cpu < counts->nr_cpus)
+		counts->records[counts->buffer * counts->nr_cpus + rec->cpu]++;
 	if (rec->missed_events)
 		counts->missed++;
 	if (!tep_find_event_by_record(tracecmd_get_tep(handle), rec))
@@ -58,76 +71,217 @@ static int count_record(struct tracecmd_input *handle, struct tep_record *rec,
 	return 0;
 }
 
-static int read_records(const char *file, struct record_counts *counts,
-			struct bootrace_verify_result *res)
+/* In the sandbox: every buffer's records per CPU, encoded. */
+static int count_in_child(struct br_wire *out, char *why, size_t why_len, void *data)
 {
-	struct tracecmd_input *handle;
+	struct record_counts *counts = data;
+	struct br_trace_input in;
+	int ret = br_trace_input_open(counts->file, &in, why, why_len);
 
-	handle = tracecmd_open(file, TRACECMD_FL_LOAD_NO_PLUGINS);
-	if (!handle) {
-		add_check(res, "parse", BOOTRACE_CHECK_FAIL,
-			  "libtracecmd cannot open %s", file);
-		return -EINVAL;
+	if (ret)
+		return ret;
+	counts->records = calloc((size_t)in.nr * (counts->nr_cpus ? counts->nr_cpus : 1),
+				 sizeof(*counts->records));
+	if (!counts->records) {
+		br_trace_input_close(&in);
+		snprintf(why, why_len, "out of memory");
+		return -ENOMEM;
 	}
-	tracecmd_iterate_events(handle, NULL, 0, count_record, counts);
-	tracecmd_close(handle);
+	for (counts->buffer = 0; counts->buffer < in.nr; counts->buffer++)
+		tracecmd_iterate_events(in.handles[counts->buffer], NULL, 0, count_record, counts);
+	br_wire_u64(out, in.nr);
+	for (int b = 0; b < in.nr; b++) {
+		br_wire_str(out, in.names[b]);
+		for (int cpu = 0; cpu < counts->nr_cpus; cpu++)
+			br_wire_u64(out, counts->records[b * counts->nr_cpus + cpu]);
+	}
+	br_wire_u64(out, counts->missed);
+	br_wire_u64(out, counts->unknown);
+	br_trace_input_close(&in);
 	return 0;
 }
 
-static void check_counts(const struct tracedat_options *opts,
-			 struct record_counts *counts,
+static int decode_counts(struct br_wire *w, struct record_counts *counts)
+{
+	unsigned long long nr = br_wire_get_u64(w);
+
+	if (w->failed || !nr || nr > MAX_BUFFERS)
+		return -EIO;
+	counts->names = calloc(nr, sizeof(*counts->names));
+	counts->records = calloc(nr * (counts->nr_cpus ? counts->nr_cpus : 1),
+				 sizeof(*counts->records));
+	if (!counts->names || !counts->records)
+		return -ENOMEM;
+	counts->nr_buffers = nr;
+	for (int b = 0; b < counts->nr_buffers; b++) {
+		br_wire_get_strbuf(w, counts->names[b], sizeof(counts->names[b]));
+		for (int cpu = 0; cpu < counts->nr_cpus; cpu++)
+			counts->records[b * counts->nr_cpus + cpu] = br_wire_get_u64(w);
+	}
+	counts->missed = br_wire_get_u64(w);
+	counts->unknown = br_wire_get_u64(w);
+	return w->failed ? -EIO : 0;
+}
+
+/* Read every buffer in the sandbox; the result's per-buffer and per-CPU totals. */
+static int read_records(const char *file, const struct tracedat_layout *l,
+			struct record_counts *counts, struct bootrace_verify_result *res,
+			char *why, size_t why_len)
+{
+	struct br_sandbox_limits lim;
+	struct br_wire found;
+	int ret;
+
+	counts->file = file;
+	counts->nr_cpus = l->nr_cpus;
+	br_sandbox_limits_for(l->file_size, &lim);
+	ret = br_sandbox_run(&lim, count_in_child, counts, &found, why, why_len);
+	if (ret)
+		return ret;
+	ret = decode_counts(&found, counts);
+	br_wire_free(&found);
+	if (ret) {
+		snprintf(why, why_len, "%s", ret == -ENOMEM ? "out of memory" :
+			 "the reader sent back no counts");
+		return ret;
+	}
+	res->nr_cpus = counts->nr_cpus;
+	res->cpu_records = calloc(res->nr_cpus ? res->nr_cpus : 1, sizeof(*res->cpu_records));
+	res->buffers = calloc(counts->nr_buffers, sizeof(*res->buffers));
+	if (!res->cpu_records || !res->buffers)
+		return -ENOMEM;
+	res->nr_buffers = counts->nr_buffers;
+	for (int b = 0; b < counts->nr_buffers; b++) {
+		struct bootrace_buffer_summary *s = &res->buffers[b];
+
+		snprintf(s->name, sizeof(s->name), "%s", counts->names[b]);
+		for (int cpu = 0; cpu < counts->nr_cpus; cpu++) {
+			s->records += counts->records[b * counts->nr_cpus + cpu];
+			res->cpu_records[cpu] += counts->records[b * counts->nr_cpus + cpu];
+		}
+		res->records += s->records;
+	}
+	return 0;
+}
+
+/* "the top level (0 records), buffer 'i12ext' (529)". */
+static void describe_buffers(const struct bootrace_verify_result *res, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (int b = 0; b < res->nr_buffers && used < len; b++) {
+		const struct bootrace_buffer_summary *s = &res->buffers[b];
+		int n = s->name[0] ?
+			snprintf(buf + used, len - used, "%sbuffer '%s' (%llu)", b ? ", " : "",
+				 s->name, s->records) :
+			snprintf(buf + used, len - used, "%sthe top level (%llu)", b ? ", " : "",
+				 s->records);
+
+		used += n > 0 ? (size_t)n : 0;
+	}
+}
+
+/*
+ * The counts from before reading: bootrace's own option; a file of an
+ * older bootrace had them in CPUSTAT (the top level's, in order).
+ */
+static int expected_stats(const struct tracedat_options *opts, char ***texts, bool *old)
+{
+	*old = !opts->nr_kernel_stats;
+	if (opts->nr_kernel_stats) {
+		*texts = opts->kernel_stats;
+		return opts->nr_kernel_stats;
+	}
+	*texts = calloc(opts->nr_cpustats ? opts->nr_cpustats : 1, sizeof(**texts));
+	if (!*texts)
+		return 0;
+	for (int i = 0; i < opts->nr_cpustats; i++)
+		(*texts)[i] = opts->cpustats[i].text;
+	return opts->nr_cpustats;
+}
+
+static void check_counts(const struct tracedat_options *opts, const struct record_counts *counts,
 			 struct bootrace_verify_result *res)
 {
 	struct bootrace_cpu_stats st;
-	char detail[256] = "";
-	int bad_cpu = -1;
+	char detail[256] = "", **texts = NULL;
+	int bad_cpu = -1, nr;
+	bool old;
 
-	res->cpu_expected = calloc(counts->nr_cpus, sizeof(*res->cpu_expected));
-	if (!res->cpu_expected)
+	if (!res->records) {
+		add_check(res, "counts", BOOTRACE_CHECK_FAIL,
+			  "no records in any buffer of the file: nothing of a trace to verify");
 		return;
+	}
+	if (!res->bootrace_file) {
+		describe_buffers(res, detail, sizeof(detail));
+		add_check(res, "counts", BOOTRACE_CHECK_SKIP,
+			  "not written by bootrace collect (but by %s): no kernel counts from before reading to compare; records in %s",
+			  res->writer, detail);
+		return;
+	}
+	nr = expected_stats(opts, &texts, &old);
+	res->cpu_expected = calloc(counts->nr_cpus ? counts->nr_cpus : 1, sizeof(*res->cpu_expected));
+	if (!res->cpu_expected || !texts) {
+		if (old)
+			free(texts);
+		return;
+	}
 	for (int cpu = 0; cpu < counts->nr_cpus; cpu++) {
-		if (cpu < opts->nr_cpustats && !bootrace_cpu_stats_parse(opts->cpustats[cpu], &st))
+		if (cpu < nr && !bootrace_cpu_stats_parse(texts[cpu], &st))
 			res->cpu_expected[cpu] = st.entries;
 		res->expected += res->cpu_expected[cpu];
-		res->records += counts->records[cpu];
 		if (bad_cpu < 0 && res->cpu_expected[cpu] != counts->records[cpu])
 			bad_cpu = cpu;
 	}
-	if (opts->nr_cpustats < counts->nr_cpus) {
+	if (old)
+		free(texts);
+	if (nr < counts->nr_cpus) {
 		add_check(res, "counts", BOOTRACE_CHECK_FAIL,
-			  "the file has stats for %d of %d CPUs; it was not written by bootrace collect",
-			  opts->nr_cpustats, counts->nr_cpus);
+			  "the file has the kernel's counts for %d of %d CPUs", nr, counts->nr_cpus);
 		return;
 	}
 	if (bad_cpu >= 0)
 		snprintf(detail, sizeof(detail), "; CPU %d: %llu records, kernel had %llu",
 			 bad_cpu, counts->records[bad_cpu], res->cpu_expected[bad_cpu]);
 	add_check(res, "counts", bad_cpu < 0 ? BOOTRACE_CHECK_PASS : BOOTRACE_CHECK_FAIL,
-		  "%llu records in the file, %llu entries in the kernel's stats on %d CPUs%s",
-		  res->records, res->expected, counts->nr_cpus, detail);
+		  "%llu records in the file, %llu entries in the kernel's stats on %d CPUs%s%s",
+		  res->buffers[0].records, res->expected, counts->nr_cpus, detail,
+		  old ? " (an older bootrace's file: its CPUSTAT holds them)" : "");
 }
 
-static void check_lost(const struct tracedat_options *opts,
-		       const struct record_counts *counts,
-		       struct bootrace_verify_result *res)
+static void check_lost(const struct tracedat_options *opts, const struct tracedat_layout *l,
+		       const struct record_counts *counts, struct bootrace_verify_result *res)
 {
-	unsigned long long overrun = 0, commit_overrun = 0, dropped = 0;
+	unsigned long long overrun = 0, commit_overrun = 0, dropped = 0, pages = 0, empty = 0;
 	struct bootrace_cpu_stats st;
+	char extra[160] = "";
 
+	/* The kernel's counters only grow: before or after reading, the same. */
 	for (int i = 0; i < opts->nr_cpustats; i++) {
-		if (bootrace_cpu_stats_parse(opts->cpustats[i], &st))
+		if (bootrace_cpu_stats_parse(opts->cpustats[i].text, &st))
 			continue;
 		overrun += st.overrun;
 		commit_overrun += st.commit_overrun;
 		dropped += st.dropped_events;
 	}
-	if (!overrun && !commit_overrun && !dropped && !counts->missed) {
+	for (int b = 0; b < l->nr_buffers; b++)
+		for (int cpu = 0; cpu < l->buffers[b].nr_cpus; cpu++) {
+			pages += l->buffers[b].cpus[cpu].missed_pages;
+			empty += l->buffers[b].cpus[cpu].dropped_pages;
+		}
+	if (!overrun && !commit_overrun && !dropped && !counts->missed && !pages) {
 		add_check(res, "lost", BOOTRACE_CHECK_PASS, "no lost, overrun or dropped events");
 		return;
 	}
+	if (pages)
+		snprintf(extra, sizeof(extra),
+			 ", %llu pages marked as after lost events (%llu empty: dropped by the kernel as corrupt, 7.2+)",
+			 pages, empty);
 	add_check(res, "lost", BOOTRACE_CHECK_FAIL,
-		  "%llu overrun, %llu commit overrun, %llu dropped, %llu lost-event markers in the data%s",
-		  overrun, commit_overrun, dropped, counts->missed,
+		  "%llu overrun, %llu commit overrun, %llu dropped, %llu lost-event markers in the data%s%s",
+		  overrun, commit_overrun, dropped, counts->missed, extra,
 		  overrun ? ": the oldest events were overwritten; a larger reserve_mem size keeps more" : "");
 }
 
@@ -271,49 +425,74 @@ static void check_instances(struct bootrace_ctx *ctx, const struct bootrace_veri
 		check_persistent(tfs, persistent, from_persistent, res);
 }
 
+/* An error of the file the user gave: exit status 2, not a system problem. */
+static int input_error(struct bootrace_error *err, int ret)
+{
+	if (err)
+		err->origin = BOOTRACE_ERROR_INPUT;
+	return ret;
+}
+
+static void check_parse(const struct tracedat_options *fopts, const struct record_counts *counts,
+			struct bootrace_verify_result *res)
+{
+	char buffers[160];
+
+	describe_buffers(res, buffers, sizeof(buffers));
+	if (counts->unknown)
+		add_check(res, "parse", BOOTRACE_CHECK_FAIL,
+			  "libtracecmd reads the file, but %llu records have no event format",
+			  counts->unknown);
+	else if (res->nr_buffers > 1)
+		add_check(res, "parse", BOOTRACE_CHECK_PASS,
+			  "libtracecmd reads the file (version %d, %u-byte pages, %d CPUs); records in %s",
+			  fopts->version, fopts->page_size, fopts->nr_cpus, buffers);
+	else
+		add_check(res, "parse", BOOTRACE_CHECK_PASS,
+			  "libtracecmd reads the file (version %d, %u-byte pages, %d CPUs)",
+			  fopts->version, fopts->page_size, fopts->nr_cpus);
+}
+
 int bootrace_verify(struct bootrace_ctx *ctx, const struct bootrace_verify_opts *opts,
 		    struct bootrace_verify_result *res,
 		    struct bootrace_error *err)
 {
-	struct tracedat_options fopts = { 0 };
+	struct tracedat_options fopts;
+	struct tracedat_layout layout;
 	struct record_counts counts = { 0 };
-	const char *what = NULL;
+	char why[TRACEDAT_WHY_MAX];
 	int ret;
 
 	memset(res, 0, sizeof(*res));
 	if (access(opts->file, R_OK) < 0)
-		return br_fail(err, -errno, "cannot read %s: %s", opts->file, strerror(errno));
-	ret = tracedat_options_read(opts->file, &fopts, &what);
-	if (ret == -EINVAL)
-		return br_fail(err, ret, "%s is not a valid trace.dat: bad %s",
-			       opts->file, what ? what : "header");
+		return input_error(err, br_fail(err, -errno, "cannot read %s: %s", opts->file,
+						strerror(errno)));
+	ret = tracedat_options_read(opts->file, &fopts, &layout, why, sizeof(why));
 	if (ret)
-		return br_fail(err, ret, "cannot read %s (%s): %s",
-			       opts->file, what ? what : "header", strerror(-ret));
-	if (fopts.last_boot_instance)
-		res->instance = strdup(fopts.last_boot_instance);
-	counts.nr_cpus = fopts.nr_cpus;
-	counts.records = calloc(fopts.nr_cpus ? fopts.nr_cpus : 1, sizeof(*counts.records));
-	if (!counts.records) {
+		return input_error(err, br_fail(err, ret, "corrupt file %s: %s", opts->file, why));
+	ret = read_records(opts->file, &layout, &counts, res, why, sizeof(why));
+	if (ret) {
 		tracedat_options_clear(&fopts);
-		return br_fail(err, -ENOMEM, "out of memory");
+		tracedat_layout_clear(&layout);
+		free(counts.names);
+		free(counts.records);
+		bootrace_verify_result_clear(res);
+		if (ret == -ENOMEM)
+			return br_fail(err, ret, "out of memory");
+		return input_error(err, br_fail(err, ret, "corrupt file %s: %s", opts->file, why));
 	}
-	res->nr_cpus = fopts.nr_cpus;
-	res->cpu_records = counts.records;
-	if (!read_records(opts->file, &counts, res)) {
-		if (counts.unknown)
-			add_check(res, "parse", BOOTRACE_CHECK_FAIL,
-				  "libtracecmd read %s, but %llu records have no event format",
-				  opts->file, counts.unknown);
-		else
-			add_check(res, "parse", BOOTRACE_CHECK_PASS,
-				  "libtracecmd reads the file (version %d, %u-byte pages, %d CPUs)",
-				  fopts.version, fopts.page_size, fopts.nr_cpus);
-		check_counts(&fopts, &counts, res);
-		check_lost(&fopts, &counts, res);
-	}
+	res->instance = fopts.last_boot_instance ? strdup(fopts.last_boot_instance) : NULL;
+	res->writer = tracedat_writer_name(&fopts);
+	/* Without VERSION: an older bootrace, whose CPUSTAT held the counts before reading. */
+	res->bootrace_file = tracedat_written_by_bootrace(&fopts) || !fopts.writer;
+	check_parse(&fopts, &counts, res);
+	check_counts(&fopts, &counts, res);
+	check_lost(&fopts, &layout, &counts, res);
 	check_instances(ctx, opts, &fopts, res);
 	tracedat_options_clear(&fopts);
+	tracedat_layout_clear(&layout);
+	free(counts.names);
+	free(counts.records);
 	return 0;
 }
 
@@ -330,5 +509,7 @@ void bootrace_verify_result_clear(struct bootrace_verify_result *res)
 	free(res->cpu_records);
 	free(res->cpu_expected);
 	free(res->instance);
+	free(res->writer);
+	free(res->buffers);
 	memset(res, 0, sizeof(*res));
 }
