@@ -15,6 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bootrace.h"
+#include "config.h"
 #include "tracedat.h"
 #include "tracedat-format.h"
 #include "tracedat-recover.h"
@@ -268,14 +270,70 @@ static struct tracedat_blob text(const char *s)
  * per_cpu/cpuN/stats text; its report --stat prints them one after the
  * other, so the prefix is what tells the CPUs apart.
  */
-static int write_cpustat(struct tracedat_writer *w, int cpu,
-			 const struct tracedat_blob *stats)
+static int write_stats_option(struct tracedat_writer *w, uint16_t id, int cpu,
+			      const struct tracedat_blob *stats)
 {
 	char prefix[32];
 	struct tracedat_blob parts[2] = { { prefix, 0 }, *stats };
 
 	parts[0].len = snprintf(prefix, sizeof(prefix), "CPU: %d\n", cpu);
-	return write_text_option(w, OPT_CPUSTAT, parts, 2);
+	return write_text_option(w, id, parts, 2);
+}
+
+/*
+ * CPUSTAT holds, for trace-cmd, the stats after reading: its report --stat
+ * calls entries left there lost. collect reads every CPU until the kernel
+ * has nothing left, and a 7.1+ backup instance is gone once read, so the
+ * stats after are the ones before with the entries (and their bytes) moved
+ * to "read events". Text that does not parse is stored as it is.
+ */
+static char *stats_after_reading(const struct tracedat_blob *before)
+{
+	struct bootrace_cpu_stats st;
+	char *text, *out, *line, *next;
+	size_t size = before->len + 64;
+	FILE *f;
+
+	text = strndup(before->data, before->len);
+	if (!text || bootrace_cpu_stats_parse(text, &st)) {
+		free(text);
+		return NULL;
+	}
+	out = malloc(size);
+	f = out ? fmemopen(out, size, "w") : NULL;
+	for (line = text; f && line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (!strncmp(line, "entries:", 8))
+			fprintf(f, "entries: 0\n");
+		else if (!strncmp(line, "bytes:", 6))
+			fprintf(f, "bytes: 0\n");
+		else if (!strncmp(line, "read events:", 12))
+			fprintf(f, "read events: %llu\n", st.read_events + st.entries);
+		else
+			fprintf(f, "%s\n", line);
+	}
+	if (!f || fclose(f)) {
+		free(out);
+		out = NULL;
+	}
+	free(text);
+	return out;
+}
+
+/* bootrace's own option keeps the stats before reading, which verify compares. */
+static int write_cpustat(struct tracedat_writer *w, int cpu,
+			 const struct tracedat_blob *stats)
+{
+	char *after = stats_after_reading(stats);
+	struct tracedat_blob after_blob = { after, after ? strlen(after) : 0 };
+	int ret;
+
+	ret = write_stats_option(w, OPT_BOOTRACE_STATS, cpu, stats) ?:
+	      write_stats_option(w, OPT_CPUSTAT, cpu, after ? &after_blob : stats);
+	free(after);
+	return ret;
 }
 
 /*
@@ -294,9 +352,13 @@ static int write_last_boot_info(struct tracedat_writer *w,
 static int write_options(struct tracedat_writer *w, const struct tracedat_meta *m)
 {
 	struct tracedat_blob clock = text(m->trace_clock), uname = text(m->uname);
+	struct tracedat_blob version = text("bootrace " BOOTRACE_VERSION);
 	int ret, cpu;
 
 	ret = write_all(w, "options  ", 10);
+	/* trace-cmd report --version names the writer from it. */
+	if (!ret)
+		ret = write_text_option(w, OPT_VERSION, &version, 1);
 	for (cpu = 0; !ret && m->cpustats && cpu < m->nr_cpus; cpu++)
 		ret = write_cpustat(w, cpu, &m->cpustats[cpu]);
 	if (!ret && m->trace_clock)

@@ -21,6 +21,7 @@
 #include <trace-cmd.h>
 
 #include "bootrace.h"
+#include "config.h"
 #include "tap.h"
 #include "tracedat.h"
 #include "tracedat-reader.h"
@@ -279,10 +280,16 @@ static void check_options(const char *path, unsigned int page_size, int version)
 	tap_is_int(o.version, version, "file version");
 	tap_is_int(o.page_size, page_size, "page size is the sub-buffer size");
 	tap_is_int(o.nr_cpus, NR_CPUS, "cpu count");
+	tap_is_str(o.writer, "bootrace " BOOTRACE_VERSION, "VERSION names bootrace");
+	tap_ok(tracedat_written_by_bootrace(&o), "and so the file is bootrace's");
+	tap_is_int(o.nr_kernel_stats, NR_CPUS, "bootrace's own option: one per CPU");
+	if (o.nr_kernel_stats == NR_CPUS)
+		tap_is_str(o.kernel_stats[1], "CPU: 1\n" STATS(7, 280, 2),
+			   "it keeps the kernel's stats from before reading");
 	tap_is_int(o.nr_cpustats, NR_CPUS, "one CPUSTAT per CPU");
 	if (o.nr_cpustats == NR_CPUS) {
-		tap_is_str(o.cpustats[1].text, "CPU: 1\n" STATS(7, 280, 2),
-			   "CPUSTAT text as trace-cmd stores it");
+		tap_is_str(o.cpustats[1].text, "CPU: 1\n" STATS(0, 0, 9),
+			   "CPUSTAT: the stats after reading, as trace-cmd stores them");
 		tap_is_str(o.cpustats[1].buffer, "", "of the top-level buffer");
 	}
 	tap_is_str(o.trace_clock, "[local] global counter uptime perf mono boot\n",
