@@ -38,6 +38,20 @@ if grep '^Before=' "$UNIT" | grep -qv '^Before=shutdown.target$'; then
 else
 	ok "the unit orders itself before nothing the boot waits for"
 fi
+# Confined as far as collect allows: systemd's own rating (0 safe, 10
+# exposed) of the unit file as the build writes it. The systemd image test
+# rates the installed unit under real systemd too.
+rc=0
+systemd-analyze security --offline=yes --no-pager "$WORK/bootrace-collect.service" > "$WORK/security" 2>&1 || rc=$?
+exposure=$(sed -n 's/.*Overall exposure level for bootrace-collect.service: \([0-9.]*\).*/\1/p' "$WORK/security")
+if [ -z "$exposure" ] && grep -q "offline" "$WORK/security"; then
+	skip "systemd-analyze security rates the unit at most 4.0" "this systemd-analyze cannot rate a unit file offline"
+elif awk -v e="$exposure" 'BEGIN { exit !(e != "" && e + 0 <= 4.0) }'; then
+	ok "systemd-analyze security rates the unit at most 4.0 ($exposure)"
+else
+	not_ok "systemd-analyze security rates the unit at most 4.0 (${exposure:-no rating}, exit $rc)"
+	grep -E ' [0-9]\.[0-9]+ *$' "$WORK/security" | sed 's/^/#   /'
+fi
 # The command line it runs parses (as --help: no tracefs needed).
 cmd=$(sed -n 's/^ExecStart=[^ ]*bootrace //p' "$UNIT")
 parses() { "$BOOTRACE" "$@" --help > /dev/null; }

@@ -141,6 +141,7 @@ ID_COLLECTED=ad2813783d9e42529a3f6115a61a5a56
 	echo "== list"; bootrace list; echo "list_rc=$?"
 	echo "== report"; bootrace report; echo "report_rc=$?"
 	echo "== ls"; ls -la /var/lib/bootrace
+	echo "== security"; systemd-analyze security --no-pager bootrace-collect.service 2>&1
 	echo "== explain"; journalctl -b -x --no-pager MESSAGE_ID=$ID_COLLECTED
 	echo "== entry"; journalctl -b -o json MESSAGE_ID=$ID_COLLECTED
 	echo "== upload"
@@ -404,6 +405,13 @@ check "bootrace report in boot 2 counts the same events ($events)" \
 # in (next_comm=) right before the panic.
 check "and among the last words, the test service that panicked" \
 	bash -c "sed -n '/^CPU /,\$p' '$work/boot2-report.txt' | grep -qE '(^ *|comm=)systemd-test-cr'"
+# The unit that did all this is hardened: systemd's own rating of it, 0 (safe) to 10,
+# and what it still counts against it (the lines with an exposure).
+section security | grep -E ' [0-9]\.[0-9]+ *$' | sed 's/ *$//; s/^/# security: /'
+exposure=$(section security | sed -n 's/.*Overall exposure level for bootrace-collect.service: \([0-9.]*\).*/\1/p')
+note "systemd-analyze security bootrace-collect.service: ${exposure:-no rating}"
+check "systemd-analyze security rates the unit that collected the panic at most 4.0 (${exposure:-none})" \
+	awk -v e="$exposure" 'BEGIN { exit !(e != "" && e + 0 <= 4.0) }'
 
 # ------------------------------------------------------------------ the fleet
 
