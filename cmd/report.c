@@ -104,8 +104,20 @@ static void print_buffers(const struct bootrace_report *rep)
 	printf("; all shown, their events named by buffer\n");
 }
 
+/* A trace shown with another kernel's formats is a wrong answer: said first. */
+static void print_decode(const struct bootrace_report *rep)
+{
+	if (rep->decode.decode == BOOTRACE_DECODE_UNSET || bootrace_decode_trusted(rep->decode.decode))
+		return;
+	printf("WARNING: ");
+	print_escaped(stdout, rep->decode.words);
+	printf("\nWARNING: the event names and fields below may be another kernel's (bootrace-collect(1), DECODING)\n");
+	print_error("warning: the trace was decoded with formats that may not be those of the kernel that wrote it");
+}
+
 static void print_human(const struct bootrace_report *rep, const char *file)
 {
+	print_decode(rep);
 	printf("file:    %s\n", file);
 	if (rep->writer) {
 		printf("written: ");
@@ -115,7 +127,8 @@ static void print_human(const struct bootrace_report *rep, const char *file)
 	if (rep->uname) {
 		printf("kernel:  ");
 		print_escaped(stdout, rep->uname);
-		printf(" (the collecting boot's)\n");
+		printf(rep->decode.decode == BOOTRACE_DECODE_OWN ? " (the traced boot's)\n" :
+		       " (the collecting boot's)\n");
 	}
 	print_buffers(rep);
 	if (rep->shifted && rep->prev_text != rep->text)
@@ -192,6 +205,17 @@ static void print_json(const struct bootrace_report *rep, const char *file)
 	json_uint(&j, "previous_kernel_text", rep->prev_text);
 	json_uint(&j, "stored_kernel_text", rep->text);
 	json_uint(&j, "events", rep->records);
+	if (rep->decode.decode != BOOTRACE_DECODE_UNSET) {
+		json_object_begin(&j, "decode");
+		json_string(&j, "decode", bootrace_decode_name(rep->decode.decode));
+		json_bool(&j, "trusted", bootrace_decode_trusted(rep->decode.decode));
+		json_string(&j, "previous_boot", rep->decode.boot_id[0] ? rep->decode.boot_id : NULL);
+		json_string(&j, "previous_kernel", rep->decode.release[0] ? rep->decode.release : NULL);
+		json_string(&j, "words", rep->decode.words);
+		json_object_end(&j);
+	} else {
+		json_null(&j, "decode");
+	}
 	json_string(&j, "panic", bootrace_panic_name(rep->panic));
 	json_string(&j, "panic_message", rep->panic == BOOTRACE_PANIC_YES ? rep->panic_message : NULL);
 	if (rep->has_span) {

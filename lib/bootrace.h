@@ -648,7 +648,7 @@ struct bootrace_report {
 	int nr_buffers;			/* the top level first */
 	struct bootrace_buffer_summary *buffers;
 	char *writer;			/* what wrote the file (its VERSION), or NULL */
-	char *uname;			/* of the collecting boot */
+	char *uname;			/* of the system the trace was recorded on, as far as known */
 	char *instance;			/* LAST_BOOT_INFO instance, or NULL */
 	/*
 	 * Addresses are the previous boot's: its kernel text started at
@@ -659,6 +659,12 @@ struct bootrace_report {
 	bool shifted;
 	enum bootrace_panic panic;
 	char panic_message[256];	/* the first panic's message, one line */
+	/*
+	 * Whose formats and symbols the file carries, as collect said in it
+	 * (decode UNSET: it does not say); not trusted: names and fields may
+	 * be another kernel's (bootrace_decode_trusted()).
+	 */
+	struct bootrace_previous_boot decode;
 };
 
 int bootrace_report_read(struct bootrace_ctx *ctx, const struct bootrace_report_opts *opts,

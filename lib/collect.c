@@ -26,6 +26,7 @@
 #include <tracefs.h>
 
 #include "bootrace-local.h"
+#include "decode-check.h"
 #include "decoder.h"
 #include "output.h"
 #include "ringbuf.h"
@@ -577,7 +578,8 @@ static void say_kept(const struct drain *d, const struct br_output *out, int ret
 static void plan_metadata(struct bootrace_ctx *ctx, const struct bootrace_collect_opts *opts,
 			  const struct bootrace_instance_info *info,
 			  const struct bootrace_boot_record *rec,
-			  struct bootrace_collect_result *res, struct br_snapshot_plan *plan)
+			  struct bootrace_collect_result *res, struct br_snapshot_plan *plan,
+			  char **decode_text)
 {
 	enum bootrace_decode decode;
 
@@ -586,6 +588,10 @@ static void plan_metadata(struct bootrace_ctx *ctx, const struct bootrace_collec
 	plan->this_kernel = decode == BOOTRACE_DECODE_THIS_BOOT || decode == BOOTRACE_DECODE_SAME_BUILD;
 	/* This kernel's symbols, shifted, would name the wrong functions. */
 	plan->kallsyms = opts->kallsyms && (plan->decoder || plan->this_kernel);
+	/* The file says it too: verify's decode check and report read it there. */
+	if (br_decode_marker_text(&res->previous, decode_text))
+		*decode_text = NULL;
+	plan->decode = *decode_text;
 	br_info(ctx, "%s", res->previous.words);
 }
 
@@ -600,6 +606,7 @@ static int collect_instance(struct bootrace_ctx *ctx, const struct bootrace_trac
 	struct br_kallsyms_prefetch kallsyms = { .fd = -1 };
 	struct drain d = { .ctx = ctx, .info = info, .opts = opts, .res = res, .late_cpu = -1 };
 	struct br_snapshot_plan plan = { 0 };
+	_cleanup_free_ char *decode_text = NULL;
 	struct bootrace_error own = { 0 };
 	int ret;
 
@@ -608,7 +615,7 @@ static int collect_instance(struct bootrace_ctx *ctx, const struct bootrace_trac
 		ret = br_output_prepare(ctx, opts, out, err);
 	if (ret)
 		goto out;
-	plan_metadata(ctx, opts, info, rec, res, &plan);
+	plan_metadata(ctx, opts, info, rec, res, &plan, &decode_text);
 	if (plan.kallsyms && !plan.decoder)
 		br_kallsyms_prefetch_start(&kallsyms, out->dir);
 	ret = br_snapshot_take(tfs, info, &plan, &snap, err);

@@ -288,7 +288,8 @@ static int parse_body(struct br_decoder *dec, char *body, size_t len)
 		ret = parse_entry(dec, p, nl + 1, n);
 		p = nl + 1 + n;
 	}
-	if (!ret && (!dec->header_page.len || !dec->header_event.len || !dec->nr_systems))
+	if (!ret && (!dec->header_page.len || !dec->header_event.len ||
+		     (!dec->nr_systems && !dec->nr_ftrace)))
 		ret = -EINVAL;
 	return ret;
 }

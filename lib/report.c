@@ -25,6 +25,7 @@
 #include <trace-cmd.h>
 
 #include "bootrace-local.h"
+#include "decode-check.h"
 #include "report-event.h"
 #include "report-local.h"
 #include "sandbox.h"
@@ -466,6 +467,8 @@ static void take_options(const struct tracedat_options *o, struct bootrace_repor
 	if (o->last_boot_info && !bootrace_last_boot_parse(o->last_boot_info, &lb) &&
 	    lb.kind == BOOTRACE_LAST_BOOT_ADDRESS)
 		rep->prev_text = job->prev_text = lb.kernel_addr;
+	if (o->decode)
+		br_decode_marker_parse(o->decode, strlen(o->decode), &rep->decode);
 }
 
 static void take_strings(struct tracedat_options *o, struct bootrace_report *rep)

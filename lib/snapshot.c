@@ -290,6 +290,10 @@ int br_snapshot_take(const struct bootrace_tracefs *tfs,
 		read_uname(snap);
 	snap->meta.page_size = info->subbuf_size;
 	snap->meta.nr_cpus = info->nr_cpus;
+	snap->meta.decode = plan->decode;
+	/* Only with the symbols they belong to. */
+	if (snap->meta.kallsyms.len || snap->meta.kallsyms_path)
+		snap->meta.modules = snap->modules;
 	if (info->has_last_boot_info) {
 		snap->meta.last_boot_instance = info->name;
 		snap->meta.last_boot_info = info->last_boot_info;

@@ -40,6 +40,8 @@ struct br_snapshot_plan {
 	bool this_kernel;
 	/* Store symbols: the decoder's, else (this_kernel) /proc/kallsyms. */
 	bool kallsyms;
+	/* Whose formats and symbols these are, for the file (decode-check.c's text). */
+	const char *decode;
 };
 
 /*

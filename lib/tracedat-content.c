@@ -389,6 +389,8 @@ int tdc_check_option(struct tracedat_check *c, uint16_t id, const unsigned char 
 	case OPT_VERSION:
 	case OPT_LAST_BOOT_INFO:
 	case OPT_BOOTRACE_STATS:
+	case OPT_BOOTRACE_DECODE:
+	case OPT_BOOTRACE_MODULES:
 		/* strtoll() and strdup(): the payload must end in a NUL. */
 		if (!has_nul(p, len))
 			return tdc_fail(c, "option", at, "option %u is not a NUL-terminated string", id);

@@ -36,6 +36,14 @@ enum tracedat_option_id {
 	 * count up from 0 (25 in 3.4): this one stays clear of them.
 	 */
 	OPT_BOOTRACE_STATS = 0x6272,
+	/*
+	 * bootrace's own: whose event formats and symbols the file carries
+	 * (collect's word, "decode=own\n..."; see decode-check.c), and the
+	 * /proc/modules of the boot the symbols are of, which only a version
+	 * 7 file can give trace-cmd, as MODULES_FILE.
+	 */
+	OPT_BOOTRACE_DECODE = 0x6273,
+	OPT_BOOTRACE_MODULES = 0x6274,
 };
 
 static const char tracedat_magic[] __attribute__((unused)) = { 0x17, 0x08, 0x44, 't', 'r', 'a', 'c',

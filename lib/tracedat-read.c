@@ -111,6 +111,7 @@ static int collect_option(void *data, uint16_t id, const char *payload, uint32_t
 	case OPT_UNAME:
 	case OPT_VERSION:
 	case OPT_LAST_BOOT_INFO:
+	case OPT_BOOTRACE_DECODE:
 		break;
 	default:
 		return 0;
@@ -138,6 +139,9 @@ static int collect_option(void *data, uint16_t id, const char *payload, uint32_t
 		break;
 	case OPT_LAST_BOOT_INFO:
 		take_last_boot_info(o, text);
+		break;
+	case OPT_BOOTRACE_DECODE:
+		replace(&o->decode, text);
 		break;
 	}
 	return 0;
@@ -188,6 +192,7 @@ void tracedat_options_clear(struct tracedat_options *opts)
 	free(opts->last_boot_info);
 	free(opts->trace_clock);
 	free(opts->uname);
+	free(opts->decode);
 	memset(opts, 0, sizeof(*opts));
 }
 

@@ -114,6 +114,8 @@ struct tracedat_options {
 	char *last_boot_info;
 	char *trace_clock;
 	char *uname;
+	/* bootrace's word on whose formats and symbols it carries (NULL: none). */
+	char *decode;
 	unsigned int page_size;
 	int version;			/* file version, 6 or 7 */
 };

@@ -7,6 +7,8 @@
  *   initial format, "zstd\0VERSION\0", offset of the first options section
  *   sections 16-21 (headers, ftrace and event formats, kallsyms, printk
  *     formats, saved cmdlines): the version 6 bytes, one zstd frame each
+ *   section 25 (MODULES_FILE), when the version 6 file has bootrace's
+ *     modules option: that /proc/modules text, one zstd frame
  *   options section: where those sections are, the version 6 options,
  *     CPUCOUNT, DONE -> the second options section
  *   flyrecord section: per CPU, page aligned, the pages in zstd chunks
@@ -46,6 +48,7 @@ enum v7_section {
 	SEC_STRINGS = 15,
 	SEC_HEADERS = 16,	/* 16-21: the metadata sections, in file order */
 	NR_META = 6,
+	SEC_MODULES = 25,	/* MODULES_FILE: /proc/modules, trace-cmd 3.4 */
 };
 #define SEC_FL_COMPRESS 1
 
@@ -71,6 +74,8 @@ struct v7_writer {
 	unsigned long long meta_out[NR_META];
 	uint64_t *out_offset, *out_size;
 	char clock[64];
+	/* bootrace's modules option in the version 6 file: its text, and where that went. */
+	unsigned long long modules_at, modules_len, modules_out;
 	char *stream_in, *stream_out;	/* V7_STREAM_BYTES each */
 };
 
@@ -303,6 +308,30 @@ static int find_clock(struct v7_writer *v)
 	return ret;
 }
 
+/*
+ * bootrace's own option with the modules list of the boot whose symbols
+ * the file holds: trace-cmd 3.4 reads it only as MODULES_FILE, a version
+ * 7 section, and shifts module addresses by it.
+ */
+static int find_modules(struct v7_writer *v)
+{
+	struct tracedat_reader *r = &v->in;
+	uint16_t id;
+	uint32_t len;
+	int ret = 0;
+
+	for (r->pos = v->opts_start; !ret && r->pos < v->opts_end;) {
+		ret = tdr_u16(r, &id, "options") ?: tdr_u32(r, &len, "options");
+		if (!ret && id == OPT_BOOTRACE_MODULES && len > 1) {
+			/* The text without its NUL: /proc/modules as trace-cmd stores it. */
+			v->modules_at = r->pos;
+			v->modules_len = len - 1;
+		}
+		ret = ret ?: tdr_skip(r, len, "options");
+	}
+	return ret;
+}
+
 /* ---- the version 7 file ---- */
 
 static int write_initial(struct v7_writer *v, unsigned long long *options_at)
@@ -333,6 +362,12 @@ static int write_meta(struct v7_writer *v)
 		      compress_block(v, NULL, v->meta_start[i], v->meta_end[i] - v->meta_start[i]) ?:
 		      section_end(v, size_at);
 	}
+	if (!ret && v->modules_len) {
+		v->modules_out = v->pos;
+		ret = section_begin(v, SEC_MODULES, SEC_FL_COMPRESS, "modules", &size_at) ?:
+		      compress_block(v, NULL, v->modules_at, v->modules_len) ?:
+		      section_end(v, size_at);
+	}
 	return ret;
 }
 
@@ -346,6 +381,8 @@ static int write_options(struct v7_writer *v, unsigned long long *next_at)
 	ret = section_begin(v, SEC_OPTIONS, 0, "options", &size_at);
 	for (int i = 0; !ret && i < NR_META; i++)
 		ret = out_u16(v, SEC_HEADERS + i) ?: out_u32(v, 8) ?: out_u64(v, v->meta_out[i]);
+	if (!ret && v->modules_len)
+		ret = out_u16(v, SEC_MODULES) ?: out_u32(v, 8) ?: out_u64(v, v->modules_out);
 	/* The version 6 options (CPUSTAT, TRACECLOCK, ...) are laid out alike. */
 	while (!ret && from < v->opts_end) {
 		size_t n = v->opts_end - from < V7_STREAM_BYTES ? v->opts_end - from : V7_STREAM_BYTES;
@@ -464,10 +501,12 @@ int tracedat_write_v7(int in_fd, int out_fd, const char **what)
 		ret = -ENOMEM;
 		goto out;
 	}
-	ret = parse_v6(&v) ?: find_clock(&v);
+	ret = parse_v6(&v) ?: find_clock(&v) ?: find_modules(&v);
 	/* Every description first: string ids must not move once written. */
 	for (int i = 0; !ret && i < NR_META; i++)
 		string_id(&v, meta_desc[i]);
+	if (!ret && v.modules_len)
+		string_id(&v, "modules");
 	ret = ret ?: write_initial(&v, &options_at) ?: write_meta(&v);
 	if (!ret) {
 		uint64_t first = v.pos;

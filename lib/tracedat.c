@@ -352,7 +352,7 @@ static int write_last_boot_info(struct tracedat_writer *w,
 static int write_options(struct tracedat_writer *w, const struct tracedat_meta *m)
 {
 	struct tracedat_blob clock = text(m->trace_clock), uname = text(m->uname);
-	struct tracedat_blob version = text("bootrace " BOOTRACE_VERSION);
+	struct tracedat_blob version = text("bootrace " BOOTRACE_VERSION), decode = text(m->decode);
 	int ret, cpu;
 
 	ret = write_all(w, "options  ", 10);
@@ -367,6 +367,11 @@ static int write_options(struct tracedat_writer *w, const struct tracedat_meta *
 		ret = write_text_option(w, OPT_UNAME, &uname, 1);
 	if (!ret && m->last_boot_instance)
 		ret = write_last_boot_info(w, m);
+	if (!ret && m->decode)
+		ret = write_text_option(w, OPT_BOOTRACE_DECODE, &decode, 1);
+	/* Version 7 makes a MODULES_FILE section of it (tracedat-v7.c). */
+	if (!ret && m->modules.len)
+		ret = write_text_option(w, OPT_BOOTRACE_MODULES, &m->modules, 1);
 	/* In v6 the end of the options is a bare zero id, without a size. */
 	return ret ?: write_u16(w, OPT_DONE);
 }

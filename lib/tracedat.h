@@ -68,6 +68,10 @@ struct tracedat_meta {
 	/* LAST_BOOT_INFO, NULL: omit. A name with ':' is refused (-EINVAL). */
 	const char *last_boot_instance;
 	const char *last_boot_info;
+	/* Whose formats and symbols these are (decode-check.c's text); NULL: omit. */
+	const char *decode;
+	/* /proc/modules of the boot the symbols are of; empty: omit. */
+	struct tracedat_blob modules;
 	unsigned long long date_offset;		/* unused: 0 */
 };
 

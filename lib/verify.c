@@ -22,6 +22,7 @@
 #include <trace-cmd.h>
 
 #include "bootrace-local.h"
+#include "decode-check.h"
 #include "sandbox.h"
 #include "trace-input.h"
 #include "tracedat-reader.h"
@@ -35,6 +36,9 @@ struct record_counts {
 	unsigned long long *records;	/* [buffer * nr_cpus + cpu] */
 	unsigned long long missed;	/* lost-event markers inside the data */
 	unsigned long long unknown;	/* records with no event format */
+	/* Records whose length does not fit their format (decode-check.c). */
+	unsigned long long too_short, too_long;
+	char misfit[128];		/* the first of them, in words */
 	int buffer;			/* the one being counted */
 };
 
@@ -64,10 +68,22 @@ static int count_record(struct tracecmd_input *handle, struct tep_record *rec,
 
 	if (rec->cpu >= 0 && rec->cpu < counts->nr_cpus)
 		counts->records[counts->buffer * counts->nr_cpus + rec->cpu]++;
+	struct tep_event *ev;
+	enum br_record_fit fit;
+
 	if (rec->missed_events)
 		counts->missed++;
-	if (!tep_find_event_by_record(tracecmd_get_tep(handle), rec))
+	ev = tep_find_event_by_record(tracecmd_get_tep(handle), rec);
+	if (!ev) {
 		counts->unknown++;
+		return 0;
+	}
+	fit = br_record_fit(ev, rec);
+	if (fit != BR_RECORD_FITS && !counts->misfit[0])
+		snprintf(counts->misfit, sizeof(counts->misfit), "the first, on CPU %d, %d bytes as %s:%s",
+			 rec->cpu, rec->size, ev->system, ev->name);
+	counts->too_short += fit == BR_RECORD_SHORT;
+	counts->too_long += fit == BR_RECORD_LONG;
 	return 0;
 }
 
@@ -97,6 +113,9 @@ static int count_in_child(struct br_wire *out, char *why, size_t why_len, void *
 	}
 	br_wire_u64(out, counts->missed);
 	br_wire_u64(out, counts->unknown);
+	br_wire_u64(out, counts->too_short);
+	br_wire_u64(out, counts->too_long);
+	br_wire_str(out, counts->misfit);
 	br_trace_input_close(&in);
 	return 0;
 }
@@ -120,6 +139,9 @@ static int decode_counts(struct br_wire *w, struct record_counts *counts)
 	}
 	counts->missed = br_wire_get_u64(w);
 	counts->unknown = br_wire_get_u64(w);
+	counts->too_short = br_wire_get_u64(w);
+	counts->too_long = br_wire_get_u64(w);
+	br_wire_get_strbuf(w, counts->misfit, sizeof(counts->misfit));
 	return w->failed ? -EIO : 0;
 }
 
@@ -453,6 +475,59 @@ static void check_parse(const struct tracedat_options *fopts, const struct recor
 			  fopts->version, fopts->page_size, fopts->nr_cpus);
 }
 
+/*
+ * Decoded with the formats of the kernel that wrote it: every record's
+ * type id names a format and its length fits that format, and collect did
+ * not say it stored another kernel's formats, or could not tell whose.
+ */
+static void check_decode(const struct tracedat_options *fopts, const struct record_counts *counts,
+			 struct bootrace_verify_result *res)
+{
+	struct bootrace_previous_boot prev;
+	bool said = fopts->decode &&
+		    !br_decode_marker_parse(fopts->decode, strlen(fopts->decode), &prev);
+
+	if (counts->unknown || counts->too_short || counts->too_long) {
+		add_check(res, "decode", BOOTRACE_CHECK_FAIL,
+			  "%llu records name no format, %llu are shorter, %llu longer than theirs (%s): written under other formats%s%s",
+			  counts->unknown, counts->too_short, counts->too_long,
+			  counts->misfit[0] ? counts->misfit : "no length checked",
+			  said && prev.release[0] ? ", those of kernel " : "",
+			  said && prev.release[0] ? prev.release : "");
+		return;
+	}
+	if (!said) {
+		add_check(res, "decode", BOOTRACE_CHECK_PASS,
+			  "every record names a format and fits it (the file does not say whose formats they are)");
+		return;
+	}
+	switch (prev.decode) {
+	case BOOTRACE_DECODE_OWN:
+		add_check(res, "decode", BOOTRACE_CHECK_PASS,
+			  "every record names a format and fits it; formats and symbols are those boot %.8s left (kernel %s)",
+			  prev.boot_id, prev.release);
+		break;
+	case BOOTRACE_DECODE_SAME_BUILD:
+		add_check(res, "decode", BOOTRACE_CHECK_PASS,
+			  "every record names a format and fits it; boot %.8s ran this same build, %s (module and dynamic event ids unchecked)",
+			  prev.boot_id, prev.release);
+		break;
+	case BOOTRACE_DECODE_THIS_BOOT:
+		add_check(res, "decode", BOOTRACE_CHECK_PASS,
+			  "every record names a format and fits it; the data is the collecting boot's own");
+		break;
+	case BOOTRACE_DECODE_OTHER_KERNEL:
+		add_check(res, "decode", BOOTRACE_CHECK_FAIL,
+			  "collected with another kernel's formats: boot %.8s ran %s and left no decoder; names and fields are wrong where ids moved",
+			  prev.boot_id, prev.release[0] ? prev.release : "another kernel");
+		break;
+	default:
+		add_check(res, "decode", BOOTRACE_CHECK_FAIL,
+			  "collected with the collecting kernel's formats, but nothing told which kernel wrote the trace (no decoder or boot record of its boot)");
+		break;
+	}
+}
+
 int bootrace_verify(struct bootrace_ctx *ctx, const struct bootrace_verify_opts *opts,
 		    struct bootrace_verify_result *res,
 		    struct bootrace_error *err)
@@ -486,6 +561,7 @@ int bootrace_verify(struct bootrace_ctx *ctx, const struct bootrace_verify_opts 
 	/* Without VERSION: an older bootrace, whose CPUSTAT held the counts before reading. */
 	res->bootrace_file = tracedat_written_by_bootrace(&fopts) || !fopts.writer;
 	check_parse(&fopts, &counts, res);
+	check_decode(&fopts, &counts, res);
 	check_counts(&fopts, &counts, res);
 	check_lost(&fopts, &layout, &counts, res);
 	check_instances(ctx, opts, &fopts, res);

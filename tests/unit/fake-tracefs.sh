@@ -8,6 +8,13 @@
 # the pages and then 0, which is what collect sees on a drained CPU.
 #
 #   fake-tracefs.sh make FIXTURE DIR   build the tree in DIR from FIXTURE
+#   fake-tracefs.sh decoder FIXTURE STATE_DIR
+#                                      what bootrace save-decoder would have
+#                                      left in STATE_DIR for the boot whose
+#                                      trace FIXTURE holds: its formats, its
+#                                      kernel text where last_boot_info says
+#                                      (no symbols), so collect decodes the
+#                                      fake trace with them
 #   fake-tracefs.sh capture FIXTURE    (root, live tracefs) record FIXTURE
 #                                      anew from a throwaway instance
 set -eu
@@ -64,10 +71,40 @@ capture() {
 	chmod -R u+rw,go+r "$fixture"
 }
 
+# The decoder file as lib/decoder.c describes it, with an uncompressed body.
+FIXTURE_BOOT=f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1f1
+decoder() {
+	local fixture=$1 state=$2 ev=$1/backup/events body n=0 f name sys
+	body=$(mktemp)
+	entry() { printf '%s %s\n' "$1" "$(wc -c < "$2")"; cat "$2"; }
+	{
+		entry header_page "$ev/header_page"
+		entry header_event "$ev/header_event"
+		for f in "$ev"/*/*/format; do
+			[ -f "$f" ] || continue
+			name=$(basename "$(dirname "$f")") sys=$(basename "$(dirname "$(dirname "$f")")")
+			if [ "$sys" = ftrace ]; then entry "ftrace/$name" "$f"; else entry "events/$sys/$name" "$f"; fi
+		done
+	} > "$body"
+	n=$(ls "$ev"/*/*/format | wc -l)
+	mkdir -p "$state/decoders"
+	chmod 700 "$state" "$state/decoders"
+	{
+		printf 'bootrace-decoder 1\nboot_id=%s\nrelease=fixture\nversion=\nbuild_id=\n' "$FIXTURE_BOOT"
+		printf 'text=%s\ntime=1\nevents=%d\nmodules=0\nkallsyms=no\nbody=raw\nbody_size=%d\n\n' \
+			"$(cut -f 1 "$fixture/backup/last_boot_info" | head -n 1)" "$n" "$(wc -c < "$body")"
+		cat "$body"
+	} > "$state/decoders/$FIXTURE_BOOT"
+	chmod 600 "$state/decoders/$FIXTURE_BOOT"
+	rm -f "$body"
+}
+
 case "${1:-}" in
 make)	[ $# -eq 3 ] || { echo "usage: $0 make FIXTURE DIR" >&2; exit 2; }
 	make_tree "$2" "$3" ;;
+decoder) [ $# -eq 3 ] || { echo "usage: $0 decoder FIXTURE STATE_DIR" >&2; exit 2; }
+	decoder "$2" "$3" ;;
 capture) [ $# -eq 2 ] || { echo "usage: $0 capture FIXTURE" >&2; exit 2; }
 	capture "$2" ;;
-*)	echo "usage: $0 make FIXTURE DIR | capture FIXTURE" >&2; exit 2 ;;
+*)	echo "usage: $0 make FIXTURE DIR | decoder FIXTURE STATE_DIR | capture FIXTURE" >&2; exit 2 ;;
 esac

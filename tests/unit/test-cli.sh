@@ -201,9 +201,16 @@ expect 2 "verify with no collection in --state-dir" "$WORK/nostate" -- verify --
 
 # ----------------------------------------------------------- collect
 
+# What the fake backup's boot would have left behind: its decoder (formats,
+# kernel text), in the state directories the collections below use.
+# Without it, nothing says whose formats the trace is written with.
+DECODED=$WORK/decoded
+"$HERE/fake-tracefs.sh" decoder "$FIXTURE" "$DECODED"
+for d in state st-make; do "$HERE/fake-tracefs.sh" decoder "$FIXTURE" "$WORK/$d"; done
+
 OUT=$WORK/dest/trace.dat
 mkdir "$WORK/dest"
-run --tracefs "$FAKE" collect --no-kallsyms -o "$OUT"
+run --tracefs "$FAKE" collect --no-kallsyms --state-dir "$DECODED" -o "$OUT"
 if [ "$rc" -eq 0 ] && [ -f "$OUT" ] && [ "$(cat "$WORK/out")" = "$OUT" ]; then
 	ok "collect -o: exit 0, prints the path"
 else
@@ -260,7 +267,7 @@ fi
 
 # collect --compress: trace.dat version 7 with zstd, read back the same.
 ZOUT=$WORK/dest/compressed.dat
-run --tracefs "$FAKE" collect --no-kallsyms --compress -o "$ZOUT"
+run --tracefs "$FAKE" collect --no-kallsyms --compress --state-dir "$DECODED" -o "$ZOUT"
 if grep -q 'built without zstd' "$WORK/err"; then
 	skip "collect --compress" "bootrace built without zstd"
 else
@@ -414,8 +421,29 @@ else
 fi
 expect 0 "verify --state-dir finds the newest collection" -- verify --offline --state-dir "$WORK/state"
 
-# A truncated trace.dat must be refused with a message, not crash. $OUT
-# holds kallsyms now; the --state-dir collection does not.
+# Without the decoder of the fake backup's boot (and no boot record of it):
+# everything is read, but verify fails its decode check and says why.
+run --tracefs "$FAKE" collect --no-kallsyms --state-dir "$WORK/no-decoder" -o "$WORK/no-decoder.dat"
+collect_rc=$rc
+run verify --offline "$WORK/no-decoder.dat"
+if [ "$collect_rc" -eq 0 ] && [ "$rc" -eq 1 ] &&
+   grep -Eq "^FAIL +decode +.*nothing told which kernel wrote the trace" "$WORK/out" &&
+   grep -Eq "^PASS +counts " "$WORK/out"; then
+	ok "without the decoder: collect reads everything, verify fails its decode check and says why"
+else
+	not_ok "without the decoder: collect reads everything, verify fails its decode check and says why" \
+		"collect exit $collect_rc, verify exit $rc" "$(cat "$WORK/out")"
+fi
+run report --state-dir "$WORK/no-decoder" "$WORK/no-decoder.dat"
+if [ "$rc" -eq 0 ] && grep -q '^WARNING: nothing tells which kernel wrote this trace' "$WORK/out"; then
+	ok "and report warns above all"
+else
+	not_ok "and report warns above all" "exit $rc" "$(head -n 2 "$WORK/out")"
+fi
+
+# A truncated trace.dat must be refused with a message, not crash. $OUT was
+# collected with kallsyms asked for, but nothing tells whose they would be
+# (no decoder): the cut at half lands wherever the middle is.
 size=$(stat -c %s "$OUT")
 head -c 1000 "$OUT" > "$WORK/cut-header.dat"
 head -c $((size / 2)) "$OUT" > "$WORK/cut-kallsyms.dat"
@@ -433,7 +461,7 @@ expect 2 "verify a trace.dat cut early in its ring-buffer data" "$WORK/cut-data2
 BROKEN=$WORK/broken
 "$HERE/fake-tracefs.sh" make "$FIXTURE" "$BROKEN"
 ln -sf /proc/self/mem "$BROKEN/instances/backup/per_cpu/cpu1/trace_pipe_raw"
-run --tracefs "$BROKEN" collect -o "$WORK/broken.dat"
+run --tracefs "$BROKEN" collect --state-dir "$DECODED" -o "$WORK/broken.dat"
 if [ "$rc" -eq 1 ] && one_line_message && grep -qF "$WORK/broken.dat.partial" "$WORK/err" &&
    [ ! -e "$WORK/broken.dat" ] && [ -s "$WORK/broken.dat.partial" ]; then
 	ok "a read failure after reading began: exit 1, the data kept in FILE.partial, named"
