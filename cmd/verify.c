@@ -112,11 +112,14 @@ static void print_tap(const struct bootrace_verify_result *res)
 	for (int i = 0; i < res->nr_checks; i++) {
 		const struct bootrace_check *c = &res->checks[i];
 
+		/* The detail may quote the file (a buffer's name): one line each. */
 		if (c->status == BOOTRACE_CHECK_SKIP)
-			printf("ok %d - %s # SKIP %s\n", i + 1, c->name, c->detail);
+			printf("ok %d - %s # SKIP ", i + 1, c->name);
 		else
-			printf("%sok %d - %s: %s\n", c->status == BOOTRACE_CHECK_FAIL ? "not " : "",
-			       i + 1, c->name, c->detail);
+			printf("%sok %d - %s: ", c->status == BOOTRACE_CHECK_FAIL ? "not " : "",
+			       i + 1, c->name);
+		print_escaped(stdout, c->detail);
+		printf("\n");
 	}
 }
 
