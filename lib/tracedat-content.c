@@ -228,8 +228,9 @@ static bool header_page_ok(struct tracedat_check *c, const unsigned char *p, siz
 		/* Kernels before "overwrite" go from commit to data. */
 		if (field == 2 && strstr(line, "char data;"))
 			field = 3;
+		/* 7.x prints it as "char overwrite" (offset 8, size 1 either way). */
 		snprintf(want, sizeof(want), "\tfield: %s;\toffset:%%u;\tsize:%%u;\tsigned:%%u;%%n",
-			 names[field]);
+			 field == 2 && strstr(line, "char overwrite;") ? "char overwrite" : names[field]);
 		n = 0;
 		if (sscanf(line, want, &offset[field], &size[field], &sign, &n) != 3 || n != l)
 			return false;
