@@ -285,7 +285,7 @@ struct bootrace_decoder_info {
 	unsigned int nr_modules;	/* lines of /proc/modules */
 	bool kallsyms;			/* holds symbols (not hidden by kptr_restrict) */
 	unsigned long long size;	/* bytes on disk */
-	bool compressed;		/* zstd */
+	bool compressed;		/* zstd (save-decoder writes them uncompressed) */
 	char path[4096];
 };
 

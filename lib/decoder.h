@@ -7,6 +7,9 @@
 #ifndef BOOTRACE_DECODER_H
 #define BOOTRACE_DECODER_H
 
+#include <stdlib.h>
+#include <sys/mman.h>
+
 #include "bootrace.h"
 #include "snapshot.h"
 #include "tracedat.h"
@@ -14,14 +17,35 @@
 /* Under the state directory, one file per boot named by its boot id. */
 #define BR_DECODER_DIR "decoders"
 
+/*
+ * Memory a decoder's body lies in: a private mapping of its file (what
+ * save-decoder writes: nothing is read or copied but what is used), or
+ * malloc()ed (a compressed decoder, decompressed). Inline, as both the
+ * decoder and the snapshot that takes it over release it.
+ */
+struct br_backing {
+	char *data;
+	size_t mapped;			/* the mapping's length; 0: malloc()ed */
+};
+
+static inline void br_backing_release(struct br_backing *b)
+{
+	if (b->mapped)
+		munmap(b->data, b->mapped);
+	else
+		free(b->data);
+	b->data = NULL;
+	b->mapped = 0;
+}
+
 struct br_decoder {
 	struct bootrace_decoder_info info;
 	/*
 	 * Filled by br_decoder_load(): the names and texts below point into
-	 * @backing, the decompressed body, so that a decoder of ~10 MB takes
-	 * that once; owned here until the snapshot takes it all.
+	 * @backing, so that a decoder of ~10 MB takes that once, and only
+	 * the pages that are used; owned here until the snapshot takes it all.
 	 */
-	char *backing;
+	struct br_backing backing;
 	struct tracedat_blob header_page, header_event;
 	struct tracedat_event_format *ftrace;
 	int nr_ftrace;

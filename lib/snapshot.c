@@ -238,7 +238,11 @@ static int take_decoder(int inst_fd, struct br_snapshot *snap,
 	if (ret)
 		return ret;
 	/* Its formats, printk formats, symbols and modules point into its body. */
-	snap->backing = TAKE_PTR(dec->backing);
+	snap->backing = malloc(sizeof(*snap->backing));
+	if (!snap->backing)
+		return -ENOMEM;
+	*snap->backing = dec->backing;
+	dec->backing = (struct br_backing){ 0 };
 	snap->borrowed = true;
 	snap->ftrace = TAKE_PTR(dec->ftrace);
 	snap->nr_ftrace = dec->nr_ftrace;
@@ -341,6 +345,8 @@ void br_snapshot_free(struct br_snapshot *snap)
 	free(snap->cpustats);
 	blob_free(&snap->clock);
 	free(snap->uname);
+	if (snap->backing)
+		br_backing_release(snap->backing);
 	free(snap->backing);
 	free(snap);
 }

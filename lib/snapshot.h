@@ -8,6 +8,8 @@
 #include "bootrace.h"
 #include "tracedat.h"
 
+struct br_backing;
+
 struct br_snapshot {
 	struct tracedat_meta meta;	/* points into the fields below */
 	struct tracedat_event_format *ftrace;
@@ -23,7 +25,7 @@ struct br_snapshot {
 	 * A decoder's body: the formats (names and texts), printk formats,
 	 * symbols and modules point into it (borrowed), and go with it.
 	 */
-	char *backing;
+	struct br_backing *backing;
 	bool borrowed;
 };
 
