@@ -87,7 +87,7 @@ log_uncut() { # LABEL [COLLECT OPTION...]
 	     marked && $1 == "write" && $3 ~ /\/\.trace\.dat\.[A-Za-z0-9]+$/ && $4 % 4096 == 0 { print NR }' \
 		"$WORK/calls$label" > "$WORK/data$label"
 	[ "$(wc -l < "$WORK/data$label")" -eq "${#DATA_CPUS[@]}" ] ||
-		bail_out "the uncut collect wrote $(wc -l < "$WORK/data$label") batches of pages for ${#DATA_CPUS[@]} CPUs with events: the fixture has outgrown this test"
+		bail_out "the uncut collect wrote $(wc -l < "$WORK/data$label") batches of pages after its note for the next collect, for ${#DATA_CPUS[@]} CPUs with events (one each expected)"
 }
 
 # The events of the CPUs whose pages were written before the Nth CALL, per CPU: "E0 E1 ...".
