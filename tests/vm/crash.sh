@@ -66,9 +66,14 @@ cmdline=$("$bootrace" setup --print --events "$events" | tail -n 1)
 # The EXAMPLES of the pages for what a user runs after a collection: each
 # "# bootrace ..." or "$ bootrace ..." line (none with a pipe: no jq in the
 # guest). collect would find nothing left (the unit ran): not its lines.
+# Nor those of an example that starts with another program (trace-cmd
+# extract), which the guest does not have.
 examples=$work/examples.txt
 for page in verify status list report; do
 	sed -n '/^# EXAMPLES/,/^# SEE ALSO/p' "$SRCROOT/man/bootrace-$page.1.scd" |
+		awk '/^```/ { other = 0; next }
+		     /^[#$] / && $2 != "bootrace" { other = 1 }
+		     !other' |
 		sed -n 's/^[#$] \(bootrace .*\)/\1/p' | grep -v -e '|' -e '^bootrace collect' || true
 done > "$examples"
 [ -s "$examples" ] || die "no examples found in $SRCROOT/man"
