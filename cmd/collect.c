@@ -231,7 +231,11 @@ static void print_recovered(char **recovered, bool oneline)
 		char of[64] = "";
 
 		if (bootrace_collection_read(*p, &c)) {
-			print_info("finished %s, which a collect cut short had begun", *p);
+			/* Still said where --oneline says everything: the unit's stdout. */
+			if (oneline)
+				printf("bootrace: finished %s, which a collect cut short had begun\n", *p);
+			else
+				print_info("finished %s, which a collect cut short had begun", *p);
 			continue;
 		}
 		if (c.entries)

@@ -162,6 +162,28 @@ collect_live() {
 	echo 0 >"$dir/events/sched/enable"
 }
 
+# A task names itself with an escape sequence and a bell (anyone can: the
+# comm is the task's own): the kernel records it in sched_switch, and
+# bootrace report must show it escaped, never send it to the terminal.
+collect_hostile_comm() {
+	local name=bootrace-test-$$-comm dir out
+	dir=$TRACEFS/instances/$name
+	mkdir "$dir" && INSTANCES+=("$name")
+	echo 1 >"$dir/events/sched/sched_switch/enable"
+	bash -c 'printf "\033[2Jevil\a" > /proc/self/comm; for i in 1 2 3; do echo comm-marker > "$1"; sleep 0.05; done' \
+		sh "$dir/trace_marker"
+	echo 0 >"$dir/tracing_on"
+	out=$WORK/comm.dat
+	"$BOOTRACE" --tracefs "$TRACEFS" collect --instance "$name" -o "$out" >/dev/null 2>"$WORK/err"
+	check "hostile comm: collect exits 0 ($?)" test $? -eq 0
+	"$BOOTRACE" report --last 100000 "$out" >"$WORK/comm-report" 2>&1
+	check "hostile comm: the kernel recorded the task's name (trace-cmd shows it raw)" \
+		bash -c "trace-cmd report '$out' 2>/dev/null | grep -q \$'\\e\\[2Jevil'"
+	check "hostile comm: bootrace report shows it escaped (\\x1b[2Jevil\\x07), no control character out" \
+		bash -c "grep -qF '\\x1b[2Jevil\\x07' '$WORK/comm-report' && ! grep -q \$'[\\x01-\\x08\\x0b-\\x1f]' '$WORK/comm-report'"
+	echo 0 >"$dir/events/sched/sched_switch/enable"
+}
+
 # The disk fails while whole pages are between the kernel and the file
 # (in the pipe of the splice path): they must end up beside the output,
 # and what was written before stays a valid, shorter trace.dat.
@@ -226,7 +248,8 @@ collect_killed() { # LABEL CALL:N WHEN
 	"$BOOTRACE" --tracefs "$TRACEFS" collect --instance "$name" --state-dir "$state" --config /dev/null \
 		--oneline >"$WORK/out" 2>"$WORK/err" || rc=$?
 	check "killed $when: the next collect succeeds (exit $rc) and says it finished the interrupted one" \
-		grep -q '^bootrace: finished .*, which a collect cut short had begun' "$WORK/out"
+		grep -q '^bootrace: finished .*, which a collect cut short had begun' "$WORK/out" ||
+		{ sed 's/^/#   stdout: /' "$WORK/out"; sed 's/^/#   stderr: /' "$WORK/err"; false; }
 	: >"$WORK/markers"
 	for d in "$state"/*/; do
 		total=$((total + $(events_in "$d/trace.dat")))
@@ -272,7 +295,8 @@ collect_killed_outside() {
 	"$BOOTRACE" --tracefs "$TRACEFS" collect --instance "$name" --state-dir "$state" --config /dev/null \
 		--oneline >"$WORK/out" 2>"$WORK/err" || rc=$?
 	check "killed from outside: the next collect finishes the interrupted one (exit $rc)" \
-		grep -q '^bootrace: finished .*, which a collect cut short had begun' "$WORK/out"
+		grep -q '^bootrace: finished .*, which a collect cut short had begun' "$WORK/out" ||
+		{ sed 's/^/#   stdout: /' "$WORK/out"; sed 's/^/#   stderr: /' "$WORK/err"; false; }
 	: >"$WORK/markers"
 	for d in "$state"/*/; do
 		total=$((total + $(events_in "$d/trace.dat")))
@@ -350,6 +374,7 @@ else
 	skip "collect --compress" "bootrace built without zstd"
 fi
 collect_live
+collect_hostile_comm
 if [ -n "$KILL_AT" ]; then
 	collect_killed between-cpus pwrite64:3 "between two CPUs' drains"
 	collect_killed after-drain fsync:3 "after the drain, before its file was synced"
