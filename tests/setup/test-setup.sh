@@ -205,6 +205,50 @@ status --json
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))["next_boot"]; assert d["bootloader"]=="grub" and d["stale"] is True and d["matches_current"] is False and d["fragment"].startswith("reserve_mem=12M"), d' "$WORK/out" 2> "$WORK/err" &&
 	ok "status --json: next_boot" || not_ok "status --json: next_boot"
 
+# kexec-tools loading a kernel at every reboot: the reboot puts it over the
+# reserved memory, so setup and status say the trace will be lost, and how
+# to keep it. Settings are evaluated as assignments, kexec.d after the file.
+fresh kx grub
+mkdir -p "$R/etc/default/kexec.d" "$R/lib/systemd/system"
+: > "$R/lib/systemd/system/kexec-load.service"
+echo 'LOAD_KEXEC=false' > "$R/etc/default/kexec"
+run --root "$R" --dry-run
+if [ "$rc" -eq 0 ] && ! grep -q kexec "$WORK/err"; then
+	ok "kexec: LOAD_KEXEC=false: setup says nothing of kexec"
+else
+	not_ok "kexec: LOAD_KEXEC=false: setup says nothing of kexec" "exit $rc"
+fi
+echo 'LOAD_KEXEC=true' > "$R/etc/default/kexec.d/50-site"
+run --root "$R" --dry-run
+if [ "$rc" -eq 0 ] && grep -q "^bootrace: warning: kexec-tools' kexec-load is enabled .*the trace is lost.*LOAD_KEXEC=false" "$WORK/err"; then
+	ok "kexec: LOAD_KEXEC=true in kexec.d: setup warns that reboots lose the trace, and how to keep it"
+else
+	not_ok "kexec: LOAD_KEXEC=true in kexec.d: setup warns that reboots lose the trace, and how to keep it" "exit $rc"
+fi
+status
+if grep -q '^kexec: WARNING: kexec-tools.* kexec-load is enabled' "$WORK/out"; then
+	ok "kexec: status --root warns too"
+else
+	not_ok "kexec: status --root warns too" "$(grep -i kexec "$WORK/out" | tr '\n' '|')"
+fi
+status --json
+python3 -c 'import json,sys; k=json.load(open(sys.argv[1]))["kexec"]; assert k["load_at_reboot"] is True and "LOAD_KEXEC=false" in k["advice"], k' "$WORK/out" 2> "$WORK/err" &&
+	ok "kexec: status --json: load_at_reboot and the advice" || not_ok "kexec: status --json: load_at_reboot and the advice"
+echo 'LOAD_KEXEC=$(cat /etc/kexec-wanted)' > "$R/etc/default/kexec.d/60-cmd"
+run --root "$R" --dry-run
+if [ "$rc" -eq 0 ] && grep -q "warning: cannot tell whether kexec-tools loads a kernel at every reboot.*LOAD_KEXEC is set from a command" "$WORK/err"; then
+	ok "kexec: LOAD_KEXEC from a command's output: not run, and setup says it cannot tell"
+else
+	not_ok "kexec: LOAD_KEXEC from a command's output: not run, and setup says it cannot tell" "exit $rc"
+fi
+rm -f "$R/lib/systemd/system/kexec-load.service" "$R/etc/default/kexec.d/60-cmd"
+run --root "$R" --dry-run
+if [ "$rc" -eq 0 ] && ! grep -q kexec "$WORK/err"; then
+	ok "kexec: LOAD_KEXEC=true without kexec-tools' service: nothing to say"
+else
+	not_ok "kexec: LOAD_KEXEC=true without kexec-tools' service: nothing to say" "exit $rc"
+fi
+
 # ------------------------------------------------------- kernel-install
 
 fresh k ki
