@@ -7,7 +7,8 @@
 # buffer counted and named; verify does not check counts it does not have
 # and says so; a zlib file is refused with its reason; bootrace's own files
 # tell trace-cmd report --stat that nothing was left in the kernel, and
-# --version who wrote them.
+# --version who wrote them, the files of the corpus and collections of
+# the fake tracefs made by this build.
 #
 # Usage: test-foreign.sh BOOTRACE CORPUS_DIR
 # Prints TAP; exits 1 if a check failed, 77 without trace-cmd.
@@ -113,8 +114,37 @@ while read -r name events named records counts writer; do
 	esac
 done < "$WORK/summary"
 
-# What trace-cmd says of bootrace's files: nothing left behind, and who wrote them.
-for file in "$CORPUS"/bootrace-v6-fixture.dat "$CORPUS"/bootrace-v7-zstd-fixture.dat; do
+# And collections this build makes now, of the fake tracefs of the unit
+# tests: trace-cmd prints as many events as report shows.
+fresh=()
+for kind in v6 v7; do
+	compress=()
+	[ $kind = v6 ] || compress=(--compress)
+	"$HERE/../unit/fake-tracefs.sh" make "$HERE/../unit/fixtures/tracefs" "$WORK/fake-$kind"
+	run -q --tracefs "$WORK/fake-$kind" collect --config /dev/null --no-journal --no-kallsyms \
+		${compress[@]+"${compress[@]}"} -o "$WORK/fresh-$kind.dat"
+	if [ "$rc" != 0 ] && [ $kind = v7 ] && grep -qi zstd "$WORK/err"; then
+		skip "a fresh collect --compress" "$(head -n 1 "$WORK/err")"
+		continue
+	elif [ "$rc" != 0 ]; then
+		not_ok "a fresh $kind collection of the fake tracefs" "exit $rc" "$(head -n 3 "$WORK/err")"
+		continue
+	fi
+	fresh+=("$WORK/fresh-$kind.dat")
+	n=$(tc_records trace-cmd "$WORK/fresh-$kind.dat")
+	events=$("$BOOTRACE" report --config /dev/null --json --last 3 "$WORK/fresh-$kind.dat" 2>/dev/null |
+		python3 -c 'import json, sys; print(json.load(sys.stdin)["events"])' 2>/dev/null)
+	if [ "$n" -gt 0 ] && [ "$events" = "$n" ]; then
+		ok "a fresh $kind collection: report shows the $n events trace-cmd report prints"
+	else
+		not_ok "a fresh $kind collection: report shows the events trace-cmd report prints" \
+			"trace-cmd: $n, report: ${events:-nothing}"
+	fi
+done
+
+# What trace-cmd says of bootrace's files, of old and of this build: nothing
+# left behind, and who wrote them.
+for file in "$CORPUS"/bootrace-v6-fixture.dat "$CORPUS"/bootrace-v7-zstd-fixture.dat ${fresh[@]+"${fresh[@]}"}; do
 	name=$(basename "$file")
 	for tc in trace-cmd ${SID:+"$SID"}; do
 		label=$("$tc" --version 2>&1 | grep -o 'version [0-9.]*' | head -n 1)
