@@ -28,6 +28,7 @@
 #include "bootrace-local.h"
 #include "decode-check.h"
 #include "decoder.h"
+#include "keeper.h"
 #include "output.h"
 #include "ringbuf.h"
 #include "snapshot.h"
@@ -172,6 +173,10 @@ struct drain {
 	unsigned long long late_bytes, lost_bytes;
 	int late_cpu;		/* the CPU they came from, -2 several, -1 none */
 	int late_err;		/* why the lost ones could not be kept */
+	/* Writes what is in flight if collect is killed (keeper.c). */
+	struct br_keeper keeper;
+	int keeper_dirfd;	/* a new collection's directory, or -1 */
+	const char *file_path;	/* the file being written, for the keeper's word */
 };
 
 static void report_progress(struct drain *d, int cpu, unsigned long long expected)
@@ -243,9 +248,11 @@ static int flush_batch(struct drain *d, int cpu, size_t *fill,
 	d->res->total_bytes += written;
 	if (ret) {
 		keep_late(d, cpu, d->batch + written, *fill - written, NULL);
+		br_keeper_idle(&d->keeper);
 		*fill = 0;
 		return d->write_err = ret;
 	}
+	br_keeper_idle(&d->keeper);
 	*fill = 0;
 	report_progress(d, cpu, expected);
 	return 0;
@@ -267,6 +274,13 @@ static int read_pages(struct drain *d, int cpu, unsigned long long expected)
 			if (ret)
 				return ret;
 		}
+		/*
+		 * The keeper takes the batch with the page about to be read:
+		 * zeros until the read fills it, which end the pages a
+		 * recovery finds.
+		 */
+		memset(d->batch + fill, 0, d->info->subbuf_size);
+		br_keeper_batch(&d->keeper, cpu, tracedat_offset(d->writer), fill + d->info->subbuf_size);
 		n = tracefs_cpu_read(d->cpus[cpu], d->batch + fill, true);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -334,13 +348,19 @@ static int splice_pages(struct drain *d, int cpu, unsigned long long expected)
 
 	for (;;) {
 		unsigned long long before = cpu_file_bytes(d, cpu), written;
-		ssize_t n = splice(d->fds[cpu], NULL, d->pipe[1], NULL,
-				   d->pipe_size, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		unsigned long long at = tracedat_offset(d->writer);
+		ssize_t n;
 
+		br_keeper_pipe(&d->keeper, cpu, at, -1);
+		n = splice(d->fds[cpu], NULL, d->pipe[1], NULL, d->pipe_size,
+			   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)	/* EAGAIN: no full sub-buffer left */
+		if (n <= 0) {	/* EAGAIN: no full sub-buffer left */
+			br_keeper_idle(&d->keeper);
 			return 0;
+		}
+		br_keeper_pipe(&d->keeper, cpu, at, n);
 		ret = tracedat_cpu_splice(d->writer, d->pipe[0], n);
 		written = cpu_file_bytes(d, cpu) - before;
 		d->res->cpu_bytes[cpu] += written;
@@ -348,8 +368,10 @@ static int splice_pages(struct drain *d, int cpu, unsigned long long expected)
 		if (ret) {
 			rescue_part_page(d, cpu);
 			rescue_pipe(d, cpu);
+			br_keeper_idle(&d->keeper);
 			return d->write_err = ret;
 		}
+		br_keeper_idle(&d->keeper);
 		report_progress(d, cpu, expected);
 	}
 }
@@ -412,7 +434,8 @@ static void drain_setup(struct drain *d)
 
 	d->pipe[0] = d->pipe[1] = -1;
 	d->batch_size = DRAIN_BATCH_BYTES / info->subbuf_size * info->subbuf_size;
-	d->batch = d->batch_size ? malloc(d->batch_size) : NULL;
+	/* Shared with the keeper, which writes it if collect is killed. */
+	d->batch = d->batch_size ? br_keeper_shared_alloc(d->batch_size) : NULL;
 	if (!d->batch) {
 		d->batch = d->page;
 		d->batch_size = info->subbuf_size;
@@ -460,7 +483,7 @@ static void drain_teardown(struct drain *d)
 		if (d->pipe[i] >= 0)
 			close(d->pipe[i]);
 	if (d->batch != d->page)
-		free(d->batch);
+		br_keeper_shared_free(d->batch, d->batch_size);
 	d->batch = NULL;
 }
 
@@ -471,8 +494,12 @@ static int drain_all(struct drain *d, const char *output_base)
 
 	d->output_base = output_base;
 	drain_setup(d);
+	/* Without a keeper (no fork), a kill loses what is in flight, as before. */
+	br_keeper_start(&d->keeper, d->out_fd, d->pipe[0], d->batch != d->page ? d->batch : NULL,
+			d->keeper_dirfd, d->file_path);
 	for (int cpu = 0; cpu < d->info->nr_cpus && !ret; cpu++)
 		ret = drain_cpu(d, cpu, expected);
+	br_keeper_stop(&d->keeper);
 	drain_teardown(d);
 	if (!ret && d->info->read_only)
 		mark_drained(d);
@@ -604,7 +631,8 @@ static int collect_instance(struct bootrace_ctx *ctx, const struct bootrace_trac
 {
 	struct br_snapshot *snap = NULL;
 	struct br_kallsyms_prefetch kallsyms = { .fd = -1 };
-	struct drain d = { .ctx = ctx, .info = info, .opts = opts, .res = res, .late_cpu = -1 };
+	struct drain d = { .ctx = ctx, .info = info, .opts = opts, .res = res, .late_cpu = -1,
+			   .keeper = BR_KEEPER_INIT, .keeper_dirfd = -1 };
 	struct br_snapshot_plan plan = { 0 };
 	_cleanup_free_ char *decode_text = NULL;
 	struct bootrace_error own = { 0 };
@@ -652,6 +680,8 @@ static int collect_instance(struct bootrace_ctx *ctx, const struct bootrace_trac
 
 	/* From here on, data leaves the kernel: keep whatever was read. */
 	d.out_fd = out->fd;
+	d.keeper_dirfd = out->created_dir ? out->dirfd : -1;
+	d.file_path = out->tmp_path;
 	ret = drain_all(&d, out->final_path);
 	count_written(&d, out->fd);
 	ret = br_output_commit(ctx, out, d.writer, ret, res, &own);

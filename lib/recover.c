@@ -20,9 +20,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -245,6 +247,23 @@ static int push(char ***list, char *s)
 	return 0;
 }
 
+/*
+ * A killed collect's keeper (keeper.c) may still be writing what was in
+ * flight; it holds a shared lock on the directory while it lives. It has
+ * at most a pipe's worth to write: wait for it, up to KEEPER_WAIT_MS.
+ */
+#define KEEPER_WAIT_MS 10000
+
+static bool keeper_gone(int dirfd)
+{
+	for (int waited = 0; waited < KEEPER_WAIT_MS; waited += 50) {
+		if (!flock(dirfd, LOCK_EX | LOCK_NB) || errno != EWOULDBLOCK)
+			return true;
+		usleep(50 * 1000);
+	}
+	return false;
+}
+
 static void recover_new(struct bootrace_ctx *ctx, int statefd, const char *state_dir,
 			const char *hidden, char ***recovered)
 {
@@ -261,6 +280,11 @@ static void recover_new(struct bootrace_ctx *ctx, int statefd, const char *state
 		br_warn(ctx, "left %s/%s alone: %s", state_dir, hidden, why);
 	if (dirfd < 0)
 		return;
+	if (!keeper_gone(dirfd)) {
+		br_warn(ctx, "left %s/%s alone: the keeper of a collect that was killed is still writing in it; run collect again once it is done",
+			state_dir, hidden);
+		return;
+	}
 	marker_read(dirfd, &m);
 	if (regular_at(dirfd, "trace.dat")) {
 		ret = mark_interrupted(dirfd);

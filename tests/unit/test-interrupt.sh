@@ -90,7 +90,9 @@ log_uncut() { # LABEL [COLLECT OPTION...]
 		bail_out "the uncut collect wrote $(wc -l < "$WORK/data$label") batches of pages after its note for the next collect, for ${#DATA_CPUS[@]} CPUs with events (one each expected)"
 }
 
-# The events of the CPUs whose pages were written before the Nth CALL, per CPU: "E0 E1 ...".
+# The events of the CPUs whose pages were read before the Nth CALL, per CPU:
+# "E0 E1 ...". A cut at the write of a CPU's pages does not lose them: they
+# were read, and collect's keeper writes them where they belong.
 written_before() { # LABEL CALL N
 	local line i=0 cpu data
 	line=$(awk -v c="$2" -v n="$3" '$1 == c && $2 == n { print NR; exit }' "$WORK/calls$1")
@@ -99,7 +101,7 @@ written_before() { # LABEL CALL N
 	while read -r data; do
 		cpu=${DATA_CPUS[i]}
 		i=$((i + 1))
-		[ -n "$line" ] && [ "$data" -ge "$line" ] && continue
+		[ -n "$line" ] && [ "$data" -gt "$line" ] && continue
 		per[cpu]=$(cpu_entries "$cpu")
 	done < "$WORK/data$1"
 	echo "${per[*]}"
