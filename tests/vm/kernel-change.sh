@@ -202,6 +202,8 @@ direction() { # A-KDIR B-KDIR
 	"$bootrace" report --last $REPORT_LAST "$work/out/nodecoder.dat" > "$work/nodecoder-report.txt" 2>&1 || true
 	note "with kernel B's formats instead: $(python3 "$HERE/trace-compare.py" "$work/out/truth.txt.gz" \
 		"$work/nodecoder-report.txt" --last $REPORT_LAST --show 0 | tail -n 1)"
+	check "$tag: bootrace report of that file warns, before the events, that they may be another kernel's" \
+		bash -c "grep -n -m1 -e '^WARNING: the event names and fields below may be another kernel' -e '^CPU ' '$work/nodecoder-report.txt' | grep -q WARNING"
 	sed 's/^/# without the decoder: /' "$work/out/collect_nodecoder.err" "$work/out/verify_nodecoder.out"
 	check "$tag: without A's decoder, collect still reads everything and says whose formats" bash -c \
 		"[ '$(r collect_nodecoder_rc)' = 0 ] && grep -q \"ran kernel $abi_a\" '$work/out/collect_nodecoder.err' && grep -q \"another kernel's\" '$work/out/collect_nodecoder.err'"
