@@ -7,6 +7,8 @@ set -eu
 
 PACKAGES="
 	gcc
+	clang
+	libclang-rt-dev
 	pkg-config
 	meson
 	ninja-build
