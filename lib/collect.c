@@ -163,6 +163,7 @@ struct drain {
 	int read_err_cpu;
 	/* Set up and torn down by drain_all(). */
 	char *batch;		/* pages read(2) between two writes */
+	bool batch_ours;	/* else the keeper's, or the page */
 	size_t batch_size;
 	int *fds;		/* per CPU for splice(2), -1: read(2) only */
 	int pipe[2];		/* trace_pipe_raw -> pipe -> file */
@@ -174,7 +175,7 @@ struct drain {
 	int late_cpu;		/* the CPU they came from, -2 several, -1 none */
 	int late_err;		/* why the lost ones could not be kept */
 	/* Writes what is in flight if collect is killed (keeper.c). */
-	struct br_keeper keeper;
+	struct br_keeper *keeper;
 	int keeper_dirfd;	/* a new collection's directory, or -1 */
 	const char *file_path;	/* the file being written, for the keeper's word */
 };
@@ -248,11 +249,11 @@ static int flush_batch(struct drain *d, int cpu, size_t *fill,
 	d->res->total_bytes += written;
 	if (ret) {
 		keep_late(d, cpu, d->batch + written, *fill - written, NULL);
-		br_keeper_idle(&d->keeper);
+		br_keeper_idle(d->keeper);
 		*fill = 0;
 		return d->write_err = ret;
 	}
-	br_keeper_idle(&d->keeper);
+	br_keeper_idle(d->keeper);
 	*fill = 0;
 	report_progress(d, cpu, expected);
 	return 0;
@@ -280,7 +281,8 @@ static int read_pages(struct drain *d, int cpu, unsigned long long expected)
 		 * recovery finds.
 		 */
 		memset(d->batch + fill, 0, d->info->subbuf_size);
-		br_keeper_batch(&d->keeper, cpu, tracedat_offset(d->writer), fill + d->info->subbuf_size);
+		if (d->batch == d->keeper->batch && d->batch)
+			br_keeper_batch(d->keeper, cpu, tracedat_offset(d->writer), fill + d->info->subbuf_size);
 		n = tracefs_cpu_read(d->cpus[cpu], d->batch + fill, true);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -351,16 +353,16 @@ static int splice_pages(struct drain *d, int cpu, unsigned long long expected)
 		unsigned long long at = tracedat_offset(d->writer);
 		ssize_t n;
 
-		br_keeper_pipe(&d->keeper, cpu, at, -1);
+		br_keeper_pipe(d->keeper, cpu, at, -1);
 		n = splice(d->fds[cpu], NULL, d->pipe[1], NULL, d->pipe_size,
 			   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {	/* EAGAIN: no full sub-buffer left */
-			br_keeper_idle(&d->keeper);
+			br_keeper_idle(d->keeper);
 			return 0;
 		}
-		br_keeper_pipe(&d->keeper, cpu, at, n);
+		br_keeper_pipe(d->keeper, cpu, at, n);
 		ret = tracedat_cpu_splice(d->writer, d->pipe[0], n);
 		written = cpu_file_bytes(d, cpu) - before;
 		d->res->cpu_bytes[cpu] += written;
@@ -368,10 +370,10 @@ static int splice_pages(struct drain *d, int cpu, unsigned long long expected)
 		if (ret) {
 			rescue_part_page(d, cpu);
 			rescue_pipe(d, cpu);
-			br_keeper_idle(&d->keeper);
+			br_keeper_idle(d->keeper);
 			return d->write_err = ret;
 		}
-		br_keeper_idle(&d->keeper);
+		br_keeper_idle(d->keeper);
 		report_progress(d, cpu, expected);
 	}
 }
@@ -434,8 +436,13 @@ static void drain_setup(struct drain *d)
 
 	d->pipe[0] = d->pipe[1] = -1;
 	d->batch_size = DRAIN_BATCH_BYTES / info->subbuf_size * info->subbuf_size;
-	/* Shared with the keeper, which writes it if collect is killed. */
-	d->batch = d->batch_size ? br_keeper_shared_alloc(d->batch_size) : NULL;
+	/* The keeper's, which it writes if collect is killed; else our own. */
+	if (d->batch_size && d->keeper->batch && d->batch_size <= d->keeper->batch_size) {
+		d->batch = d->keeper->batch;
+	} else {
+		d->batch = d->batch_size ? malloc(d->batch_size) : NULL;
+		d->batch_ours = d->batch;
+	}
 	if (!d->batch) {
 		d->batch = d->page;
 		d->batch_size = info->subbuf_size;
@@ -482,8 +489,8 @@ static void drain_teardown(struct drain *d)
 	for (int i = 0; i < 2; i++)
 		if (d->pipe[i] >= 0)
 			close(d->pipe[i]);
-	if (d->batch != d->page)
-		br_keeper_shared_free(d->batch, d->batch_size);
+	if (d->batch_ours)
+		free(d->batch);
 	d->batch = NULL;
 }
 
@@ -495,11 +502,10 @@ static int drain_all(struct drain *d, const char *output_base)
 	d->output_base = output_base;
 	drain_setup(d);
 	/* Without a keeper (no fork), a kill loses what is in flight, as before. */
-	br_keeper_start(&d->keeper, d->out_fd, d->pipe[0], d->batch != d->page ? d->batch : NULL,
-			d->keeper_dirfd, d->file_path);
+	br_keeper_arm(d->keeper, d->out_fd, d->pipe[0], d->keeper_dirfd, d->file_path);
 	for (int cpu = 0; cpu < d->info->nr_cpus && !ret; cpu++)
 		ret = drain_cpu(d, cpu, expected);
-	br_keeper_stop(&d->keeper);
+	br_keeper_stop(d->keeper);
 	drain_teardown(d);
 	if (!ret && d->info->read_only)
 		mark_drained(d);
@@ -626,13 +632,13 @@ static int collect_instance(struct bootrace_ctx *ctx, const struct bootrace_trac
 			    const struct bootrace_collect_opts *opts,
 			    const struct bootrace_instance_info *info,
 			    const struct bootrace_boot_record *rec, struct br_output *out,
-			    struct bootrace_collect_result *res,
+			    struct br_keeper *keeper, struct bootrace_collect_result *res,
 			    struct bootrace_error *err)
 {
 	struct br_snapshot *snap = NULL;
 	struct br_kallsyms_prefetch kallsyms = { .fd = -1 };
 	struct drain d = { .ctx = ctx, .info = info, .opts = opts, .res = res, .late_cpu = -1,
-			   .keeper = BR_KEEPER_INIT, .keeper_dirfd = -1 };
+			   .keeper = keeper, .keeper_dirfd = -1 };
 	struct br_snapshot_plan plan = { 0 };
 	_cleanup_free_ char *decode_text = NULL;
 	struct bootrace_error own = { 0 };
@@ -809,11 +815,17 @@ int bootrace_collect(struct bootrace_ctx *ctx,
 	struct bootrace_cmdline_config cfg;
 	struct bootrace_boot_record rec = { 0 };
 	struct br_output out = BR_OUTPUT_INIT;
+	struct br_keeper keeper;
 	_cleanup_close_ int lock_fd = -1;
 	char *name = NULL;
 	int ret;
 
 	memset(res, 0, sizeof(*res));
+	/*
+	 * The keeper (keeper.c) first, before anything of the instance is
+	 * open: without one, a kill loses what is in flight, as it did.
+	 */
+	br_keeper_start(&keeper, DRAIN_BATCH_BYTES);
 	/*
 	 * First what a collect killed earlier left: also when this one finds
 	 * nothing to read (a 7.1+ backup removes itself once read whole).
@@ -854,10 +866,11 @@ int bootrace_collect(struct bootrace_ctx *ctx,
 		name, info->nr_cpus, res->entries, bootrace_instance_bytes(info),
 		info->subbuf_size, br_source_kind_words(res->source));
 	br_boot_record_read(ctx, &rec);
-	ret = collect_instance(ctx, tfs, opts, info, &rec, &out, res, err);
+	ret = collect_instance(ctx, tfs, opts, info, &rec, &out, &keeper, res, err);
 	after_collect(ctx, opts, info, &cfg, ret, res);
 	br_instance_info_free(info);
 out:
+	br_keeper_stop(&keeper);
 	br_output_release(&out);
 	return ret;
 }

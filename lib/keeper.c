@@ -7,14 +7,17 @@
  * read and the write into the file the pages are in collect's batch (up
  * to 256 KiB read(2) between two writes) or in its pipe (up to 1 MiB
  * spliced in, not yet spliced out), and a SIGKILL there would drop them.
- * So before the first read collect forks a child that shares the batch
- * (MAP_SHARED), holds the pipe's read end and the file, and is told in a
- * shared note what is in flight and where in the file it belongs. The
- * child waits on a lifeline pipe whose other end only collect holds. When
- * collect is done it says so in the note first, and the child exits
- * without writing; when collect dies, the child finds the note saying
- * what was in flight, writes it where collect would have, syncs, and
- * exits. The next collect's recovery then finds whole pages up to there.
+ * So collect forks a child first thing, before it opens anything of the
+ * instance (a child that ever held the instance's files, even closed
+ * again at once, kept a 7.1+ backup from removing itself: measured), and
+ * hands it the file and the pipe's read end over a socket once they
+ * exist. The child shares the batch (MAP_SHARED) and is told in a shared
+ * note what is in flight and where in the file it belongs. It waits on
+ * the socket, whose other end only collect holds. When collect is done
+ * it says so in the note first, and the child exits without writing;
+ * when collect dies, the child finds the note saying what was in flight,
+ * writes it where collect would have, syncs, and exits. The next
+ * collect's recovery then finds whole pages up to there.
  *
  * The keeper holds a shared flock(2) on the new collection's directory
  * while it lives; recovery takes it exclusively before touching the
@@ -37,6 +40,7 @@
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -82,7 +86,7 @@ static void set_state(struct br_keeper *k, int state)
 
 void br_keeper_batch(struct br_keeper *k, int cpu, unsigned long long offset, size_t len)
 {
-	if (!k->pid)
+	if (!k->armed)
 		return;
 	if (__atomic_load_n(&k->note->state, __ATOMIC_RELAXED) != KEEP_BATCH ||
 	    k->note->cpu != cpu || k->note->offset != offset) {
@@ -97,7 +101,7 @@ void br_keeper_batch(struct br_keeper *k, int cpu, unsigned long long offset, si
 
 void br_keeper_pipe(struct br_keeper *k, int cpu, unsigned long long offset, long long pipe_in)
 {
-	if (!k->pid)
+	if (!k->armed)
 		return;
 	if (pipe_in < 0) {
 		set_state(k, KEEP_IDLE);
@@ -110,7 +114,7 @@ void br_keeper_pipe(struct br_keeper *k, int cpu, unsigned long long offset, lon
 
 void br_keeper_idle(struct br_keeper *k)
 {
-	if (k->pid)
+	if (k->armed)
 		set_state(k, KEEP_IDLE);
 }
 
@@ -183,23 +187,77 @@ static void close_all_but(int *keep, int n)
 	close_range(lo, ~0U, 0);
 }
 
-static void __attribute__((noreturn))
-keeper_main(int lifeline, int file_fd, int pipe_fd, int lock_fd, const char *batch,
-	    const struct br_keeper_note *note, const char *path)
+/*
+ * One message from collect: two bytes saying whether a pipe and a
+ * directory to lock come after the file, the file's name, and the
+ * descriptors themselves (file, [pipe], [directory]).
+ */
+static int receive_fds(int sock, int *file_fd, int *pipe_fd, int *dir_fd, char *path,
+		       size_t path_len)
 {
-	int keep[] = { STDERR_FILENO, lifeline, file_fd, pipe_fd, lock_fd };
+	union {
+		char buf[CMSG_SPACE(3 * sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	char text[PATH_MAX + 2];
+	struct iovec iov = { .iov_base = text, .iov_len = sizeof(text) - 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = control.buf, .msg_controllen = sizeof(control.buf),
+	};
+	struct cmsghdr *c;
+	int fds[3], nr, i = 0;
+	ssize_t n;
+
+	do
+		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 2)
+		return -1;
+	text[n] = '\0';
+	snprintf(path, path_len, "%s", text + 2);
+	c = CMSG_FIRSTHDR(&msg);
+	if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+		return -1;
+	nr = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+	if (nr != 1 + (text[0] == '1') + (text[1] == '1'))
+		return -1;
+	memcpy(fds, CMSG_DATA(c), nr * sizeof(int));
+	*file_fd = fds[i++];
+	*pipe_fd = text[0] == '1' ? fds[i++] : -1;
+	*dir_fd = text[1] == '1' ? fds[i++] : -1;
+	return 0;
+}
+
+static void __attribute__((noreturn))
+keeper_main(int sock, const char *batch, const struct br_keeper_note *note)
+{
+	int keep[] = { STDERR_FILENO, sock };
+	int file_fd, pipe_fd, dir_fd, lock_fd = -1;
 	unsigned long long offset, len = 0;
+	char path[PATH_MAX], c;
 	long long pipe_in;
 	sigset_t all;
 	int state, ret = 0, left = 0;
-	char c;
 
 	/* Only SIGKILL ends it; and not with collect's process group. */
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
 	setpgid(0, 0);
 	close_all_but(keep, sizeof(keep) / sizeof(keep[0]));
-	while (read(lifeline, &c, 1) < 0 && errno == EINTR)
+	/* Nothing handed over: collect ended (or died) before reading. */
+	if (receive_fds(sock, &file_fd, &pipe_fd, &dir_fd, path, sizeof(path)))
+		_exit(0);
+	/* A description of its own, locked shared: the next collect's recovery waits for it. */
+	if (dir_fd >= 0) {
+		lock_fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (lock_fd >= 0 && flock(lock_fd, LOCK_SH | LOCK_NB) < 0)
+			close(lock_fd);
+		close(dir_fd);
+	}
+	while (write(sock, "r", 1) < 0 && errno == EINTR)
+		;
+	while (read(sock, &c, 1) < 0 && errno == EINTR)
 		;
 	state = __atomic_load_n(&note->state, __ATOMIC_ACQUIRE);
 	offset = note->offset;
@@ -229,59 +287,100 @@ keeper_main(int lifeline, int file_fd, int pipe_fd, int lock_fd, const char *bat
 	_exit(ret ? 1 : 0);
 }
 
-int br_keeper_start(struct br_keeper *k, int file_fd, int pipe_fd, const void *batch,
-		    int lock_dirfd, const char *path)
+int br_keeper_start(struct br_keeper *k, size_t batch_size)
 {
-	int lifeline[2], lock_fd = -1;
+	int sock[2];
 	pid_t pid;
 
-	k->pid = 0;
-	k->lifeline = -1;
+	*k = (struct br_keeper)BR_KEEPER_INIT;
 	k->note = br_keeper_shared_alloc(sizeof(*k->note));
 	if (!k->note)
 		return -ENOMEM;
 	memset(k->note, 0, sizeof(*k->note));
-	if (pipe2(lifeline, O_CLOEXEC) < 0)
+	k->batch = br_keeper_shared_alloc(batch_size);
+	if (k->batch)
+		k->batch_size = batch_size;
+	/* Both ways: the keeper says it holds the files; collect's end closing is its cue. */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock) < 0)
 		goto fail;
-	if (lock_dirfd >= 0) {
-		/* A description of its own: the keeper's lock is not collect's. */
-		lock_fd = openat(lock_dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (lock_fd >= 0 && flock(lock_fd, LOCK_SH | LOCK_NB) < 0) {
-			close(lock_fd);
-			lock_fd = -1;
-		}
-	}
 	pid = fork();
 	if (pid == 0) {
-		close(lifeline[1]);
-		keeper_main(lifeline[0], file_fd, pipe_fd, lock_fd, batch, k->note, path);
+		close(sock[1]);
+		keeper_main(sock[0], k->batch, k->note);
 	}
-	if (lock_fd >= 0)
-		close(lock_fd);
-	close(lifeline[0]);
+	close(sock[0]);
 	if (pid < 0) {
-		close(lifeline[1]);
+		close(sock[1]);
 		goto fail;
 	}
 	k->pid = pid;
-	k->lifeline = lifeline[1];
+	k->sock = sock[1];
 	return 0;
 fail:
+	br_keeper_shared_free(k->batch, k->batch_size);
 	br_keeper_shared_free(k->note, sizeof(*k->note));
-	k->note = NULL;
+	*k = (struct br_keeper)BR_KEEPER_INIT;
 	return -errno;
+}
+
+int br_keeper_arm(struct br_keeper *k, int file_fd, int pipe_fd, int lock_dirfd, const char *path)
+{
+	union {
+		char buf[CMSG_SPACE(3 * sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	char text[PATH_MAX + 2], ready;
+	int fds[3], nr = 0;
+	struct iovec iov = { .iov_base = text };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = control.buf,
+	};
+	struct cmsghdr *c;
+	ssize_t n;
+
+	if (!k->pid)
+		return -ESRCH;
+	iov.iov_len = snprintf(text, sizeof(text), "%c%c%s", pipe_fd >= 0 ? '1' : '0',
+			       lock_dirfd >= 0 ? '1' : '0', path);
+	if (iov.iov_len >= sizeof(text))
+		iov.iov_len = sizeof(text) - 1;
+	fds[nr++] = file_fd;
+	if (pipe_fd >= 0)
+		fds[nr++] = pipe_fd;
+	if (lock_dirfd >= 0)
+		fds[nr++] = lock_dirfd;
+	msg.msg_controllen = CMSG_SPACE(nr * sizeof(int));
+	c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(nr * sizeof(int));
+	memcpy(CMSG_DATA(c), fds, nr * sizeof(int));
+	do
+		n = sendmsg(k->sock, &msg, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	/* Armed once it holds them: a kill right after the first read finds it ready. */
+	if (n > 0)
+		do
+			n = read(k->sock, &ready, 1);
+		while (n < 0 && errno == EINTR);
+	if (n <= 0) {
+		br_keeper_stop(k);
+		return -EIO;
+	}
+	k->armed = true;
+	return 0;
 }
 
 void br_keeper_stop(struct br_keeper *k)
 {
 	if (k->pid) {
 		set_state(k, KEEP_DONE);
-		close(k->lifeline);
+		close(k->sock);
 		while (waitpid(k->pid, NULL, 0) < 0 && errno == EINTR)
 			;
 	}
+	br_keeper_shared_free(k->batch, k->batch_size);
 	br_keeper_shared_free(k->note, sizeof(*k->note));
-	k->note = NULL;
-	k->pid = 0;
-	k->lifeline = -1;
+	*k = (struct br_keeper)BR_KEEPER_INIT;
 }
