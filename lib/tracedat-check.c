@@ -362,13 +362,18 @@ static int v7_sections(struct tracedat_check *c)
 	return 0;
 }
 
-/* The options sections, chained by the offset in each DONE option. */
+/*
+ * The options sections, chained by the offset in each DONE option. One of
+ * them must say where the page header is (HEADER_INFO): without it
+ * libtracecmd opens the file, then crashes on opening a buffer of it.
+ */
 static int v7_options(struct tracedat_check *c, unsigned long long first,
 		      unsigned long long first_at)
 {
 	struct tracedat_layout *l = c->l;
 	unsigned long long next = first, from = first_at;
 	bool *seen = calloc(l->nr_sections ? l->nr_sections : 1, sizeof(*seen));
+	bool header_info = false;
 	int ret = seen ? 0 : -ENOMEM;
 
 	while (!ret && next) {
@@ -398,6 +403,7 @@ static int v7_options(struct tracedat_check *c, unsigned long long first,
 				ret = tdc_fail(c, "options section", s->offset, "no DONE option at its end");
 			} else if (id != OPT_DONE) {
 				ret = tdc_read_option(c, &r, id, at);
+				header_info |= id == SECTION_HEADERS;
 			} else {
 				uint32_t len;
 
@@ -412,6 +418,9 @@ static int v7_options(struct tracedat_check *c, unsigned long long first,
 		free(buf);
 	}
 	free(seen);
+	if (!ret && !header_info)
+		ret = tdc_fail(c, "options", first,
+			       "no HEADER_INFO option: the file does not say where its page header is");
 	return ret;
 }
 

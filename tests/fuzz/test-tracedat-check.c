@@ -39,6 +39,7 @@ struct v7_spec {
 	const char *printk;		/* a printk section of this text, or NULL */
 	const char *clock;		/* TRACECLOCK */
 	bool hook;			/* a HOOK option */
+	bool no_header_info;		/* no HEADER_INFO option */
 	int cpus;			/* with a page of data each */
 	long long cpu0_at;		/* CPU 0's data offset, relative to its place */
 	bool cpu0_at_zero;		/* or 0, the start of the file */
@@ -136,7 +137,8 @@ static void build(struct file *f, const struct v7_spec *spec)
 
 	set64(f, first_at, f->len);
 	size_at = section(f, 0, spec->options_flags);
-	offset_option(f, 16, headers);
+	if (!spec->no_header_info)
+		offset_option(f, 16, headers);
 	if (printk)
 		offset_option(f, 20, printk);
 	put16(f, 8);
@@ -302,6 +304,8 @@ static void test_refusals(void)
 		"a printk format line without ':'");
 	refused(&(struct v7_spec){ .clock = "[] local" }, "TRACECLOCK", "a clock of brackets only");
 	refused(&(struct v7_spec){ .hook = true }, "HOOK option", "an event hook");
+	refused(&(struct v7_spec){ .no_header_info = true }, "no HEADER_INFO option",
+		"no option saying where the page header is");
 }
 
 static void test_marks(void)
