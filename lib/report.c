@@ -101,6 +101,91 @@ static bool record_fits(const struct tep_event *ev, const struct tep_record *rec
 	return true;
 }
 
+/*
+ * Whether the divisor @arg of a '/' or '%' in a print format is 0 for
+ * @rec: libtraceevent divides without looking, and a format damaged into
+ * "REC->gr/up_dead" (a word it takes as 0) kills the reader with SIGFPE.
+ * A number, or a field read from the record; anything else is left to it.
+ */
+static bool zero_divisor(struct tep_event *ev, const struct tep_record *rec,
+			 const struct tep_print_arg *arg)
+{
+	const struct tep_format_field *f;
+	unsigned long long v;
+
+	while (arg && arg->type == TEP_PRINT_TYPE)
+		arg = arg->typecast.item;
+	if (!arg)
+		return true;
+	switch (arg->type) {
+	case TEP_PRINT_ATOM:
+		/* As libtraceevent reads it: strtoull(atom, NULL, 0). */
+		return !arg->atom.atom || !strtoull(arg->atom.atom, NULL, 0);
+	case TEP_PRINT_FIELD:
+		f = tep_find_any_field(ev, arg->field.name);
+		/* Not found: libtraceevent warns and takes 0. */
+		if (!f || f->offset < 0 || f->size <= 0 || f->size > 8 ||
+		    f->offset + f->size > rec->size)
+			return true;
+		v = tep_read_number(ev->tep, (char *)rec->data + f->offset, f->size);
+		return !v;
+	default:
+		return false;
+	}
+}
+
+/* Whether a print argument of @ev, or one inside it, divides by 0 for @rec. */
+static bool divides_by_zero(struct tep_event *ev, const struct tep_record *rec,
+			    const struct tep_print_arg *arg, int depth)
+{
+	/* libtraceevent's own parser limits the nesting; so does this walk. */
+	if (depth > 64)
+		return true;
+	for (; arg; arg = arg->next) {
+		switch (arg->type) {
+		case TEP_PRINT_OP:
+			if (arg->op.op && (!strcmp(arg->op.op, "/") || !strcmp(arg->op.op, "%")) &&
+			    zero_divisor(ev, rec, arg->op.right))
+				return true;
+			if (divides_by_zero(ev, rec, arg->op.left, depth + 1) ||
+			    divides_by_zero(ev, rec, arg->op.right, depth + 1))
+				return true;
+			break;
+		case TEP_PRINT_TYPE:
+			if (divides_by_zero(ev, rec, arg->typecast.item, depth + 1))
+				return true;
+			break;
+		case TEP_PRINT_FUNC:
+			if (divides_by_zero(ev, rec, arg->func.args, depth + 1))
+				return true;
+			break;
+		case TEP_PRINT_FLAGS:
+			if (divides_by_zero(ev, rec, arg->flags.field, depth + 1))
+				return true;
+			break;
+		case TEP_PRINT_SYMBOL:
+			if (divides_by_zero(ev, rec, arg->symbol.field, depth + 1))
+				return true;
+			break;
+		case TEP_PRINT_HEX:
+		case TEP_PRINT_HEX_STR:
+			if (divides_by_zero(ev, rec, arg->hex.field, depth + 1) ||
+			    divides_by_zero(ev, rec, arg->hex.size, depth + 1))
+				return true;
+			break;
+		case TEP_PRINT_INT_ARRAY:
+			if (divides_by_zero(ev, rec, arg->int_array.field, depth + 1) ||
+			    divides_by_zero(ev, rec, arg->int_array.count, depth + 1) ||
+			    divides_by_zero(ev, rec, arg->int_array.el_size, depth + 1))
+				return true;
+			break;
+		default:
+			break;
+		}
+	}
+	return false;
+}
+
 static int count_record(struct tracecmd_input *handle, struct tep_record *rec,
 			int cpu, void *data)
 {
@@ -209,6 +294,10 @@ static char *format_record(struct tep_handle *tep, struct tep_record *rec, const
 		trace_seq_printf(&s, "%16s-%-5s [%03d] %6llu.%06llu: %-20s [damaged: %d bytes, too few for its format]",
 				 "?", "?", rec->cpu, rec->ts / 1000000000, rec->ts / 1000 % 1000000,
 				 name, rec->size);
+	} else if (ev && divides_by_zero(ev, rec, ev->print_fmt.args, 0)) {
+		trace_seq_printf(&s, "%16s-%-5s [%03d] %6llu.%06llu: %-20s [not formatted: its print format divides by zero]",
+				 "?", "?", rec->cpu, rec->ts / 1000000000, rec->ts / 1000 % 1000000,
+				 name);
 	} else {
 		tep_print_event(tep, &s, rec, "%16s-%-5d [%03d] %6.1000d:",
 				TEP_PRINT_COMM, TEP_PRINT_PID, TEP_PRINT_CPU, TEP_PRINT_TIME);
