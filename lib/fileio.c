@@ -533,3 +533,23 @@ int br_spawn_wait(char *const argv[], char *const envp[], char **out, size_t max
 {
 	return br_spawn_wait_len(argv, envp, out, NULL, max);
 }
+
+int br_write_full(int fd, const void *buf, size_t len, off_t off, unsigned long long *done)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = off < 0 ? write(fd, p, len) : pwrite(fd, p, len, off + *done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		p += n;
+		len -= n;
+		*done += n;
+	}
+	return 0;
+}

@@ -94,6 +94,13 @@ int br_fsync_dir(const char *path);
 int br_mkdir_p(const char *path, mode_t mode);
 
 /*
+ * Write all of @buf to @fd, through short writes and EINTR: @off < 0
+ * appends with write(2), otherwise pwrite(2) at @off. *@done counts what
+ * made it, also on failure. 0 or -errno (-EIO when nothing more goes).
+ */
+int br_write_full(int fd, const void *buf, size_t len, off_t off, unsigned long long *done);
+
+/*
  * Run @argv (argv[0] looked up in PATH unless it holds a '/': in @envp's
  * PATH when @envp is given), with @envp as its environment (NULL: ours),
  * and wait for it. Its standard output goes into *@out (NUL-terminated, at

@@ -23,9 +23,9 @@
  * while it lives; recovery takes it exclusively before touching the
  * directory, so it never reads a file the keeper is still writing.
  *
- * What it cannot help: a SIGKILL of the whole process group or cgroup
- * (it sits in a process group of its own), or power lost before its
- * fsync.
+ * What it cannot help: a SIGKILL of its cgroup too (it sits in a process
+ * group of its own, so a kill of collect's group spares it), or power
+ * lost before its fsync.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -44,6 +44,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "keeper.h"
 
 enum keeper_state {
@@ -61,14 +62,14 @@ struct br_keeper_note {
 	unsigned long long batch_len;
 };
 
-void *br_keeper_shared_alloc(size_t size)
+static void *shared_alloc(size_t size)
 {
 	void *mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 
 	return mem == MAP_FAILED ? NULL : mem;
 }
 
-void br_keeper_shared_free(void *mem, size_t size)
+static void shared_free(void *mem, size_t size)
 {
 	if (mem)
 		munmap(mem, size);
@@ -122,22 +123,6 @@ void br_keeper_idle(struct br_keeper *k)
 /* The child                                                           */
 /* ------------------------------------------------------------------ */
 
-static int pwrite_full(int fd, const char *buf, size_t len, unsigned long long offset)
-{
-	while (len) {
-		ssize_t n = pwrite(fd, buf, len, offset);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		buf += n;
-		len -= n;
-		offset += n;
-	}
-	return 0;
-}
-
 /* What is left in the pipe, into the file at @offset. */
 static int pipe_to_file(int pipe_fd, int fd, size_t left, unsigned long long offset)
 {
@@ -154,8 +139,13 @@ static int pipe_to_file(int pipe_fd, int fd, size_t left, unsigned long long off
 			n = read(pipe_fd, buf, left < sizeof(buf) ? left : sizeof(buf));
 			if (n < 0 && errno == EINTR)
 				continue;
-			if (n > 0 && pwrite_full(fd, buf, n, offset))
-				return -errno;
+			if (n > 0) {
+				unsigned long long done = 0;
+				int ret = br_write_full(fd, buf, n, offset, &done);
+
+				if (ret)
+					return ret;
+			}
 		}
 		if (n <= 0)
 			return n < 0 ? -errno : -EIO;
@@ -262,8 +252,10 @@ keeper_main(int sock, const char *batch, const struct br_keeper_note *note)
 	state = __atomic_load_n(&note->state, __ATOMIC_ACQUIRE);
 	offset = note->offset;
 	if (state == KEEP_BATCH && batch) {
+		unsigned long long done = 0;
+
 		len = note->batch_len;
-		ret = pwrite_full(file_fd, batch, len, offset);
+		ret = br_write_full(file_fd, batch, len, offset, &done);
 	} else if (state == KEEP_PIPE && pipe_fd >= 0 && !ioctl(pipe_fd, FIONREAD, &left) && left > 0) {
 		pipe_in = note->pipe_in;
 		/* Spliced out already: pipe_in - left; not yet known: nothing went out. */
@@ -293,11 +285,11 @@ int br_keeper_start(struct br_keeper *k, size_t batch_size)
 	pid_t pid;
 
 	*k = (struct br_keeper)BR_KEEPER_INIT;
-	k->note = br_keeper_shared_alloc(sizeof(*k->note));
+	k->note = shared_alloc(sizeof(*k->note));
 	if (!k->note)
 		return -ENOMEM;
 	memset(k->note, 0, sizeof(*k->note));
-	k->batch = br_keeper_shared_alloc(batch_size);
+	k->batch = shared_alloc(batch_size);
 	if (k->batch)
 		k->batch_size = batch_size;
 	/* Both ways: the keeper says it holds the files; collect's end closing is its cue. */
@@ -317,8 +309,8 @@ int br_keeper_start(struct br_keeper *k, size_t batch_size)
 	k->sock = sock[1];
 	return 0;
 fail:
-	br_keeper_shared_free(k->batch, k->batch_size);
-	br_keeper_shared_free(k->note, sizeof(*k->note));
+	shared_free(k->batch, k->batch_size);
+	shared_free(k->note, sizeof(*k->note));
 	*k = (struct br_keeper)BR_KEEPER_INIT;
 	return -errno;
 }
@@ -380,7 +372,7 @@ void br_keeper_stop(struct br_keeper *k)
 		while (waitpid(k->pid, NULL, 0) < 0 && errno == EINTR)
 			;
 	}
-	br_keeper_shared_free(k->batch, k->batch_size);
-	br_keeper_shared_free(k->note, sizeof(*k->note));
+	shared_free(k->batch, k->batch_size);
+	shared_free(k->note, sizeof(*k->note));
 	*k = (struct br_keeper)BR_KEEPER_INIT;
 }

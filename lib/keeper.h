@@ -24,10 +24,6 @@ struct br_keeper {
 
 #define BR_KEEPER_INIT { .note = NULL, .batch = NULL, .batch_size = 0, .pid = 0, .sock = -1, .armed = false }
 
-/* Memory the keeper sees as collect writes it (MAP_SHARED); NULL if it cannot be had. */
-void *br_keeper_shared_alloc(size_t size);
-void br_keeper_shared_free(void *mem, size_t size);
-
 /*
  * Fork the keeper, before anything of the instance is opened, with a
  * shared batch of @batch_size bytes (k->batch, NULL if none). Without a

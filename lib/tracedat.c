@@ -17,6 +17,7 @@
 
 #include "bootrace.h"
 #include "config.h"
+#include "fileio.h"
 #include "tracedat.h"
 #include "tracedat-format.h"
 #include "tracedat-recover.h"
@@ -50,32 +51,6 @@ struct tracedat_writer {
 /* Writing                                                            */
 /* ------------------------------------------------------------------ */
 
-/*
- * Writes all of @buf, through short writes and EINTR; @off < 0 appends
- * with write(2), otherwise pwrite(2) at @off. *@done counts what made it.
- */
-static int write_full(int fd, const void *buf, size_t len, off_t off,
-		      unsigned long long *done)
-{
-	const char *p = buf;
-
-	while (len) {
-		ssize_t n = off < 0 ? write(fd, p, len) :
-				      pwrite(fd, p, len, off + *done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		p += n;
-		len -= n;
-		*done += n;
-	}
-	return 0;
-}
-
 static int write_u32(struct tracedat_writer *w, uint32_t v);
 static int write_blob32(struct tracedat_writer *w, const struct tracedat_blob *b);
 
@@ -86,7 +61,7 @@ static int flush_buffer(struct tracedat_writer *w)
 
 	if (!w->buf_used)
 		return 0;
-	ret = write_full(w->fd, w->buf, w->buf_used, -1, &done);
+	ret = br_write_full(w->fd, w->buf, w->buf_used, -1, &done);
 	w->buf_used = 0;
 	return ret;
 }
@@ -99,14 +74,14 @@ static int write_all(struct tracedat_writer *w, const void *buf, size_t len)
 	if (!len)
 		return 0;
 	if (!w->buf)
-		return write_full(w->fd, buf, len, -1, &w->offset);
+		return br_write_full(w->fd, buf, len, -1, &w->offset);
 	if (w->buf_used + len > METADATA_BUFFER) {
 		ret = flush_buffer(w);
 		if (ret)
 			return ret;
 	}
 	if (len > METADATA_BUFFER) {
-		ret = write_full(w->fd, buf, len, -1, &done);
+		ret = br_write_full(w->fd, buf, len, -1, &done);
 		w->offset += done;
 		return ret;
 	}
@@ -149,7 +124,7 @@ static int write_kallsyms(struct tracedat_writer *w, const struct tracedat_meta 
 		return ret;
 	size = len;
 	ret = flush_buffer(w);
-	return ret ?: write_full(w->fd, &size, sizeof(size), size_at, &done);
+	return ret ?: br_write_full(w->fd, &size, sizeof(size), size_at, &done);
 }
 
 static int write_u16(struct tracedat_writer *w, uint16_t v)
@@ -505,7 +480,7 @@ static int write_table_entries(struct tracedat_writer *w, int from, int to)
 			entries[2 * n + 1] = w->cpus[cpu].size;
 		}
 		written = 0;
-		ret = write_full(w->fd, entries, n * 2 * sizeof(*entries),
+		ret = br_write_full(w->fd, entries, n * 2 * sizeof(*entries),
 				 w->table_offset + 16ULL * (cpu - n), &written);
 	}
 	return ret;
@@ -664,7 +639,7 @@ int tracedat_finish(struct tracedat_writer *w)
 		/* A write cut short (a full disk) leaves part of a page: not a page to read. */
 		table[2 * cpu + 1] = s->size / w->page_size * w->page_size;
 	}
-	ret = write_full(w->fd, table, w->nr_cpus * 2 * sizeof(*table),
+	ret = br_write_full(w->fd, table, w->nr_cpus * 2 * sizeof(*table),
 			 w->table_offset, &written);
 	free(table);
 	return ret;
