@@ -233,11 +233,23 @@ events_in() { # FILE
 	trace-cmd report "$1" 2>/dev/null | tee -a "$WORK/markers" | grep -cE '^ *.+ +\[[0-9]{3}\] ' || true
 }
 
+# Records trace-cmd 3.1.6 reads in every visible collection of STATE; their
+# markers into $WORK/markers.
+events_in_collections() { # STATE
+	local d total=0
+	: >"$WORK/markers"
+	for d in "$1"/*/; do
+		[ -e "$d/trace.dat" ] || continue
+		total=$((total + $(events_in "$d/trace.dat")))
+	done
+	echo "$total"
+}
+
 # SIGKILL at the Nth CALL (kill-at.so raises it, before the call), then
 # collect again: what the kernel held is all in the visible collections,
 # the interrupted one made whole by the second collect.
 collect_killed() { # LABEL CALL:N WHEN
-	local label=$1 at=$2 when=$3 state rc total=0 d interrupted=0
+	local label=$1 at=$2 when=$3 state rc total interrupted
 	stopped_instance "killed-$label" 4096
 	state=$WORK/killed-$label
 	rc=0
@@ -250,11 +262,8 @@ collect_killed() { # LABEL CALL:N WHEN
 	check "killed $when: the next collect succeeds (exit $rc) and says it finished the interrupted one" \
 		grep -q '^bootrace: finished .*, which a collect cut short had begun' "$WORK/out" ||
 		{ sed 's/^/#   stdout: /' "$WORK/out"; sed 's/^/#   stderr: /' "$WORK/err"; false; }
-	: >"$WORK/markers"
-	for d in "$state"/*/; do
-		total=$((total + $(events_in "$d/trace.dat")))
-		grep -qx 'interrupted=1' "$d/info" && interrupted=$((interrupted + 1))
-	done
+	total=$(events_in_collections "$state")
+	interrupted=$(grep -lx 'interrupted=1' "$state"/*/info 2>/dev/null | wc -l)
 	check "killed $when: one visible collection is marked interrupted ($interrupted)" test $interrupted -eq 1
 	check "killed $when: trace-cmd reads $total events in the collections, all $entries the kernel held" \
 		test "$total" -eq "$entries"
@@ -263,11 +272,11 @@ collect_killed() { # LABEL CALL:N WHEN
 }
 
 # A real kill -9 from outside at an instant of the drain nobody chose: the
-# next collect must make whole whatever reached the disk. Pages between
-# the kernel and the file at that instant (in the pipe of splice, or read
-# and not yet written) die with the process; how many is said, not hidden.
+# next collect must make whole whatever reached the disk, and the pages
+# between the kernel and the file at that instant (in the pipe of splice,
+# or read and not yet written) reach it too, through collect's keeper.
 collect_killed_outside() {
-	local state=$WORK/killed-outside rc total=0 d pid i
+	local state=$WORK/killed-outside rc total pid i
 	stopped_instance killed-outside 32768 400000
 	"$BOOTRACE" --tracefs "$TRACEFS" collect --instance "$name" --state-dir "$state" --config /dev/null \
 		>/dev/null 2>"$WORK/killed.err" &
@@ -282,11 +291,7 @@ collect_killed_outside() {
 	rc=$?
 	if [ $rc -ne 137 ] || ! ls -A "$state" | grep -q '^\.new-'; then
 		# The kill came too late, after the collection took its name: then it is whole.
-		: >"$WORK/markers"
-		total=0
-		for d in "$state"/*/; do
-			total=$((total + $(events_in "$d/trace.dat")))
-		done
+		total=$(events_in_collections "$state")
 		check "killed from outside, after its collection was made (exit $rc): it holds all $entries events ($total)" \
 			test "$total" -eq "$entries"
 		return
@@ -297,10 +302,7 @@ collect_killed_outside() {
 	check "killed from outside: the next collect finishes the interrupted one (exit $rc)" \
 		grep -q '^bootrace: finished .*, which a collect cut short had begun' "$WORK/out" ||
 		{ sed 's/^/#   stdout: /' "$WORK/out"; sed 's/^/#   stderr: /' "$WORK/err"; false; }
-	: >"$WORK/markers"
-	for d in "$state"/*/; do
-		total=$((total + $(events_in "$d/trace.dat")))
-	done
+	total=$(events_in_collections "$state")
 	# What was between the kernel and the file at the kill (in the pipe, or
 	# read into memory) was written by collect's keeper.
 	sed 's/^/#   killed collect: /' "$WORK/killed.err"
