@@ -17,20 +17,11 @@
 
 boot_one() {
 	leave_state
-	marker_file=$TRACEFS/instances/$PERSISTENT/trace_marker
-	ncpu=$(nproc)
-	cpu=0
-	while [ $cpu -lt "$ncpu" ]; do
-		taskset -c "$cpu" sh -c 'i=1; while [ $i -le $1 ]; do
-			echo "bootrace-marker cpu$2 $i" > "$3"; i=$((i + 1)); done' \
-			sh "$MARKERS" "$cpu" "$marker_file" &
-		cpu=$((cpu + 1))
-	done
-	wait
+	write_markers_per_cpu
 	log "boot 1: markers written; panicking from CPU 0 (sysrq c, panic=1)"
 	echo 1 > /proc/sys/kernel/sysrq
 	# The last thing this boot says on purpose, then a real panic.
-	exec taskset -c 0 sh -c "echo bootrace-crash-now > $marker_file; echo c > /proc/sysrq-trigger"
+	exec taskset -c 0 sh -c "echo bootrace-crash-now > $TRACEFS/instances/$PERSISTENT/trace_marker; echo c > /proc/sysrq-trigger"
 }
 
 boot_two() {

@@ -95,6 +95,21 @@ restore_state() {
 
 # Boot 1 does the test's first part; boot 2 its second and hands out the
 # results; a third boot means something rebooted boot 2.
+# MARKERS lines "bootrace-marker cpuN I" into the persistent instance from
+# every CPU at once, so each CPU's buffer ends with them.
+write_markers_per_cpu() {
+	marker_file=$TRACEFS/instances/$PERSISTENT/trace_marker
+	ncpu=$(nproc)
+	cpu=0
+	while [ $cpu -lt "$ncpu" ]; do
+		taskset -c "$cpu" sh -c 'i=1; while [ $i -le $1 ]; do
+			echo "bootrace-marker cpu$2 $i" > "$3"; i=$((i + 1)); done' \
+			sh "$MARKERS" "$cpu" "$marker_file" &
+		cpu=$((cpu + 1))
+	done
+	wait
+}
+
 run_boots() { # BOOT-1-FUNCTION BOOT-2-FUNCTION
 	boot=$(next_boot_number)
 	log "this is boot $boot"

@@ -174,12 +174,16 @@ EOF
 # show as no boot 2, an empty backup or the kernel's own word that a
 # CPU's buffer was lost; not when no kernel started (the firmware or the
 # bootloader failed: that is the test's business). QEMU-ARGS attach the
-# firmware and the disk. Uses: work timeout; sets attempt vm_rc.
+# firmware and the disk. A $work/disk.prepared, if there is one, is
+# copied over $work/disk.img before each attempt (a retry then boots the
+# disk as it was, not as the failed attempt left it).
+# Uses: work timeout; sets attempt vm_rc.
 boot_disk_twice() { # ATTEMPTS QEMU-ARGS...
 	local attempts=$1 lost
 	shift
 	attempt=1
 	while :; do
+		[ ! -e "$work/disk.prepared" ] || cp --sparse=always "$work/disk.prepared" "$work/disk.img"
 		vm_result_disk "$work/results.img"
 		vm_qemu "$work" "$VM_CPUS" "$timeout" "$@" "${vm_disk_args[@]}"
 		note "QEMU ran ${vm_seconds}s, exit $vm_rc"

@@ -59,25 +59,12 @@ ping_softdog() {
 	exec 3>&-
 }
 
-write_markers() {
-	marker_file=$TRACEFS/instances/$PERSISTENT/trace_marker
-	ncpu=$(nproc)
-	cpu=0
-	while [ $cpu -lt "$ncpu" ]; do
-		taskset -c "$cpu" sh -c 'i=1; while [ $i -le $1 ]; do
-			echo "bootrace-marker cpu$2 $i" > "$3"; i=$((i + 1)); done' \
-			sh "$MARKERS" "$cpu" "$marker_file" &
-		cpu=$((cpu + 1))
-	done
-	wait
-}
-
 boot_one() {
 	uname -r > /tmp/boot1-release
 	load_softdog
 	run_boot_units
 	ping_softdog
-	write_markers
+	write_markers_per_cpu
 	# Nothing more goes in: the buffer the next boot reads is exactly the
 	# one the kernel decodes here.
 	echo 0 > "$TRACEFS/instances/$PERSISTENT/tracing_on"

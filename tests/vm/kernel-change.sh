@@ -121,26 +121,12 @@ prepare() { # A-KDIR B-KDIR
 	cp --sparse=always "$work/disk.img" "$work/disk.prepared"
 }
 
-# Boot A, then B; again on the environment failures lifecycle.sh retries.
+# Boot A, then B, from the prepared disk; again on the environment
+# failures lifecycle.sh retries.
 boot_both() {
-	local lost
-	attempt=1
-	while :; do
-		cp --sparse=always "$work/disk.prepared" "$work/disk.img"
-		vm_result_disk "$work/results.img"
-		vm_qemu "$work" "$VM_CPUS" "$timeout" \
-			-drive "if=none,id=boot,file=$work/disk.img,format=raw" \
-			-device ide-hd,drive=boot,bootindex=0 "${vm_disk_args[@]}"
-		note "QEMU ran ${vm_seconds}s, exit $vm_rc"
-		vm_results "$work/results.img" "$work/out" || true
-		lost=$(sed -n '/vmtest: boot 1: rebooting/,/^vmtest: + /p' "$work/console.log" | ring_buffer_lost "$VM_CPUS") || lost=
-		[ "$(disk_result boot)" = 2 ] && [ "$(disk_result backup_entries)" != 0 ] && [ -z "$lost" ] && break
-		[ $attempt -lt "$attempts" ] || break
-		grep -aq 'Linux version' "$work/console.log" || break
-		note "attempt $attempt: boot=$(disk_result boot) backup_entries=$(disk_result backup_entries)${lost:+, $lost}; retrying"
-		cp "$work/console.log" "$work/console-attempt$attempt.log"
-		attempt=$((attempt + 1))
-	done
+	boot_disk_twice "$attempts" \
+		-drive "if=none,id=boot,file=$work/disk.img,format=raw" \
+		-device ide-hd,drive=boot,bootindex=0
 }
 
 # Every event of FILE as READER shows it, against boot A's own decoding.
